@@ -1,0 +1,107 @@
+"""The one mel-spectrogram definition used by acoustic models, vocoders and training.
+
+Features are log10 mel magnitudes (Slaney-normalised filterbank, as librosa builds it),
+optionally z-normalised per bin with the bundle's ``mel_mean``/``mel_std``. The default
+voice's models work in the normalised space.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+
+from ..utils.config import ConfigBase
+
+
+@dataclass(frozen=True)
+class MelConfig(ConfigBase):
+    sample_rate: int = 24000
+    n_fft: int = 2048
+    win_length: int = 1200
+    hop_length: int = 300
+    n_mels: int = 80
+    fmin: float = 80.0
+    fmax: float = 7600.0
+    log_floor: float = 1e-10
+    # Per-bin statistics of log10 mels; when set, features are (log_mel - mean) / std.
+    mel_mean: Optional[Tuple[float, ...]] = None
+    mel_std: Optional[Tuple[float, ...]] = None
+
+    @property
+    def normalized(self) -> bool:
+        return self.mel_mean is not None and self.mel_std is not None
+
+    def without_stats(self) -> "MelConfig":
+        return self.replace(mel_mean=None, mel_std=None)
+
+    def same_features(self, other: "MelConfig", atol: float = 1e-4) -> bool:
+        """True when two configs produce interchangeable features (checked at load time)."""
+        a, b = self.to_dict(), other.to_dict()
+        for key in ("sample_rate", "n_fft", "win_length", "hop_length", "n_mels", "fmin", "fmax"):
+            if a[key] != b[key]:
+                return False
+        if self.normalized != other.normalized:
+            return False
+        if self.normalized:
+            return bool(
+                np.allclose(self.mel_mean, other.mel_mean, atol=atol)
+                and np.allclose(self.mel_std, other.mel_std, atol=atol)
+            )
+        return True
+
+
+@lru_cache(maxsize=8)
+def _mel_basis(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    import librosa
+
+    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax).astype(np.float32)
+
+
+def log_mel_raw(wav: torch.Tensor | np.ndarray, cfg: MelConfig) -> torch.Tensor:
+    """log10 mel of ``wav`` ([T] or [B, T], float in [-1, 1]) -> [B, n_mels, frames] (or [n_mels, frames]).
+
+    Frames are centred (reflect padding), so ``frames == T // hop + 1``.
+    """
+    x = torch.as_tensor(wav, dtype=torch.float32)
+    squeeze = x.dim() == 1
+    if squeeze:
+        x = x.unsqueeze(0)
+    window = torch.hann_window(cfg.win_length, device=x.device, dtype=x.dtype)
+    spec = torch.stft(
+        x,
+        n_fft=cfg.n_fft,
+        hop_length=cfg.hop_length,
+        win_length=cfg.win_length,
+        window=window,
+        center=True,
+        pad_mode="reflect",
+        return_complex=True,
+    ).abs()
+    basis = torch.from_numpy(_mel_basis(cfg.sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax)).to(x.device)
+    mel = torch.matmul(basis, spec)
+    out = torch.log10(torch.clamp(mel, min=cfg.log_floor))
+    return out[0] if squeeze else out
+
+
+def normalize_mel(log_mel: torch.Tensor, cfg: MelConfig) -> torch.Tensor:
+    if not cfg.normalized:
+        return log_mel
+    mean = torch.tensor(cfg.mel_mean, dtype=log_mel.dtype, device=log_mel.device).unsqueeze(-1)
+    std = torch.tensor(cfg.mel_std, dtype=log_mel.dtype, device=log_mel.device).unsqueeze(-1)
+    return (log_mel - mean) / std
+
+
+def denormalize_mel(mel: torch.Tensor, cfg: MelConfig) -> torch.Tensor:
+    if not cfg.normalized:
+        return mel
+    mean = torch.tensor(cfg.mel_mean, dtype=mel.dtype, device=mel.device).unsqueeze(-1)
+    std = torch.tensor(cfg.mel_std, dtype=mel.dtype, device=mel.device).unsqueeze(-1)
+    return mel * std + mean
+
+
+def mel_spectrogram(wav: torch.Tensor | np.ndarray, cfg: MelConfig) -> torch.Tensor:
+    """Model-space features of ``wav``: log10 mel, normalised when ``cfg`` carries statistics."""
+    return normalize_mel(log_mel_raw(wav, cfg), cfg)
