@@ -1,0 +1,394 @@
+"""The one facade every front end uses: text (+ emotion, reference, voice) -> 24 kHz speech.
+
+    tts = Synthesizer()                      # default bundle, CUDA when available
+    res = tts.synthesize("你好。", emotion_label="happy", intensity=0.6)
+    tts.save_wav(res, "out.wav")
+
+The chain per segment: frontend -> prosody control (emotion / reference / sliders)
+-> FastSpeech2.infer -> vocoder.infer -> pauses. Segments are produced one by one
+(``stream``), so the first audio of a long text is ready after its first sentence.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
+
+import numpy as np
+
+from .errors import EmptyTextError, InvalidParameterError, TextTooLongError, UnknownVoiceError
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int], None]
+
+# User-facing ranges (also used by the HTTP API and the web UI for validation).
+LIMITS: dict[str, tuple[float, float]] = {
+    "speed": (0.7, 1.3),
+    "pitch": (0.8, 1.2),
+    "sentence_pause": (0.0, 2.0),
+    "comma_pause": (0.0, 2.0),
+    "intensity": (0.0, 1.0),
+    "reference_strength": (0.0, 1.0),
+}
+FADE_S = 0.005
+
+
+@dataclass
+class SegmentInfo:
+    index: int
+    text: str
+    normalized: str
+    phones: list[str]
+    start_s: float = 0.0
+    end_s: float = 0.0
+    frames: int = 0
+
+
+@dataclass
+class SynthesisResult:
+    wav: np.ndarray
+    sample_rate: int
+    segments: list[SegmentInfo] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.wav) / float(self.sample_rate)
+
+
+@dataclass
+class _Request:
+    """Validated per-call settings shared by every segment of one call."""
+
+    emotion: Any  # EmotionControl | None
+    speaker: Any  # torch.Tensor [1, D] | None
+    speed: float
+    pitch: float
+    sentence_pause: float
+    comma_pause: float
+    generator: Any
+    warnings: list[str]
+
+
+def _check_range(name: str, value: Any) -> float:
+    lo, hi = LIMITS[name]
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(v) or not (lo <= v <= hi):
+        raise InvalidParameterError(f"{name} must be between {lo} and {hi}, got {value!r}")
+    return v
+
+
+def _pick_device(device: Optional[str], use_gpu: Optional[bool]) -> str:
+    import torch
+
+    if use_gpu is not None:
+        device = "cuda" if use_gpu else "cpu"
+    device = (device or "auto").lower()
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InvalidParameterError("CUDA was requested but torch sees no GPU; use device='cpu'")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise InvalidParameterError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+    return device
+
+
+class Synthesizer:
+    MAX_CHARS = 20000
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        config_path: str | Path | None = None,
+        device: Optional[str] = "auto",
+        use_gpu: Optional[bool] = None,
+        fp16: bool = False,
+        vocoder: Optional[str] = None,
+        variance_dropout: Optional[bool] = None,
+    ) -> None:
+        import torch
+
+        from . import hub
+        from .bundle import load_bundle
+        from .encoders.emotion import EmotionEncoder
+        from .frontend import Frontend
+
+        if config_path is not None:
+            bundle_dir = Path(config_path).expanduser().resolve().parent
+        else:
+            bundle_dir = hub.resolve_bundle(model_path or hub.DEFAULT_BUNDLE)
+        self.device = _pick_device(device, use_gpu)
+        self.fp16 = bool(fp16) and self.device.startswith("cuda")
+        self.bundle = load_bundle(bundle_dir, device=self.device)
+        self.bundle_dir = Path(bundle_dir)
+        self.mel_config = self.bundle.mel
+        self.sample_rate = self.mel_config.sample_rate
+        self.hop = self.mel_config.hop_length
+        self.acoustic = self.bundle.acoustic.eval()
+        name = vocoder or self.bundle.default_vocoder
+        if name not in self.bundle.vocoders:
+            raise InvalidParameterError(f"vocoder {name!r} not in bundle; have {sorted(self.bundle.vocoders)}")
+        self.vocoder_name = name
+        self.vocoder = self.bundle.vocoders[name].eval()
+        if self.fp16:
+            self.acoustic.half()
+            self.vocoder.half()
+        inference_cfg = self.bundle.config.get("inference", {})
+        self.variance_dropout = (
+            bool(inference_cfg.get("variance_dropout", False)) if variance_dropout is None else bool(variance_dropout)
+        )
+        self.frontend = Frontend(symbols=self.bundle.symbols)
+        self.emotion_encoder = EmotionEncoder.from_bundle_config(self.bundle.config)
+        self._speaker_encoder = None
+        self._baseline = None
+        self._lock = threading.RLock()
+        self._torch = torch
+        log.info("Synthesizer ready: bundle=%s device=%s vocoder=%s", self.bundle_dir.name, self.device, name)
+
+    # ------------------------------------------------------------------ info
+    def voices(self) -> list[dict[str, Any]]:
+        speakers = self.bundle.config.get("speakers") or {}
+        out = [{"id": k, "display_name": v.get("display_name", k)} for k, v in speakers.items()]
+        return out or [{"id": "default", "display_name": self.bundle.config.get("display_name", "默认女声")}]
+
+    def emotions(self) -> list[dict[str, str]]:
+        return self.emotion_encoder.describe()
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "bundle": self.bundle_dir.name,
+            "voices": self.voices(),
+            "emotions": self.emotions(),
+            "supports_reference_audio": True,
+            "supports_voice_cloning": self._speaker_dim() > 0,
+            "sample_rate": self.sample_rate,
+            "max_chars": self.MAX_CHARS,
+            "device": self.device,
+            "vocoder": self.vocoder_name,
+            "vocoders": sorted(self.bundle.vocoders),
+            "limits": {k: list(v) for k, v in LIMITS.items()},
+        }
+
+    def _speaker_dim(self) -> int:
+        return int(getattr(self.acoustic.cfg, "speaker_embed_dim", 0) or 0)
+
+    # ------------------------------------------------------------- requests
+    def _prepare(
+        self,
+        *,
+        reference_audio: Any,
+        reference_strength: float,
+        emotion_label: Optional[str],
+        emotion_vector: Any,
+        intensity: float,
+        speaker: Optional[str],
+        speed: float,
+        pitch: float,
+        sentence_pause: float,
+        comma_pause: float,
+        seed: Optional[int],
+    ) -> _Request:
+        from .encoders.emotion import parse_emotion
+
+        speed = _check_range("speed", speed)
+        pitch = _check_range("pitch", pitch)
+        sentence_pause = _check_range("sentence_pause", sentence_pause)
+        comma_pause = _check_range("comma_pause", comma_pause)
+        intensity = _check_range("intensity", intensity)
+        reference_strength = _check_range("reference_strength", reference_strength)
+        warnings: list[str] = []
+
+        ctrl = None
+        if emotion_label is not None or emotion_vector is not None:
+            mix = parse_emotion(label=emotion_label, vector=emotion_vector, intensity=intensity)
+            ctrl = self.emotion_encoder.encode(mix)
+        if reference_audio is not None:
+            ref_ctrl, ref_warnings = self._reference_control(reference_audio, reference_strength)
+            warnings.extend(ref_warnings)
+            if ctrl is None:
+                ctrl = ref_ctrl
+            else:
+                from .encoders.style import combine
+
+                ctrl = combine(ctrl, ref_ctrl)
+
+        spk = self._speaker_vector(speaker)
+        gen = None
+        if seed is not None:
+            gen = self._torch.Generator(device=self.device).manual_seed(int(seed))
+        return _Request(ctrl, spk, speed, pitch, sentence_pause, comma_pause, gen, warnings)
+
+    def _reference_control(self, reference_audio: Any, strength: float):
+        from .encoders.style import analyze_reference, measure_voice_baseline, style_to_control
+
+        style = analyze_reference(reference_audio)
+        if self._baseline is None:
+            self._baseline = measure_voice_baseline(self._plain_synthesize)
+        return style_to_control(style, self._baseline, strength), list(getattr(style, "warnings", []))
+
+    def _plain_synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        res = self.synthesize(text)
+        return res.wav, res.sample_rate
+
+    def _speaker_vector(self, speaker: Optional[str]):
+        if speaker in (None, "", "default"):
+            return None
+        speakers = self.bundle.config.get("speakers") or {}
+        if speaker not in speakers:
+            names = ", ".join(v["id"] for v in self.voices())
+            raise UnknownVoiceError(f"unknown voice {speaker!r}; available: {names}")
+        emb = speakers[speaker].get("embedding")
+        if emb is None or self._speaker_dim() == 0:
+            return None
+        return self._torch.tensor(emb, dtype=self._torch.float32, device=self.device).unsqueeze(0)
+
+    # ------------------------------------------------------------- synthesis
+    def stream(
+        self,
+        text: str,
+        *,
+        reference_audio: Any = None,
+        reference_strength: float = 0.7,
+        emotion_label: Optional[str] = None,
+        emotion_vector: Any = None,
+        intensity: float = 0.6,
+        speaker: Optional[str] = None,
+        speed: float = 1.0,
+        pitch: float = 1.0,
+        sentence_pause: float = 0.35,
+        comma_pause: float = 0.15,
+        pinyin_overrides: Optional[Mapping[str, str]] = None,
+        seed: Optional[int] = None,
+        progress: Optional[ProgressFn] = None,
+        _warnings: Optional[list[str]] = None,
+        _stats: Optional[dict[str, float]] = None,
+    ) -> Iterator[tuple[np.ndarray, SegmentInfo]]:
+        """Yield (audio chunk incl. the pause after it, SegmentInfo) one segment at a time."""
+        if not isinstance(text, str):
+            raise InvalidParameterError(f"text must be a string, got {type(text).__name__}")
+        if not text.strip():
+            raise EmptyTextError("text is empty: type some Chinese text to synthesize")
+        if len(text) > self.MAX_CHARS:
+            raise TextTooLongError(f"text has {len(text)} characters; the limit is {self.MAX_CHARS}")
+        req = self._prepare(
+            reference_audio=reference_audio,
+            reference_strength=reference_strength,
+            emotion_label=emotion_label,
+            emotion_vector=emotion_vector,
+            intensity=intensity,
+            speaker=speaker,
+            speed=speed,
+            pitch=pitch,
+            sentence_pause=sentence_pause,
+            comma_pause=comma_pause,
+            seed=seed,
+        )
+        utt = self.frontend(text, pinyin_overrides=pinyin_overrides)
+        warnings = req.warnings + list(utt.warnings)
+        if _warnings is not None:
+            _warnings.extend(warnings)
+        if not utt.segments:
+            detail = f" ({'; '.join(utt.warnings)})" if utt.warnings else ""
+            raise EmptyTextError(f"nothing readable to synthesize{detail}")
+        total = len(utt.segments)
+        stats = _stats if _stats is not None else {}
+        t_cursor = 0.0
+        for i, seg in enumerate(utt.segments):
+            chunk, frames = self._segment_audio(seg, req, last=(i == total - 1), stats=stats)
+            info = SegmentInfo(i, seg.text, seg.normalized, list(seg.phones), t_cursor, t_cursor + len(chunk) / self.sample_rate, frames)
+            t_cursor = info.end_s
+            if progress is not None:
+                progress(i + 1, total)
+            yield chunk, info
+
+    def synthesize(self, text: str, **kwargs: Any) -> SynthesisResult:
+        t0 = time.perf_counter()
+        warnings: list[str] = []
+        chunks: list[np.ndarray] = []
+        infos: list[SegmentInfo] = []
+        first = None
+        stats = {"acoustic_s": 0.0, "vocoder_s": 0.0}
+        for chunk, info in self.stream(text, _warnings=warnings, _stats=stats, **kwargs):
+            if first is None:
+                first = time.perf_counter() - t0
+            chunks.append(chunk)
+            infos.append(info)
+        wav = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+        total = time.perf_counter() - t0
+        dur = max(len(wav) / self.sample_rate, 1e-9)
+        timings = dict(stats)
+        timings.update(total_s=total, first_audio_s=first or total, audio_s=dur, rtf=total / dur)
+        return SynthesisResult(wav=wav, sample_rate=self.sample_rate, segments=infos, timings=timings, warnings=warnings)
+
+    def _segment_audio(self, seg: Any, req: _Request, last: bool, stats: dict[str, float]) -> tuple[np.ndarray, int]:
+        from .encoders.prosody import build_segment_control
+
+        torch = self._torch
+        control, pauses = build_segment_control(seg, req.emotion, speed=req.speed, pitch=req.pitch)
+        ids = torch.tensor([seg.ids], dtype=torch.long, device=self.device)
+        with self._lock, torch.inference_mode():
+            t0 = time.perf_counter()
+            out = self.acoustic.infer(
+                ids,
+                control=control,
+                speaker=req.speaker,
+                variance_dropout=self.variance_dropout,
+                generator=req.generator,
+            )
+            t1 = time.perf_counter()
+            mel = out.mel.half() if self.fp16 else out.mel
+            wav = self.vocoder.infer(mel)[0].float().cpu().numpy()
+            t2 = time.perf_counter()
+        stats["acoustic_s"] = stats.get("acoustic_s", 0.0) + (t1 - t0)
+        stats["vocoder_s"] = stats.get("vocoder_s", 0.0) + (t2 - t1)
+        durations = out.durations[0].cpu().numpy().astype(np.int64)
+        wav = self._insert_comma_pauses(wav, seg.phones, durations, req.comma_pause * pauses.comma)
+        if not last:
+            pause = req.sentence_pause * pauses.sentence if seg.pause_after == "sentence" else req.comma_pause * pauses.comma
+            wav = np.concatenate([wav, np.zeros(int(round(pause * self.sample_rate)), np.float32)])
+        return np.clip(wav, -1.0, 1.0).astype(np.float32), int(durations.sum())
+
+    def _insert_comma_pauses(self, wav: np.ndarray, phones: Sequence[str], durations: np.ndarray, pause_s: float) -> np.ndarray:
+        """Insert ``pause_s`` of silence after each in-segment comma break (#3), with short fades."""
+        n_pause = int(round(pause_s * self.sample_rate))
+        if n_pause <= 0:
+            return wav
+        ends = np.cumsum(durations) * self.hop
+        cuts = [int(ends[i]) for i, p in enumerate(phones) if p == "#3" and 0 < ends[i] < len(wav)]
+        if not cuts:
+            return wav
+        fade = max(1, int(FADE_S * self.sample_rate))
+        ramp = np.linspace(1.0, 0.0, fade, dtype=np.float32)
+        pieces, start = [], 0
+        for cut in cuts:
+            piece = wav[start:cut].copy()
+            k = min(fade, len(piece))
+            if k:
+                piece[-k:] *= ramp[-k:] if k < fade else ramp
+            pieces.append(piece)
+            pieces.append(np.zeros(n_pause, np.float32))
+            start = cut
+        tail = wav[start:].copy()
+        k = min(fade, len(tail))
+        if k:
+            tail[:k] *= ramp[::-1][:k]
+        pieces.append(tail)
+        return np.concatenate(pieces)
+
+    # ------------------------------------------------------------------ I/O
+    @staticmethod
+    def save_wav(result: SynthesisResult, path: str | Path) -> Path:
+        import soundfile as sf
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(str(path), result.wav, result.sample_rate, subtype="PCM_16")
+        return path
