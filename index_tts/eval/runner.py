@@ -1,0 +1,142 @@
+"""Synthesize a sentence set, transcribe it with Whisper and score CER (+ speaker similarity)."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from .sentences import EvalSentence
+from .textnorm import cer_counts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SentenceResult:
+    id: str
+    category: str
+    text: str
+    hypothesis: str
+    ref_norm: str
+    hyp_norm: str
+    edits: int
+    ref_len: int
+    cer: float
+    audio_s: float
+    synth_s: float
+    rtf: float
+    speaker_similarity: Optional[float] = None
+    wav: Optional[str] = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EvalReport:
+    model: str
+    emotion: Optional[str]
+    sentences_source: str
+    sentences: list[SentenceResult]
+    cer: float  # length-weighted: total edits / total reference characters
+    mean_cer: float  # unweighted mean of per-sentence CERs
+    rtf: float  # total synthesis time / total audio duration
+    speaker_similarity: Optional[float] = None
+    reference: Optional[str] = None
+    asr: str = "whisper-base (faster-whisper, int8, greedy)"
+
+    def worst(self, n: int = 5) -> list[SentenceResult]:
+        return sorted(self.sentences, key=lambda s: (-s.cer, s.id))[:n]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["worst"] = [s.id for s in self.worst()]
+        return d
+
+
+def summarize(results: Sequence[SentenceResult], **meta: Any) -> EvalReport:
+    """Aggregate per-sentence results into an EvalReport."""
+    if not results:
+        raise ValueError("no sentence results to summarise")
+    edits = sum(r.edits for r in results)
+    chars = sum(r.ref_len for r in results)
+    sims = [r.speaker_similarity for r in results if r.speaker_similarity is not None]
+    audio = sum(r.audio_s for r in results)
+    return EvalReport(
+        sentences=list(results),
+        cer=edits / chars,
+        mean_cer=float(np.mean([r.cer for r in results])),
+        rtf=sum(r.synth_s for r in results) / audio if audio > 0 else float("inf"),
+        speaker_similarity=float(np.mean(sims)) if sims else None,
+        **meta,
+    )
+
+
+def format_worst(report: EvalReport, n: int = 5) -> str:
+    lines = [f"# worst {n} of {len(report.sentences)} by CER (overall CER {report.cer:.4f}); "
+             "columns: id, category, cer, reference, hypothesis, normalised reference, normalised hypothesis"]
+    for s in report.worst(n):
+        lines.append("\t".join([s.id, s.category, f"{s.cer:.4f}", s.text, s.hypothesis, s.ref_norm, s.hyp_norm]))
+    return "\n".join(lines) + "\n"
+
+
+def run_eval(
+    sentences: Sequence[EvalSentence],
+    tts: Any,
+    out_dir: str | Path,
+    *,
+    emotion: Optional[str] = None,
+    intensity: float = 0.6,
+    reference: Optional[str | Path] = None,
+    model_name: str = "",
+    sentences_source: str = "",
+    beam_size: int = 1,
+) -> EvalReport:
+    """Synthesize each sentence with ``tts`` (a Synthesizer), save wavs, transcribe, score.
+
+    Writes ``report.json``, ``worst.txt`` and ``wavs/<id>.wav`` under ``out_dir``.
+    """
+    from . import asr
+
+    out = Path(out_dir)
+    (out / "wavs").mkdir(parents=True, exist_ok=True)
+    ref_embedding = None
+    if reference is not None:
+        from . import speaker
+
+        ref_embedding = speaker.embed_file(reference)
+    kwargs: dict[str, Any] = {}
+    if emotion:
+        kwargs.update(emotion_label=emotion, intensity=intensity)
+    results = []
+    for i, sent in enumerate(sentences, 1):
+        t0 = time.perf_counter()
+        res = tts.synthesize(sent.text, **kwargs)
+        synth_s = time.perf_counter() - t0
+        wav_path = tts.save_wav(res, out / "wavs" / f"{sent.id}.wav")
+        hyp = asr.transcribe(res.wav, res.sample_rate, beam_size=beam_size)
+        counts = cer_counts(sent.text, hyp)
+        sim = None
+        if ref_embedding is not None:
+            from . import speaker
+
+            sim = speaker.similarity(speaker.embed(res.wav, res.sample_rate), ref_embedding)
+        audio_s = len(res.wav) / float(res.sample_rate)
+        results.append(SentenceResult(
+            id=sent.id, category=sent.category, text=sent.text, hypothesis=hyp,
+            ref_norm=counts.ref_norm, hyp_norm=counts.hyp_norm, edits=counts.edits,
+            ref_len=counts.ref_len, cer=counts.cer, audio_s=audio_s, synth_s=synth_s,
+            rtf=synth_s / audio_s if audio_s > 0 else float("inf"), speaker_similarity=sim,
+            wav=str(wav_path), warnings=list(res.warnings),
+        ))
+        log.info("[%d/%d] %s cer=%.3f hyp=%s", i, len(sentences), sent.id, counts.cer, hyp)
+    report = summarize(results, model=model_name, emotion=emotion, sentences_source=sentences_source,
+                       reference=str(reference) if reference else None,
+                       asr=f"whisper-base (faster-whisper, int8, beam {beam_size})")
+    (out / "report.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n",
+                                     encoding="utf-8")
+    (out / "worst.txt").write_text(format_worst(report), encoding="utf-8")
+    return report

@@ -1,0 +1,211 @@
+"""Grapheme-to-phoneme: normalised clause -> lexical words with toned pinyin syllables.
+
+jieba (with POS tags) segments Hanzi runs, pypinyin reads each word at phrase level, and
+``polyphone`` corrects characters that no known phrase covers. Latin tokens are spelled
+(``letters``), override markers become locked words, and erhua (这儿, 玩儿) is folded into
+the preceding syllable.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import warnings
+
+from .letters import letter_word
+from .overrides import OverrideTable
+from .pinyin import decompose
+from .polyphone import WORD_FIXES, Context, char_reading, has_rule
+from .text import is_hanzi, is_override_marker
+from .types import Syllable, Word
+
+log = logging.getLogger(__name__)
+
+_TOKEN_RE = re.compile(
+    r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f\u3007]+)"
+    r"|(?P<lat>[A-Za-z]+(?:['-][A-Za-z]+)*)"
+    r"|(?P<mark>[\ue000-\uf8ff])"
+    r"|(?P<num>\x02[^\x02\x03]*\x03)"
+    r"|(?P<comma>，)"
+    r"|(?P<space>\s+)"
+)
+_READING_RE = re.compile(r"^([a-zv]+)([1-5])$")
+_MAX_FIX_LEN = max(len(k) for k in WORD_FIXES)
+_MAX_PHRASE_LEN = 6
+
+# Words ending in 儿 where 儿 is a full syllable (a child / a person), not erhua.
+NON_ERHUA = frozenset(
+    """女儿 婴儿 幼儿 孤儿 男儿 健儿 胎儿 患儿 宠儿 混血儿 新生儿 早产儿 弃儿 少儿 孩儿 侄儿 孙儿
+    乳儿 育儿 托儿 妻儿 幸运儿 弄潮儿 宁馨儿 娇儿 骄儿 爱儿 犬儿 儿""".split()
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _tools():
+    """Import jieba / pypinyin on first use (jieba builds its dictionary here, ~1 s)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import jieba
+        import jieba.posseg as pseg
+        from pypinyin import Style, lazy_pinyin
+        from pypinyin.constants import PHRASES_DICT
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return pseg, lazy_pinyin, Style.TONE3, PHRASES_DICT
+
+
+@functools.lru_cache(maxsize=8192)
+def is_dict_word(text: str) -> bool:
+    """True if jieba's or pypinyin's dictionary knows ``text`` as a word."""
+    _tools()
+    import jieba
+
+    return bool(jieba.dt.FREQ.get(text)) or text in _tools()[3]
+
+
+def _pinyin_of(word: str) -> tuple[list[str | None], list[bool]]:
+    """pypinyin readings per character and whether a known phrase covers the character."""
+    _, lazy_pinyin, tone3, phrases = _tools()
+    raw = lazy_pinyin(word, style=tone3, neutral_tone_with_five=True, errors=lambda s: ["?"] * len(s))
+    readings: list[str | None] = [r if _READING_RE.match(r) else None for r in raw]
+    if len(readings) != len(word):  # defensive: pypinyin should give one item per character
+        readings = [None] * len(word)
+    covered = [False] * len(word)
+    n = len(word)
+    for i in range(n):
+        for j in range(i + 2, min(n, i + _MAX_PHRASE_LEN) + 1):
+            if word[i:j] in phrases:
+                covered[i:j] = [True] * (j - i)
+    for i in range(n):
+        for j in range(i + 2, min(n, i + _MAX_FIX_LEN) + 1):
+            fix = WORD_FIXES.get(word[i:j])
+            if fix:
+                readings[i:j] = fix.split()
+                covered[i:j] = [True] * (j - i)
+    return readings, covered
+
+
+def _merge_reduplications(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """jieba splits 说说 into 说/说: join identical one-character verbs."""
+    out: list[tuple[str, str]] = []
+    for w, pos in pairs:
+        if out and len(w) == 1 and out[-1][0] == w and pos.startswith("v") and out[-1][1].startswith("v"):
+            out[-1] = (w + w, "v")
+        else:
+            out.append((w, pos))
+    return out
+
+
+def _hanzi_words(run: str, unknown: list[str], clause_start: bool) -> list[Word]:
+    pseg = _tools()[0]
+    pairs = _merge_reduplications([(p.word, p.flag) for p in pseg.lcut(run, HMM=False)])
+    words: list[Word] = []
+    for k, (w, pos) in enumerate(pairs):
+        readings, covered = _pinyin_of(w)
+        prev_w, prev_pos = pairs[k - 1] if k else ("", "")
+        next_w, next_pos = pairs[k + 1] if k + 1 < len(pairs) else ("", "")
+        syls: list[Syllable] = []
+        for i, ch in enumerate(w):
+            reading = readings[i]
+            if not covered[i] and has_rule(ch):
+                ctx = Context(
+                    prev_char=w[i - 1] if i else prev_w[-1:],
+                    next_char=w[i + 1] if i + 1 < len(w) else next_w[:1],
+                    prev_word=prev_w, next_word=next_w, word=w, pos=pos,
+                    prev_pos=prev_pos, next_pos=next_pos, at_clause_start=clause_start and k == 0,
+                )
+                reading = char_reading(ch, ctx) or reading
+            if reading is None:
+                unknown.append(ch)
+                continue
+            m = _READING_RE.match(reading)
+            try:
+                decompose(m.group(1)) if m else None
+            except ValueError:
+                m = None
+            if m is None:
+                unknown.append(ch)
+                continue
+            syls.append(Syllable(text=ch, base=m.group(1), tone=int(m.group(2))))
+        if len(w) == 3 and len(syls) == 3 and w[0] == w[2] and w[1] in "一不了来":  # 数一数, 想不想
+            syls[2].base, syls[2].tone, syls[2].orig_tone = syls[0].base, syls[0].tone, syls[0].tone
+        if syls:
+            words.append(Word(text=w, syllables=syls, pos=pos))
+    return words
+
+
+def _number_word(reading: str, unknown: list[str]) -> list[Word]:
+    """A number reading from the normaliser (e.g. 一千五百, 幺三九) as one word."""
+    readings, _ = _pinyin_of(reading)
+    syls = []
+    for ch, r in zip(reading, readings):
+        m = _READING_RE.match(r or "")
+        if m is None:
+            unknown.append(ch)
+            continue
+        syls.append(Syllable(text=ch, base=m.group(1), tone=int(m.group(2))))
+    return [Word(text=reading, syllables=syls, pos="m", kind="number")] if syls else []
+
+
+def _apply_erhua(words: list[Word]) -> list[Word]:
+    out: list[Word] = []
+    for w in words:
+        last = w.syllables[-1]
+        if w.kind == "hanzi" and last.text == "儿" and not last.locked:
+            if len(w.syllables) >= 2 and w.text not in NON_ERHUA:
+                host = w.syllables[-2]
+                if not host.erhua and host.base != "er":
+                    host.erhua, host.text = True, host.text + "儿"
+                    w.syllables.pop()
+            elif (
+                len(w.syllables) == 1 and out and out[-1].kind == "hanzi" and w.break_before == 0
+                and not out[-1].syllables[-1].erhua and out[-1].syllables[-1].base != "er"
+                and out[-1].text + "儿" not in NON_ERHUA and not out[-1].syllables[-1].locked
+            ):
+                host = out[-1].syllables[-1]
+                host.erhua, host.text = True, host.text + "儿"
+                out[-1].text += "儿"
+                continue
+        out.append(w)
+    return out
+
+
+def clause_words(norm: str, overrides: OverrideTable, unknown: list[str], erhua: bool = True) -> list[Word]:
+    """Words of one normalised clause; characters without a reading go to ``unknown``."""
+    words: list[Word] = []
+    pending_break = 0
+    for m in _TOKEN_RE.finditer(norm):
+        kind = m.lastgroup
+        tok = m.group(0)
+        if kind == "comma":
+            pending_break = 3 if words else 0
+            continue
+        if kind == "space":
+            pending_break = max(pending_break, 2 if words else 0)
+            continue
+        if kind == "han":
+            new = _hanzi_words(tok, unknown, clause_start=not words or pending_break >= 3)
+        elif kind == "num":
+            new = _number_word(tok[1:-1], unknown)
+        elif kind == "lat":
+            new = [letter_word(tok)]
+            if pending_break == 2 and words and words[-1].kind == "letters":
+                pending_break = 1  # "iPhone Pro": a word gap, not a phrase break
+        else:
+            chunk, syls = overrides.entries[tok]
+            new = [Word(
+                text=chunk,
+                syllables=[
+                    Syllable(text=chunk[i] if len(chunk) == len(syls) else chunk, base=b, tone=t, locked=True)
+                    for i, (b, t) in enumerate(syls)
+                ],
+                pos="x", kind="override",
+            )]
+        if new:
+            new[0].break_before = max(new[0].break_before, pending_break)
+            pending_break = 0
+            words.extend(new)
+    for ch in norm:
+        if not (is_hanzi(ch) or is_override_marker(ch) or ch.isascii() or ch == "，"):
+            unknown.append(ch)
+    return _apply_erhua(words) if erhua else words

@@ -1,0 +1,212 @@
+"""Text normalisation: numbers, dates, times, money, units and symbols -> speakable Chinese.
+
+``normalize(clause)`` takes one clause of cleaned text (see ``text.clean``) and returns a
+string containing only Hanzi, Latin letters (spelled later by the G2P), override markers,
+spaces (soft boundaries), ``，`` (an internal pause, e.g. from a dash) and number readings
+wrapped in ``NUM_OPEN``/``NUM_CLOSE`` (one word each). The rules are
+applied in a fixed order, most specific first.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Callable
+
+from .numbers import read_decimal, read_digits, read_fraction, read_integer
+from .text import is_hanzi, is_override_marker
+
+_NUM = r"\d+(?:\.\d+)?"
+_DASH = r"[-~—–〜―]"
+
+# Measure words after which a bare 2 is read 两.
+_LIANG_NEXT = tuple(
+    "个 位 只 本 次 天 年 周 星期 岁 件 条 张 块 元 角 毛 分钟 分 秒 小时 钟头 点 斤 公斤 千克 克 "
+    "公里 千米 米 厘米 毫米 升 毫升 吨 倍 种 名 家 台 辆 架 部 杯 瓶 碗 口 把 双 对 套 份 场 声 "
+    "句 遍 趟 下 步 颗 粒 片 支 枝 根 篇 首 封 间 座 所 棵 头 匹 节 章 页 行 批 组 队 万 千 亿 百 "
+    "人 成 样 项 门 道 段 幅 株 朵 盒 箱 包 袋 排 圈 轮 局 盘 集 季 招 笔 顿 番 回 群 类 款 层 "
+    "瓦 伏 赫兹 分贝".split()
+)
+_NOT_LIANG_NEXT = ("年级", "分之", "点零", "号")
+
+_KEYWORDS = (
+    "电话|手机|号码|房间|房号|门牌|编号|学号|工号|账号|帐号|卡号|单号|验证码|密码|邮编|尾号|"
+    "车次|航班|分机|身份证|序列号|订单|批号|代码|代号|车牌|QQ|qq|微信|ID|id"
+)
+
+_UNITS = (
+    ("km/h", "公里每小时"), ("m/s", "米每秒"), ("km²", "平方公里"), ("m²", "平方米"),
+    ("cm²", "平方厘米"), ("m³", "立方米"), ("㎡", "平方米"), ("㎞", "公里"), ("㎏", "公斤"),
+    ("㎝", "厘米"), ("㎜", "毫米"), ("㏄", "毫升"), ("㎎", "毫克"), ("㎖", "毫升"),
+    ("kWh", "千瓦时"), ("mAh", "毫安时"), ("GHz", "吉赫兹"), ("MHz", "兆赫兹"), ("kHz", "千赫兹"),
+    ("Hz", "赫兹"), ("km", "公里"), ("kg", "公斤"), ("cm", "厘米"), ("mm", "毫米"), ("nm", "纳米"),
+    ("ml", "毫升"), ("mL", "毫升"), ("mg", "毫克"), ("kW", "千瓦"), ("dB", "分贝"), ("ms", "毫秒"),
+    ("min", "分钟"), ("℃", "摄氏度"), ("°C", "摄氏度"), ("℉", "华氏度"), ("°F", "华氏度"),
+    ("°", "度"), ("m", "米"), ("g", "克"), ("L", "升"), ("h", "小时"), ("W", "瓦"), ("V", "伏"),
+)
+_UNIT_RE = re.compile(
+    r"(?<=\d)\s*(" + "|".join(re.escape(u) for u, _ in _UNITS) + r")(?![A-Za-z])"
+)
+_UNIT_MAP = dict(_UNITS)
+
+_SYMBOLS = {
+    "+": "加", "=": "等于", "&": "和", "@": "艾特", "×": "乘", "÷": "除以", ">": "大于",
+    "<": "小于", "±": "正负", "°": "度", "℃": "摄氏度", "℉": "华氏度", "‰": "千分之",
+}
+_PAUSE_DASH = re.compile(r"(?:——|--+|—|―|……|…)")
+# Every number reading is wrapped in NUM_OPEN/NUM_CLOSE so the G2P keeps it as one word.
+NUM_OPEN, NUM_CLOSE = "\x02", "\x03"
+_NOT_DIGIT = r"(?<![A-Za-z0-9.])"
+
+
+def _w(reading: str) -> str:
+    return f"{NUM_OPEN}{reading}{NUM_CLOSE}"
+
+
+def _digit_words(s: str, yao: bool = True) -> str:
+    """Digit-by-digit reading, long strings in groups of at most four (one word each)."""
+    digits = "".join(c for c in s if c.isdigit())
+    n_groups = max(1, math.ceil(len(digits) / 4))
+    size, extra = divmod(len(digits), n_groups)
+    out, pos = [], 0
+    for g in range(n_groups):
+        k = size + (1 if g < extra else 0)
+        out.append(_w(read_digits(digits[pos:pos + k], yao=yao)))
+        pos += k
+    return "".join(out)
+
+
+def _sub(pattern: str, repl: Callable[[re.Match], str] | str, text: str, flags: int = 0) -> str:
+    return re.sub(pattern, repl, text, flags=flags)
+
+
+def _date(m: re.Match) -> str:
+    y, mo, d = m.group(1), int(m.group(2)), int(m.group(3))
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return m.group(0)
+    return f"{_w(read_digits(y))}年{_w(read_integer(str(mo)))}月{_w(read_integer(str(d)))}日"
+
+
+def _time(m: re.Match) -> str:
+    h, mi, sec = int(m.group(1)), int(m.group(2)), m.group(3)
+    if h > 24 or mi > 59 or (sec is not None and int(sec) > 59):
+        return m.group(0)
+    out = _w(read_integer(str(h), liang=True)) + "点"
+    if mi:
+        out += _w(("零" if mi < 10 else "") + read_integer(str(mi))) + "分"
+    if sec is not None and int(sec):
+        out += _w(read_integer(sec)) + "秒"
+    return out
+
+
+def _digits_yao(m: re.Match) -> str:
+    return "".join(_digit_words(g) for g in m.groups() if g)
+
+
+def _liang_ok(text: str, start: int, end: int) -> bool:
+    prev = text[start - 1] if start else ""
+    if prev and (prev in "第点." or prev.isdigit()):
+        return False
+    rest = text[end:].lstrip()
+    return rest.startswith(_LIANG_NEXT) and not rest.startswith(_NOT_LIANG_NEXT)
+
+
+def _integer(m: re.Match) -> str:
+    s = m.group(0)
+    liang = s == "2" and _liang_ok(m.string, m.start(), m.end())
+    return _w(read_integer(s, liang=liang))
+
+
+def _percent(m: re.Match) -> str:
+    sign = "负" if m.group(1) else ""
+    return _w(f"{sign}百分之{_number(m.group(2))}")
+
+
+def _number(s: str) -> str:
+    return read_decimal(s) if "." in s else read_integer(s)
+
+
+def _numbers(text: str) -> str:
+    # dates: 2023-09-23, 2023/9/23, 2023.9.23
+    text = _sub(r"(?<![\d.])(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d./])", _date, text)
+    # years: 2023年 / 2019-2023年 (four digits, read digit by digit)
+    text = _sub(
+        rf"(?<!\d)(\d{{4}})\s*{_DASH}\s*(\d{{4}})(?=\s*年)",
+        lambda m: f"{_w(read_digits(m.group(1)))}到{_w(read_digits(m.group(2)))}", text,
+    )
+    text = _sub(r"(?<![\d.])([12]\d{3})(?=\s*年)", lambda m: _w(read_digits(m.group(1))), text)
+    # clock times 14:30 / 9:05:30
+    text = _sub(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])", _time, text)
+    # phone numbers
+    text = _sub(r"\+(\d{1,3})(?=[\s-]?\d)", lambda m: "加" + _digit_words(m.group(1)) + " ", text)
+    text = _sub(r"(?<!\d)(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)", _digits_yao, text)
+    text = _sub(r"(?<!\d)(0\d{2,3})-(\d{7,8})(?!\d)", _digits_yao, text)
+    text = _sub(r"(?<!\d)([48]00)-(\d{3})-(\d{4})(?!\d)", _digits_yao, text)
+    # numbers that are codes: after a keyword, before 室/房间/路, long or zero-led strings
+    text = _sub(
+        rf"(?<![A-Za-z])({_KEYWORDS})([号码]*)([是为:：\s]{{0,3}})(\d+)",
+        lambda m: m.group(1) + m.group(2) + m.group(3) + _digit_words(m.group(4)), text,
+    )
+    text = _sub(r"(?<![\d.])(\d{3,})(?=\s*(?:室|房间|号房|路公交|路车|次列车))", _digits_yao, text)
+    text = _sub(r"(?<![\d.,])(\d{11,}|0\d+)(?![\d.,])", _digits_yao, text)
+    # money
+    text = _sub(r"[¥￥]\s*(\d[\d,]*(?:\.\d+)?)", r"\1元", text)
+    text = _sub(r"\$\s*(\d[\d,]*(?:\.\d+)?)", r"\1美元", text)
+    text = _sub(r"€\s*(\d[\d,]*(?:\.\d+)?)", r"\1欧元", text)
+    text = _sub(r"£\s*(\d[\d,]*(?:\.\d+)?)", r"\1英镑", text)
+    text = _sub(r"(\d+)\.0+(?=\s*(?:元|块|美元|欧元|英镑))", r"\1", text)
+    text = _sub(r"(\d+\.\d*?[1-9])0+(?=\s*(?:元|块|美元|欧元|英镑))", r"\1", text)
+    # percentages
+    text = _sub(
+        rf"({_NUM})[%％]?\s*{_DASH}\s*({_NUM})[%％]",
+        lambda m: _w(f"百分之{_number(m.group(1))}") + "到" + _w(f"百分之{_number(m.group(2))}"), text,
+    )
+    text = _sub(rf"{_NOT_DIGIT}(-)?({_NUM})\s*[%％]", _percent, text)
+    text = _sub(rf"({_NUM})\s*‰", lambda m: _w("千分之" + _number(m.group(1))), text)
+    # fractions 3/4
+    text = _sub(r"(?<![\d/.])(\d+)/(\d+)(?![\d/])", lambda m: _w(read_fraction(m.group(1), m.group(2))), text)
+    # units after numbers (digits stay for the cardinal rule so 2公里 -> 两公里)
+    text = _UNIT_RE.sub(lambda m: _UNIT_MAP[m.group(1)], text)
+    # ranges 3-5天, 10~20; ratios 3:2; arithmetic
+    text = _sub(rf"({_NUM})\s*{_DASH}\s*(?=\d)", r"\1到", text)
+    text = _sub(r"(\d+):(\d+)", r"\1比\2", text)
+    text = _sub(r"(?<=\d)\s*[×xX*]\s*(?=\d)", "乘", text)
+    # negative numbers
+    text = _sub(rf"{_NOT_DIGIT}-(?=\d[\d.]*\s*(?:摄氏度|华氏度|度))", "零下", text)
+    text = _sub(rf"{_NOT_DIGIT}-(?=\d)", "负", text)
+    # versions 1.2.3, decimals, thousands separators, model numbers, plain integers
+    text = _sub(r"\d+(?:\.\d+){2,}", lambda m: _w("点".join(read_digits(p) for p in m.group(0).split("."))), text)
+    text = _sub(r"\d+\.\d+", lambda m: _w(read_decimal(m.group(0))), text)
+    text = _sub(r"\d{1,3}(?:,\d{3})+(?!\d)", lambda m: _w(read_integer(m.group(0).replace(",", ""))), text)
+    text = _sub(r"(?<=[A-Za-z])\d{3,}", lambda m: _digit_words(m.group(0), yao=False), text)
+    text = _sub(r"\d+", _integer, text)
+    return text
+
+
+def _symbols(text: str) -> str:
+    text = _PAUSE_DASH.sub("，", text)
+    text = _sub(r"(?<=[A-Za-z])\.(?=[A-Za-z])", "点", text)
+    text = _sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", "\x01", text)  # keep Wi-Fi together
+    text = "".join(_SYMBOLS.get(ch, ch) for ch in text)
+    out = []
+    for ch in text:
+        if ch == "\x01":
+            out.append("-")
+        elif ch in (NUM_OPEN, NUM_CLOSE) or is_hanzi(ch) or is_override_marker(ch) or (ch.isascii() and ch.isalpha()) or ch == "，":
+            out.append(ch)
+        elif ch in "、，,：:；;":
+            out.append("，")
+        else:
+            out.append(" ")
+    text = re.sub(r"\s+", " ", "".join(out))
+    text = re.sub(r"\s*，[\s，]*", "，", text)
+    return text.strip(" ，")
+
+
+def normalize(clause: str) -> str:
+    """Normalise one clause; see the module docstring for what the result contains."""
+    return _symbols(_numbers(clause))
+
+
+def strip_marks(text: str) -> str:
+    """The normalised text without the number-word marks."""
+    return text.replace(NUM_OPEN, "").replace(NUM_CLOSE, "")

@@ -1,0 +1,191 @@
+"""Our polyphone layer on top of pypinyin.
+
+pypinyin is right for most words found in its phrase dictionary; it is weak for characters
+that jieba leaves as single-character words (很长, 还钱, 两行) and for a few phrases. Here:
+
+* ``WORD_FIXES`` – phrase readings that replace pypinyin's (also inside longer words);
+* ``NEUTRAL_WORDS`` – common words whose last syllable is in the neutral tone;
+* ``char_reading`` – context rules for polyphonic characters not covered by a phrase.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WORD_FIXES: dict[str, str] = {
+    "还款": "huan2 kuan3", "还贷": "huan2 dai4", "还账": "huan2 zhang4", "还帐": "huan2 zhang4",
+    "大夫": "dai4 fu5", "这儿": "zhe4 er5", "那儿": "na4 er5", "哪儿": "na3 er5",
+    "长得": "zhang3 de5", "觉得": "jue2 de5", "记得": "ji4 de5",
+    "重新": "chong2 xin1", "看不起": "kan4 bu5 qi3", "对不起": "dui4 bu5 qi3",
+    "来不及": "lai2 bu5 ji2", "差不多": "cha4 bu5 duo1", "了不起": "liao3 bu5 qi3",
+    "一会儿": "yi2 hui4 er5", "好好儿": "hao3 hao1 er5", "什么": "shen2 me5",
+}
+
+NEUTRAL_WORDS = frozenset(
+    """朋友 明白 事情 知道 告诉 喜欢 漂亮 时候 先生 窗户 打扮 琵琶 玻璃 亲戚 笑话 衣服 耳朵
+    豆腐 东西 地方 意思 清楚 舒服 暖和 热闹 麻烦 客气 便宜 聪明 糊涂 马虎 商量 打听 收拾 认识
+    学生 姑娘 丫头 石头 木头 舌头 骨头 月亮 眼睛 眉毛 头发 脑袋 嘴巴 尾巴 结巴 哑巴 下巴 萝卜
+    葡萄 蘑菇 核桃 芝麻 云彩 消息 生意 买卖 关系 规矩 名字 本事 能耐 厉害 利索 干净 晚上 早上
+    上头 外头 里头 后头 前头 里边 外边 上边 下边 点心 对付 吩咐 嘱咐 招呼 打算 算计 折腾 琢磨
+    合同 钥匙 扫帚 棉花 庄稼 衣裳 动静 队伍 风筝 功夫 故事 官司 含糊 葫芦 护士 活泼 火候 家伙
+    嫁妆 见识 将就 交情 叫唤 街坊 结实 戒指 口袋 快活 阔气 喇叭 老实 篱笆 力气 利落 连累 凉快
+    粮食 溜达 啰嗦 骆驼 码头 忙活 冒失 玫瑰 门道 迷糊 苗条 名堂 模糊 磨蹭 牡丹 念叨 娘家 奴才
+    盘算 脾气 屁股 婆家 欺负 亲家 勤快 人家 日子 上司 烧饼 少爷 师父 石榴 拾掇 使唤 世故 似的
+    收成 首饰 舒坦 疏忽 爽快 思量 岁数 踏实 抬举 特务 挑剔 跳蚤 铁匠 妥当 唾沫 挖苦 委屈 稳当
+    窝囊 稀罕 媳妇 吓唬 相声 小气 心思 行李 休息 秀才 秀气 学问 衙门 胭脂 秧歌 养活 吆喝 妖精
+    应酬 冤枉 月饼 运气 在乎 咱们 怎么 扎实 眨巴 张罗 丈夫 帐篷 招牌 芝麻 知识 指甲 主意 转悠
+    壮实 状元 自在 祖宗 作坊 多少 认得 晓得 舍得 值得 懂得 记得 觉得 怪不得 我们 你们 他们
+    她们 它们 人们 孩子们 这么 那么 多么 怎么样 为什么 什么 狐狸 苍蝇 蛤蟆 耗子 蚂蚱 刺猬 黄瓜
+    喇嘛 妯娌 伙计 机灵 谢谢 爸爸 妈妈 和尚 尚书 福气 客人 亮堂 打发 打量 提防 答应""".split()
+)
+
+# Monosyllabic reduplications whose second syllable is neutral (kinship terms and the like).
+NEUTRAL_REDUP_NOUNS = frozenset("妈爸哥姐弟妹爷奶姥舅叔婶伯姑娃宝星猩蝈太公婆")
+
+NUMERALS = "零一二三四五六七八九十百千万亿两几幺"
+_DEMONSTRATIVES = "这那哪每各某此该多"
+_DEGREE = ("很", "太", "真", "好", "更", "最", "非常", "比较", "特别", "挺", "多", "这么", "那么", "越", "够")
+
+
+@dataclass
+class Context:
+    """Where a character sits: its neighbours (across word boundaries) and POS tags."""
+
+    prev_char: str = ""
+    next_char: str = ""
+    prev_word: str = ""
+    next_word: str = ""
+    word: str = ""
+    pos: str = ""
+    prev_pos: str = ""
+    next_pos: str = ""
+    at_clause_start: bool = False
+
+
+def _hai_huan(c: Context) -> str:
+    return "huan2" if c.next_char and c.next_char in "给钱债款账贷书" else "hai2"
+
+
+def _xing_hang(c: Context) -> str:
+    if c.prev_char and c.prev_char in NUMERALS + _DEMONSTRATIVES:
+        return "hang2"
+    return "xing2"
+
+
+def _chang_zhang(c: Context) -> str:
+    if c.next_char and c.next_char in "大高出成满胖得了着起壮":
+        return "zhang3"
+    if c.prev_word in ("生", "成", "增", "助", "疯", "滋"):
+        return "zhang3"
+    return "chang2"
+
+
+def _zhong_chong(c: Context) -> str:
+    if c.next_char and c.next_char in "新复来做写建播申装修启返温演组" and c.prev_word not in _DEGREE:
+        return "chong2"
+    return "zhong4"
+
+
+def _de(c: Context) -> str:
+    if c.word.startswith("得") and len(c.word) > 1:
+        verb_follows = c.pos.startswith("v")
+    else:
+        verb_follows = c.next_pos.startswith("v") and c.next_word not in ("到", "了", "过")
+    if verb_follows and (c.prev_pos.startswith("r") or c.prev_word in ("就", "还", "也", "都", "总", "又", "可", "必须", "非", "总是")):
+        return "dei3"
+    if c.next_word == "了" and c.prev_pos.startswith("r"):
+        return "de2"
+    if c.at_clause_start or c.next_pos.startswith("n"):
+        return "de2"
+    return "de5"
+
+
+def _di_de(c: Context) -> str:
+    if c.pos == "uv":
+        return "de5"
+    if c.word == "地" and c.next_pos.startswith("v") and c.prev_pos[:1] in ("a", "d", "z"):
+        return "de5"
+    return "di4"
+
+
+def _zhe_zhao(c: Context) -> str:
+    if c.next_word == "了" and c.prev_word[-1:] in ("睡", "找", "猜", "点", "用", "烧", "打", "摸", "够", "急"):
+        return "zhao2"
+    return "zhe5"
+
+
+def _zhong(c: Context) -> str:
+    if c.prev_char and c.prev_char in NUMERALS + _DEMONSTRATIVES:
+        return "zhong3"
+    if c.pos.startswith("v") or (c.next_char and c.next_char in "树花菜地田瓜草豆麦稻粮"):
+        return "zhong4"
+    return "zhong3"
+
+
+def _shu(c: Context) -> str:
+    if c.pos.startswith("v") or c.next_char in ("一", "不", "着", "了", "到", "清"):
+        return "shu3"
+    return "shu4"
+
+
+def _zhi(c: Context) -> str:
+    return "zhi1" if c.prev_char and c.prev_char in NUMERALS + _DEMONSTRATIVES else "zhi3"
+
+
+def _jue_jiao(c: Context) -> str:
+    return "jiao4" if c.prev_char and c.prev_char in "睡午一个懒觉好" else "jue2"
+
+
+def _wei(c: Context) -> str:
+    return "wei2" if c.prev_char and c.prev_char in "以成作认视称改分选变化评转结沦" else "wei4"
+
+
+def _diao_tiao(c: Context) -> str:
+    return "tiao2" if c.next_char and c.next_char in "一小大高低好整节皮" else "diao4"
+
+
+def _tan_dan(c: Context) -> str:
+    return "tan2" if c.pos.startswith("v") or c.next_char in ("琴", "钢", "吉", "奏") else "dan4"
+
+
+def _jiao(c: Context) -> str:
+    return "jiao1" if c.word == "教" else "jiao4"  # 教我 (teach) vs 教室, 宗教
+
+
+def _le_liao(c: Context) -> str:
+    if c.prev_word in ("不", "得") and len(c.word) == 1 and c.next_word not in ("", "吧", "吗", "呢", "啊"):
+        return "liao3"
+    return "le5"
+
+
+def _interjection(reading: str, particle: str):
+    """啊/哇/呀 open a clause as interjections (full tone) and end one as particles."""
+    return lambda c: reading if c.at_clause_start else particle
+
+
+_RULES = {
+    "啊": _interjection("a1", "a5"), "哇": _interjection("wa1", "wa5"), "呀": _interjection("ya1", "ya5"),
+    "还": _hai_huan, "行": _xing_hang, "长": _chang_zhang, "重": _zhong_chong, "得": _de,
+    "地": _di_de, "着": _zhe_zhao, "种": _zhong, "数": _shu, "只": _zhi, "觉": _jue_jiao,
+    "为": _wei, "调": _diao_tiao, "弹": _tan_dan, "了": _le_liao, "教": _jiao,
+}
+
+# Readings for characters outside any phrase when no rule applies (pypinyin's first
+# reading is a poor default for these).
+CHAR_DEFAULTS: dict[str, str] = {
+    "子": "zi3", "都": "dou1", "乐": "le4", "少": "shao3", "好": "hao3", "便": "bian4", "没": "mei2",
+    "看": "kan4", "差": "cha4", "处": "chu4", "应": "ying1", "当": "dang1",
+    "血": "xue4", "薄": "bao2", "给": "gei3", "吗": "ma5", "呢": "ne5", "吧": "ba5",
+    "的": "de5", "们": "men5", "么": "me5", "喽": "lou5", "嘛": "ma5", "啦": "la5", "哪": "na3", "那": "na4", "这": "zhe4",
+}
+
+
+def char_reading(ch: str, ctx: Context) -> str | None:
+    """Our reading for a polyphonic character outside a known phrase, or None."""
+    rule = _RULES.get(ch)
+    if rule is not None:
+        return rule(ctx)
+    return CHAR_DEFAULTS.get(ch)
+
+
+def has_rule(ch: str) -> bool:
+    return ch in _RULES or ch in CHAR_DEFAULTS

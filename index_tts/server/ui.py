@@ -1,0 +1,230 @@
+"""Gradio web UI, mounted at ``/`` of the API app (same port, same auth, same engine).
+
+Controls the engine does not offer (voices, emotions, reference audio: read from
+``Synthesizer.info()``) are not shown.  The page loads nothing from the internet:
+system fonts only, analytics off, no CDN.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..hub import PROJECT_ROOT
+from .engine import EngineWorker, ServerBusyError, encode_audio
+
+log = logging.getLogger(__name__)
+
+SYSTEM_FONTS = ["system-ui", "-apple-system", "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC",
+                "Source Han Sans SC", "WenQuanYi Micro Hei", "sans-serif"]
+MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Consolas", "monospace"]
+
+CSS = """
+.gradio-container {max-width: 1180px !important; margin: auto;}
+#title h1 {margin-bottom: 0;}
+#status {min-height: 2.2em;}
+footer {display: none !important;}
+"""
+
+PRONUNCIATION_HELP = """
+**多音字 / pronunciation overrides.** Put the pinyin (tone number 1–5, 5 = neutral)
+in square brackets right after a character to force its reading:
+
+| you type | reads |
+|---|---|
+| `还[huan2]书` | huán shū (return a book) |
+| `还[hai2]有` | hái yǒu (also) |
+| `银行[hang2]` | yín háng (bank) |
+| `长[zhang3]大` | zhǎng dà (grow up) |
+
+Numbers, dates and units are read out automatically (`2024年` → 二零二四年).
+"""
+
+EXAMPLES = [
+    "欢迎使用 IndexTTS，这是一个完全离线运行的中文语音合成系统。",
+    "今天是2024年6月1日，气温25摄氏度，适合出门散步。",
+    "我去图书馆还[huan2]书，还[hai2]借了两本新书。",
+]
+
+
+def unique_output_path(out_dir: Path, now: float | None = None) -> Path:
+    """Reserve ``out_dir/YYYYMMDD_HHMMSS.wav`` (``_1``, ``_2`` … on collision); never overwrites."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = time.strftime("%Y%m%d_%H%M%S", time.localtime(now))
+    for i in range(10000):
+        path = out_dir / (f"{stem}.wav" if i == 0 else f"{stem}_{i}.wav")
+        try:
+            with open(path, "xb"):
+                return path
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"cannot find a free file name for {stem} in {out_dir}")
+
+
+@dataclass(frozen=True)
+class UIConfig:
+    max_chars: int
+    output_dir: Path
+    max_upload_bytes: int
+
+
+def _theme():
+    import gradio as gr
+
+    return gr.themes.Soft(primary_hue="indigo", neutral_hue="slate", font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+
+
+class _Handlers:
+    """Event handlers (run in Gradio's worker threads; the engine lock serialises them)."""
+
+    def __init__(self, worker: EngineWorker, cfg: UIConfig) -> None:
+        self.worker, self.cfg = worker, cfg
+
+    def generate(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
+                 reference, seed, history, progress=None):
+        import gradio as gr
+
+        text = (text or "").strip()
+        if not text:
+            gr.Warning("请输入要合成的文本。Please type some text first.")
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if len(text) > self.cfg.max_chars:
+            raise gr.Error(f"文本太长：{len(text)} 字，上限 {self.cfg.max_chars} 字。"
+                           f"Text too long: {len(text)} characters, the limit is {self.cfg.max_chars}.")
+        info = self.worker.info
+        kwargs: dict[str, Any] = dict(speed=float(speed), pitch=float(pitch),
+                                      sentence_pause=float(sentence_pause), comma_pause=float(comma_pause))
+        if len(info.voices) > 1 and voice:
+            kwargs["speaker"] = voice
+        if info.emotions and emotion and (emotion != "neutral" or "neutral" in info.emotions):
+            kwargs["emotion_label"] = emotion
+            kwargs["intensity"] = float(intensity)
+        if info.reference_audio and reference:
+            if os.path.getsize(reference) > self.cfg.max_upload_bytes:
+                raise gr.Error(f"参考音频太大 / reference audio is larger than {self.cfg.max_upload_bytes // 2**20} MB")
+            kwargs["reference_audio"] = reference
+        if seed not in (None, ""):
+            kwargs["seed"] = int(seed)
+
+        def on_progress(done: int, total: int) -> None:
+            if progress is not None:
+                progress((done, total), desc="合成中 Synthesizing", unit="sentences")
+
+        try:
+            if progress is not None:
+                progress(0.0, desc="排队/准备 Preparing")
+            res = self.worker.synthesize(text, progress=on_progress, **kwargs)
+        except InputError as e:
+            raise gr.Error(str(e)) from None
+        except ServerBusyError as e:
+            raise gr.Error(f"服务器忙 / {e}") from None
+        except Exception:
+            log.exception("UI synthesis failed")
+            raise gr.Error("合成失败（内部错误，详见服务器日志）。Synthesis failed: internal error, see the server log.") from None
+
+        path = unique_output_path(self.cfg.output_dir)
+        path.write_bytes(encode_audio(res.wav, res.sample_rate, "wav"))
+        seconds = len(res.wav) / res.sample_rate
+        timings = getattr(res, "timings", {}) or {}
+        status = f"**完成 Done** · {seconds:.1f} s 音频 · 用时 {float(timings.get('total_s', 0.0)):.2f} s"
+        if "rtf" in timings:
+            status += f" · RTF {float(timings['rtf']):.3f}"
+        status += f" · 已保存 saved: `outputs/{path.name}`"
+        for w in getattr(res, "warnings", []) or []:
+            status += f"\n\n**注意 Warning:** {w}"
+            gr.Warning(str(w))
+        snippet = text if len(text) <= 24 else text[:24] + "…"
+        label = f"{path.stem} · {snippet}"
+        history = [{"label": label, "path": str(path)}] + list(history or [])
+        choices = [(h["label"], h["path"]) for h in history]
+        return (str(path), status, history, gr.update(choices=choices, value=str(path)),
+                [h["path"] for h in history])
+
+    @staticmethod
+    def replay(path):
+        return path or None
+
+
+def build_ui(worker: EngineWorker, cfg: UIConfig):
+    """The gr.Blocks page. Nothing is loaded from the network."""
+    import gradio as gr
+
+    info = worker.info
+    h = _Handlers(worker, cfg)
+    with gr.Blocks(title="IndexTTS 中文语音合成", analytics_enabled=False) as demo:
+        gr.Markdown("# IndexTTS · 中文语音合成\n离线运行的普通话语音合成。Offline Mandarin text-to-speech — "
+                    "nothing leaves this computer.", elem_id="title")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                text = gr.Textbox(label=f"文本 Text（最多 {cfg.max_chars} 字 / max {cfg.max_chars} characters）",
+                                  lines=6, max_lines=20, placeholder="在这里输入中文文本…", elem_id="tts-text")
+                with gr.Row():
+                    gen = gr.Button("生成 Generate", variant="primary", elem_id="generate-btn", scale=3)
+                    clear = gr.ClearButton([text], value="清空 Clear", scale=1)
+                audio = gr.Audio(label="结果 Result", type="filepath", interactive=False,
+                                 buttons=["download"], elem_id="result-audio")
+                status = gr.Markdown("", elem_id="status")
+                gr.Examples(EXAMPLES, inputs=[text], label="示例 Examples")
+                with gr.Accordion("多音字与读音 Pronunciation help", open=False):
+                    gr.Markdown(PRONUNCIATION_HELP)
+            with gr.Column(scale=2):
+                voice = gr.Dropdown([(info.voice_labels.get(v, v), v) for v in info.voices],
+                                    value=info.voices[0] if info.voices else None, label="音色 Voice",
+                                    visible=len(info.voices) > 1)
+                emotion_choices = [(info.emotion_labels.get(e, e), e) for e in info.emotions]
+                if "neutral" not in info.emotions:
+                    emotion_choices.insert(0, ("无 None", "neutral"))
+                emotion = gr.Dropdown(emotion_choices, value="neutral", label="情感 Emotion",
+                                      visible=bool(info.emotions))
+                intensity = gr.Slider(0.0, 1.0, value=0.6, step=0.05, label="情感强度 Intensity",
+                                      visible=bool(info.emotions))
+                speed = gr.Slider(0.7, 1.3, value=1.0, step=0.05, label="语速 Speed", info="0.7 慢 – 1.3 快")
+                pitch = gr.Slider(0.8, 1.2, value=1.0, step=0.02, label="音高 Pitch", info="0.8 低 – 1.2 高")
+                sentence_pause = gr.Slider(0.0, 2.0, value=0.35, step=0.05, label="句间停顿 Sentence pause (s)")
+                comma_pause = gr.Slider(0.0, 2.0, value=0.15, step=0.05, label="逗号停顿 Comma pause (s)")
+                with gr.Accordion("参考音频 Reference voice", open=False, visible=info.reference_audio):
+                    reference = gr.Audio(sources=["upload"], type="filepath",
+                                         label="上传 wav（模仿其语气）Upload a clip to imitate its style")
+                with gr.Accordion("高级 Advanced", open=False):
+                    seed = gr.Number(value=None, precision=0, minimum=0, label="随机种子 Seed (optional)")
+        with gr.Accordion("本次历史 History (this session)", open=True):
+            history = gr.State([])
+            with gr.Row():
+                pick = gr.Dropdown([], label="选择回放 Replay", scale=2, elem_id="history-pick")
+                replay = gr.Audio(label="回放 Replay", type="filepath", interactive=False,
+                                  buttons=["download"], scale=3)
+            files = gr.File(label="下载 Downloads", file_count="multiple", interactive=False)
+
+        def _generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
+                      reference, seed, history, progress=gr.Progress()):
+            return h.generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
+                              reference, seed, history, progress=progress)
+
+        inputs = [text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity, reference, seed,
+                  history]
+        gen.click(_generate, inputs, [audio, status, history, pick, files], concurrency_id="engine",
+                  api_visibility="private")
+        pick.change(h.replay, [pick], [replay], queue=False, api_visibility="private")
+        clear.add([status])
+    return demo
+
+
+def mount_ui(app, worker: EngineWorker, *, max_chars: int, output_dir: str | Path | None,
+             max_upload_bytes: int):
+    """Mount the UI at ``/`` of ``app`` and return the app."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    out = Path(output_dir) if output_dir else PROJECT_ROOT / "outputs"
+    cfg = UIConfig(max_chars=max_chars, output_dir=out, max_upload_bytes=max_upload_bytes)
+    demo = build_ui(worker, cfg)
+    demo.queue(default_concurrency_limit=1, max_size=64)
+    return gr.mount_gradio_app(
+        app, demo, path="/", theme=_theme(), css=CSS, allowed_paths=[str(out)],
+        max_file_size=max_upload_bytes, footer_links=[], ssr_mode=False, show_error=True,
+        mcp_server=False,
+    )

@@ -1,0 +1,94 @@
+"""Eval runner and sentence loading with a fake synthesizer and a fake ASR (no models)."""
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from index_tts.eval import asr, runner
+from index_tts.eval.sentences import BUILTIN_SENTENCES, EvalSentence, default_sentences, load_sentences
+
+
+class FakeResult:
+    def __init__(self, text, sr=24000):
+        self.sample_rate = sr
+        # duration proportional to text length so RTF aggregation is checkable
+        self.wav = (0.1 * np.sin(np.arange(len(text) * 2400) / 10.0)).astype(np.float32)
+        self.warnings = ["w"] if "?" in text else []
+
+
+class FakeTTS:
+    def __init__(self):
+        self.calls = []
+
+    def synthesize(self, text, **kw):
+        self.calls.append((text, kw))
+        return FakeResult(text)
+
+    @staticmethod
+    def save_wav(res, path):
+        sf.write(str(path), res.wav, res.sample_rate, subtype="PCM_16")
+        return path
+
+
+HEARD = {"你好世界。": "你好世界", "今天3点。": "今天三点", "我们走吧！": "我们走", "错误很多": "对的很少啊"}
+
+
+@pytest.fixture()
+def tts(monkeypatch):
+    fake = FakeTTS()
+
+    def transcribe(wav, sr, beam_size=1):
+        assert sr == 24000 and len(wav) == len(FakeResult(fake.calls[-1][0]).wav)
+        return HEARD[fake.calls[-1][0]]
+
+    monkeypatch.setattr(asr, "transcribe", transcribe)
+    return fake
+
+
+def test_run_eval_scores_and_writes_report(tmp_path, tts):
+    sents = [EvalSentence(f"s{i}", "cat", t) for i, t in enumerate(HEARD)]
+    rep = runner.run_eval(sents, tts, tmp_path, emotion="happy", intensity=0.3, model_name="fake")
+    assert [c[1] for c in tts.calls] == [{"emotion_label": "happy", "intensity": 0.3}] * 4
+    cers = {s.id: s.cer for s in rep.sentences}
+    assert cers["s0"] == 0.0 and cers["s1"] == 0.0
+    assert cers["s2"] == pytest.approx(1 / 4)
+    assert cers["s3"] == pytest.approx(4 / 4)  # 3 substitutions + 1 insertion over 4 chars
+    assert rep.cer == pytest.approx((0 + 0 + 1 + 4) / (4 + 4 + 4 + 4))
+    assert rep.mean_cer == pytest.approx(np.mean([0, 0, 0.25, 1.0]))
+    assert rep.rtf > 0 and rep.sentences[0].audio_s == pytest.approx(0.5)
+    assert [s.id for s in rep.worst(2)] == ["s3", "s2"]
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert data["worst"][:2] == ["s3", "s2"] and data["emotion"] == "happy"
+    assert data["sentences"][1]["hyp_norm"] == "今天三点"
+    worst = (tmp_path / "worst.txt").read_text(encoding="utf-8").splitlines()
+    assert worst[1].split("\t")[:3] == ["s3", "cat", "1.0000"]
+    assert sf.info(str(tmp_path / "wavs" / "s0.wav")).samplerate == 24000
+
+
+def test_summarize_rejects_empty():
+    with pytest.raises(ValueError):
+        runner.summarize([], model="x", emotion=None, sentences_source="")
+
+
+def test_load_sentences(tmp_path):
+    p = tmp_path / "s.tsv"
+    p.write_text("# comment\na1\tplain\t你好。\n\na2\t再见。\n", encoding="utf-8")
+    got = load_sentences(p)
+    assert got == [EvalSentence("a1", "plain", "你好。"), EvalSentence("a2", "", "再见。")]
+    assert default_sentences(p)[0] == got
+    p.write_text("a1\tplain\t你好。\na1\tplain\t再见。\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="duplicate"):
+        load_sentences(p)
+    p.write_text("only-one-column\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=":1:"):
+        load_sentences(p)
+    with pytest.raises(FileNotFoundError):
+        load_sentences(tmp_path / "missing.tsv")
+
+
+def test_builtin_sentences_are_scorable():
+    assert len(BUILTIN_SENTENCES) >= 12
+    assert len({s.id for s in BUILTIN_SENTENCES}) == len(BUILTIN_SENTENCES)
+    for s in BUILTIN_SENTENCES:
+        assert asr.cer(s.text, s.text) == 0.0

@@ -1,0 +1,75 @@
+"""Text normalisation golden tests: one block per class of non-standard words."""
+import pytest
+
+from index_tts.frontend.normalize import normalize, strip_marks
+from index_tts.frontend.numbers import read_decimal, read_digits, read_fraction, read_integer
+
+
+def norm(text: str) -> str:
+    return strip_marks(normalize(text))
+
+
+@pytest.mark.parametrize(
+    "n, expected",
+    [("0", "零"), ("7", "七"), ("10", "十"), ("15", "十五"), ("20", "二十"), ("101", "一百零一"),
+     ("110", "一百一十"), ("1005", "一千零五"), ("1010", "一千零一十"), ("2000", "两千"),
+     ("2500", "两千五百"), ("10005", "一万零五"), ("100500", "十万零五百"), ("20000", "两万"),
+     ("15000000", "一千五百万"), ("100000005", "一亿零五"), ("200000000", "两亿"), ("007", "七")],
+)
+def test_read_integer(n, expected):
+    assert read_integer(n) == expected
+
+
+def test_number_helpers():
+    assert read_integer("2", liang=True) == "两" and read_integer("2") == "二"
+    assert read_digits("13912345678", yao=True) == "幺三九幺二三四五六七八"
+    assert read_digits("2023") == "二零二三"
+    assert read_decimal("3.5") == "三点五" and read_decimal("0.25") == "零点二五"
+    assert read_decimal("3.50", strip_zeros=True) == "三点五"
+    assert read_fraction("3", "4") == "四分之三"
+    assert read_integer("1" * 20) == "一" * 20  # too long for a cardinal: digit by digit
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # integers, decimals, big numbers, measure words
+        ("有12个人", "有十二个人"), ("2个人", "两个人"), ("2万", "两万"), ("1500万", "一千五百万"),
+        ("3.5亿", "三点五亿"), ("0.5", "零点五"), ("1,000,000", "一百万"), ("2年级", "二年级"),
+        # years and dates
+        ("2023年", "二零二三年"), ("1998年", "一九九八年"), ("300年", "三百年"), ("2年", "两年"),
+        ("9月23日", "九月二十三日"), ("2023年9月23日", "二零二三年九月二十三日"),
+        ("2023-09-23", "二零二三年九月二十三日"), ("2019-2023年", "二零一九到二零二三年"),
+        # times
+        ("3点45分", "三点四十五分"), ("14:30", "十四点三十分"), ("14:05", "十四点零五分"),
+        ("2:00", "两点"), ("9:30:15", "九点三十分十五秒"),
+        # money
+        ("240元", "二百四十元"), ("¥3.5", "三点五元"), ("3.50元", "三点五元"), ("$100", "一百美元"),
+        ("2块", "两块"),
+        # percentages, fractions, ordinals
+        ("20%", "百分之二十"), ("增加了3.5%", "增加了百分之三点五"), ("20%-30%", "百分之二十到百分之三十"),
+        ("3/4", "四分之三"), ("第19届", "第十九届"), ("第37号", "第三十七号"), ("第2个", "第二个"),
+        # codes read digit by digit
+        ("13912345678", "幺三九幺二三四五六七八"), ("房间号是1208", "房间号是幺二零八"),
+        ("验证码是5821", "验证码是五八二幺"), ("010-12345678", "零幺零幺二三四五六七八"),
+        ("101路公交", "幺零幺路公交"), ("RTX4090", "RTX四零九零"),
+        # units
+        ("16GB", "十六GB"), ("5km", "五公里"), ("2km", "两公里"), ("3kg", "三公斤"), ("25℃", "二十五摄氏度"),
+        ("-5℃", "零下五摄氏度"), ("10m²", "十平方米"), ("120km/h", "一百二十公里每小时"), ("5cm", "五厘米"),
+        # ranges and symbols
+        ("3-5天", "三到五天"), ("10~20", "十到二十"), ("1+1=2", "一加一等于二"), ("A&B", "A和B"),
+        ("a@b", "a艾特b"), ("比分3:2", "比分三比二"), ("-5", "负五"),
+        # letters stay for the G2P, digits inside tokens read as Chinese digits
+        ("5G", "五G"), ("MP3", "MP三"), ("Wi-Fi", "Wi-Fi"),
+        # silent punctuation and dashes
+        ("《红楼梦》", "红楼梦"), ("他——来了", "他，来了"), ("（注）", "注"),
+    ],
+)
+def test_normalize_golden(text, expected):
+    assert norm(text) == expected
+
+
+def test_number_readings_are_single_words():
+    out = normalize("1500万和13912345678")
+    assert out.count("\x02") == out.count("\x03") >= 4  # 一千五百 + three phone groups
+    assert "\x02一千五百\x03万" in out

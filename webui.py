@@ -1,0 +1,144 @@
+"""IndexTTS web app: Gradio UI + HTTP API on one port.
+
+Usually started by ``bash start_app.sh`` (which sets up the venv and the model first)::
+
+    python webui.py [--host 0.0.0.0] [--port 7860] [--device auto|cpu|cuda] [--auth user:pass]
+
+Nothing heavy happens at import; everything starts in ``main()``.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+RUN_DIR = ROOT / ".run"
+DEFAULT_PID_FILE = RUN_DIR / "app.pid"
+
+log = logging.getLogger("index_tts.webui")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="IndexTTS web UI and HTTP API (one port).")
+    p.add_argument("--host", default="0.0.0.0", help="interface to listen on (default 0.0.0.0 = all)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="inference device")
+    p.add_argument("--model", default=None, help="bundle name in cache_hub/ or a bundle folder (default baker-zh)")
+    p.add_argument("--fp16", action="store_true", help="half precision on CUDA")
+    p.add_argument("--auth", default=os.environ.get("INDEX_TTS_AUTH") or None,
+                   help="user:password for HTTP Basic auth on UI and API (or env INDEX_TTS_AUTH)")
+    p.add_argument("--share", action="store_true", help="also open a public Gradio share link (needs internet)")
+    p.add_argument("--max-chars", type=int, default=5000, help="longest text accepted (default 5000)")
+    p.add_argument("--output-dir", type=Path, default=ROOT / "outputs", help="where the UI saves wav files")
+    p.add_argument("--pid-file", type=Path, default=DEFAULT_PID_FILE, help="pid file (default .run/app.pid)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return p
+
+
+def _open_share_link(port: int) -> None:
+    """Best effort: a public *.gradio.live link through Gradio's tunnel (needs internet)."""
+    import secrets
+
+    try:
+        from gradio import networking
+
+        url = networking.setup_tunnel("127.0.0.1", port, secrets.token_urlsafe(32), None, None)
+        log.warning("public share link: %s (anyone with it can use this app)", url)
+    except Exception as e:  # offline machines end here
+        log.warning("could not open a public share link (%s); the app stays available locally", e)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from index_tts.server.middleware import parse_auth
+    from index_tts.server.runctl import port_busy_message, port_in_use, remove_pid, write_pid
+
+    try:
+        parse_auth(args.auth)
+    except ValueError as e:
+        print(f"ERROR: --auth: {e}", file=sys.stderr)
+        return 2
+    if port_in_use(args.host, args.port):
+        print(port_busy_message(args.host, args.port), file=sys.stderr)
+        return 3
+
+    # Gradio reads these at import time: set them before anything imports it.
+    tmp_dir = RUN_DIR / f"tmp-{os.getpid()}"
+    os.environ["GRADIO_TEMP_DIR"] = str(tmp_dir)
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    write_pid(args.pid_file)
+    try:
+        return _serve(args, tmp_dir)
+    finally:
+        remove_pid(args.pid_file)
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _serve(args: argparse.Namespace, tmp_dir: Path) -> int:
+    _clean_stale_tmp()
+    from index_tts import Synthesizer
+    from index_tts.errors import IndexTTSError
+    from index_tts.server import create_app
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        synth = Synthesizer(model_path=args.model, device=args.device, fp16=args.fp16)
+    except (IndexTTSError, FileNotFoundError, RuntimeError) as e:
+        print(f"ERROR: cannot load the model: {e}", file=sys.stderr)
+        return 1
+    app = create_app(synth, auth=args.auth, max_chars=args.max_chars, output_dir=args.output_dir)
+
+    import uvicorn
+
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
+                            timeout_graceful_shutdown=3, access_log=False)
+    server = uvicorn.Server(config)
+    threading.Thread(target=_announce_when_ready, args=(server, args), daemon=True).start()
+    server.run()
+    if not server.started:
+        print(f"ERROR: the server could not start on {args.host}:{args.port} (see the log above)", file=sys.stderr)
+        return 1
+    log.info("IndexTTS stopped")
+    return 0
+
+
+def _announce_when_ready(server, args: argparse.Namespace) -> None:
+    import time
+
+    while not server.started and not server.should_exit:
+        time.sleep(0.2)
+    if not server.started:
+        return
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(f"\nIndexTTS is ready: open http://{shown}:{args.port}/ in your browser "
+          f"(HTTP API: http://{shown}:{args.port}/synthesize). Ctrl+C stops it.\n", file=sys.stderr, flush=True)
+    if args.share:
+        _open_share_link(args.port)
+
+
+def _clean_stale_tmp() -> None:
+    """Remove temp folders left by app processes that no longer run."""
+    from index_tts.server.runctl import alive
+
+    if not RUN_DIR.is_dir():
+        return
+    for d in RUN_DIR.glob("tmp-*"):
+        pid = d.name[4:]
+        if pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
