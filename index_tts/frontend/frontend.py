@@ -93,7 +93,11 @@ class Frontend:
             for a, b in split_clauses(cleaned, s_start, s_end):
                 norm = normalize(cleaned[a:b])
                 words = clause_words(norm, overrides, unknown, erhua=self.config.erhua)
-                clauses.append(Clause(raw=overrides.restore(marked[a:b]), normalized=overrides.restore(strip_marks(norm)), words=words))
+                clauses.append(Clause(
+                    raw=overrides.restore(marked[a:b]),
+                    normalized=overrides.restore(strip_marks(norm)),
+                    words=words,
+                ))
             packed = pack_clauses(clauses, self.config.max_segment_chars)
             stype = sentence_type(marked[s_start:s_end])
             for i, ch in enumerate(packed):
@@ -109,7 +113,7 @@ class Frontend:
         if not segments:
             warnings.append("no readable text: the input contains nothing that can be spoken")
         for w in warnings:
-            log.warning("frontend: %s", w)
+            log.info("frontend: %s", w)
         return Utterance(text=text, segments=segments, warnings=warnings)
 
     def _segment(self, chunk: Chunk, stype: str, pause_after: str, overrides: OverrideTable) -> Segment:

@@ -29,6 +29,7 @@ _TOKEN_RE = re.compile(
     r"|(?P<comma>，)"
     r"|(?P<space>\s+)"
 )
+_NON_HANZI = ("letters", "number")
 _READING_RE = re.compile(r"^([a-zv]+)([1-5])$")
 _MAX_FIX_LEN = max(len(k) for k in WORD_FIXES)
 _MAX_PHRASE_LEN = 6
@@ -65,6 +66,12 @@ def is_dict_word(text: str) -> bool:
 
 def _pinyin_of(word: str) -> tuple[list[str | None], list[bool]]:
     """pypinyin readings per character and whether a known phrase covers the character."""
+    readings, covered = _pinyin_cached(word)
+    return list(readings), list(covered)
+
+
+@functools.lru_cache(maxsize=65536)
+def _pinyin_cached(word: str) -> tuple[tuple[str | None, ...], tuple[bool, ...]]:
     _, lazy_pinyin, tone3, phrases = _tools()
     raw = lazy_pinyin(word, style=tone3, neutral_tone_with_five=True, errors=lambda s: ["?"] * len(s))
     readings: list[str | None] = [r if _READING_RE.match(r) else None for r in raw]
@@ -82,7 +89,7 @@ def _pinyin_of(word: str) -> tuple[list[str | None], list[bool]]:
             if fix:
                 readings[i:j] = fix.split()
                 covered[i:j] = [True] * (j - i)
-    return readings, covered
+    return tuple(readings), tuple(covered)
 
 
 def _merge_reduplications(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -189,8 +196,6 @@ def clause_words(norm: str, overrides: OverrideTable, unknown: list[str], erhua:
             new = _number_word(tok[1:-1], unknown)
         elif kind == "lat":
             new = [letter_word(tok)]
-            if pending_break == 2 and words and words[-1].kind == "letters":
-                pending_break = 1  # "iPhone Pro": a word gap, not a phrase break
         else:
             chunk, syls = overrides.entries[tok]
             new = [Word(
@@ -202,6 +207,8 @@ def clause_words(norm: str, overrides: OverrideTable, unknown: list[str], erhua:
                 pos="x", kind="override",
             )]
         if new:
+            if pending_break == 2 and new[0].kind in _NON_HANZI and words[-1].kind in _NON_HANZI:
+                pending_break = 1  # "iPhone 15", "Pro Max": a word gap, not a phrase break
             new[0].break_before = max(new[0].break_before, pending_break)
             pending_break = 0
             words.extend(new)

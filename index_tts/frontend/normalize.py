@@ -168,6 +168,7 @@ def _numbers(text: str) -> str:
     text = _UNIT_RE.sub(lambda m: _UNIT_MAP[m.group(1)], text)
     # ranges 3-5天, 10~20; ratios 3:2; arithmetic
     text = _sub(rf"({_NUM})\s*{_DASH}\s*(?=\d)", r"\1到", text)
+    text = _sub(rf"(?<=[{NUM_CLOSE}点分秒元%])\s*{_DASH}\s*(?=[\d{NUM_OPEN}])", "到", text)  # 10:00-12:00
     text = _sub(r"(\d+):(\d+)", r"\1比\2", text)
     text = _sub(r"(?<=\d)\s*[×xX*]\s*(?=\d)", "乘", text)
     # negative numbers
@@ -191,7 +192,9 @@ def _symbols(text: str) -> str:
     for ch in text:
         if ch == "\x01":
             out.append("-")
-        elif ch in (NUM_OPEN, NUM_CLOSE) or is_hanzi(ch) or is_override_marker(ch) or (ch.isascii() and ch.isalpha()) or ch == "，":
+        elif ch in (NUM_OPEN, NUM_CLOSE, "，") or is_hanzi(ch) or is_override_marker(ch) or (
+            ch.isascii() and ch.isalpha()
+        ):
             out.append(ch)
         elif ch in "、，,：:；;":
             out.append("，")

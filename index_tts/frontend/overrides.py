@@ -15,7 +15,7 @@ from .errors import OverrideError, PinyinError
 from .pinyin import parse_syllable
 from .text import PUA_END, PUA_START, is_hanzi, is_override_marker
 
-_TOKEN = r"[A-Za-züÜ:êāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]+[0-5]?"
+_TOKEN = r"[a-zü:êāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]+[0-5]?"  # lower case only: [A1] is not an override
 _BRACKET_RE = re.compile(r"\[([^\[\]\n]{1,200})\]")
 _PINYIN_LIKE = re.compile(rf"^\s*{_TOKEN}(?:[\s,]+{_TOKEN})*\s*$")
 _HAS_TONE = re.compile(r"[0-5āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]")

@@ -6,6 +6,7 @@ Conventions: zero-initial syllables get ``^`` (``wen -> ^ uen``, ``yu -> ^ v``),
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from .errors import PinyinError
@@ -36,6 +37,7 @@ def _clean(base: str) -> str:
     return base.lower().replace("u:", "v").replace("ü", "v")
 
 
+@functools.lru_cache(maxsize=4096)
 def decompose(base: str) -> tuple[str, str]:
     """Split a toneless syllable into (initial, final), e.g. ``"jun" -> ("j", "vn")``."""
     s = _clean(base)

@@ -43,6 +43,7 @@ NEUTRAL_REDUP_NOUNS = frozenset("妈爸哥姐弟妹爷奶姥舅叔婶伯姑娃�
 
 NUMERALS = "零一二三四五六七八九十百千万亿两几幺"
 _DEMONSTRATIVES = "这那哪每各某此该多"
+_MODAL_ADVERBS = ("就", "还", "也", "都", "总", "又", "可", "必须", "非", "总是")
 _DEGREE = ("很", "太", "真", "好", "更", "最", "非常", "比较", "特别", "挺", "多", "这么", "那么", "越", "够")
 
 
@@ -90,7 +91,7 @@ def _de(c: Context) -> str:
         verb_follows = c.pos.startswith("v")
     else:
         verb_follows = c.next_pos.startswith("v") and c.next_word not in ("到", "了", "过")
-    if verb_follows and (c.prev_pos.startswith("r") or c.prev_word in ("就", "还", "也", "都", "总", "又", "可", "必须", "非", "总是")):
+    if verb_follows and (c.prev_pos.startswith("r") or c.prev_word in _MODAL_ADVERBS):
         return "dei3"
     if c.next_word == "了" and c.prev_pos.startswith("r"):
         return "de2"

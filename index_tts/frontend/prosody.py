@@ -45,7 +45,11 @@ _PERSONAL = frozenset("我 你 他 她 它 您 这 那 谁".split())
 
 def _attaches_right(w: Word, prev: Word) -> bool:
     """True if ``w`` is a particle/suffix/measure word that belongs to the preceding ``prev``."""
-    if w.break_before or w.kind != "hanzi":
+    if w.break_before:
+        return False
+    if w.kind == "letters" and prev.kind == "number" and len(w) <= 3:
+        return True  # 5G, 16GB
+    if w.kind != "hanzi":
         return False
     if prev.kind == "number" and len(w.syllables) == 1 and w.text not in _NUMBER_LINKS:
         return True  # 3个, 十九届, 一千五百万
@@ -106,6 +110,10 @@ def _units(words: list[Word]) -> list[list[int]]:
                 and words[nxt[0]].pos.startswith(("a", "m", "q", "b")) and size(paired[i + 2]) <= 2
                 and open_before(paired[i + 2])
             )
+            if nxt_goes_right and size(paired[i + 2]) == 1 and open_before(nxt):
+                out.append(u + nxt + paired[i + 2])  # three single syllables: 很好用
+                i += 3
+                continue
             if nxt is not None and open_before(nxt) and size(nxt) + 1 <= limit and not nxt_goes_right \
                     and words[nxt[0]].text not in CONJUNCTIONS:
                 out.append(u + nxt)
@@ -137,6 +145,8 @@ def _phrase_breaks(words: list[Word], units: list[list[int]], p: ProsodyParams) 
             last_word.pos.startswith("r") and len(last_word.text) > 1 and last_word.text[0] in "这那哪每各某"
         ):
             b -= 8.0  # keep 这部/一个 with their noun
+        if last_word.pos.startswith("p") and len(last_word.syllables) == 1:
+            b -= 8.0  # never strand a preposition: 于 | 二零二三年
         return b
 
     inf = float("inf")

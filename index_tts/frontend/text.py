@@ -60,7 +60,9 @@ def clean(text: str, allow_markers: bool = False) -> tuple[str, list[str]]:
         c = _fold(ch)
         if c == "々" and out and is_hanzi(out[-1]):
             c = out[-1]  # Japanese iteration mark: repeat the previous character
-        if (
+        if unicodedata.category(c) == "Cc" and c not in "\n\t\r":
+            out.append(" ")  # control characters (also keeps the normaliser's marks private)
+        elif (
             c.isascii()
             or is_hanzi(c)
             or c in KNOWN_SYMBOLS

@@ -1,0 +1,136 @@
+"""Polyphones, erhua, Latin letters and pronunciation overrides (through the Frontend)."""
+import pytest
+
+from index_tts.frontend import Frontend, OverrideError
+
+
+@pytest.fixture(scope="module")
+def fe():
+    return Frontend()
+
+
+def pinyin(fe, text, **kw):
+    return " ".join(p for s in fe(text, **kw).segments for p in s.pinyin)
+
+
+def phones(fe, text, **kw):
+    return " ".join(p for s in fe(text, **kw).segments for p in s.phones)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("他在银行工作", "ta1 zai4 yin2 hang2 gong1 zuo4"),
+        ("这样不行", "zhe4 yang4 bu4 xing2"),
+        ("两行字", "liang3 hang2 zi4"),
+        ("这条路很长", "zhe4 tiao2 lu4 hen3 chang2"),
+        ("他长得很高", "ta1 zhang3 de5 hen3 gao1"),
+        ("很重", "hen3 zhong4"),
+        ("重做一遍", "chong2 zuo4 yi2 bian4"),
+        ("我们重新开始", "wo3 men5 chong2 xin1 kai1 shi3"),
+        ("他还没来", "ta1 hai2 mei2 lai2"),
+        ("到期还款", "dao4 qi1 huan2 kuan3"),
+        ("我还钱给你", "wo3 huan2 qian2 gei2 ni3"),
+        ("都十点了", "dou1 shi2 dian3 le5"),
+        ("首都", "shou3 du1"),
+        ("他跑得快", "ta1 pao3 de5 kuai4"),
+        ("得到", "de2 dao4"),
+        ("我得走了", "wo3 dei2 zou3 le5"),
+        ("很快乐", "hen3 kuai4 le4"),
+        ("音乐", "yin1 yue4"),
+        ("觉得", "jue2 de5"),
+        ("睡觉", "shui4 jiao4"),
+        ("成为", "cheng2 wei2"),
+        ("因为", "yin1 wei4"),
+        ("看守", "kan1 shou3"),
+        ("爱好", "ai4 hao4"),
+        ("少年", "shao4 nian2"),
+        ("种子", "zhong3 zi5"),
+        ("种树", "zhong4 shu4"),
+        ("空调", "kong1 tiao2"),
+        ("调查", "diao4 cha2"),
+        ("数一数", "shu3 yi5 shu3"),
+        ("一只猫", "yi4 zhi1 mao1"),
+        ("便宜", "pian2 yi5"),
+        ("淹没", "yan1 mo4"),
+        ("慢慢地走", "man4 man4 de5 zou3"),
+        ("教室", "jiao4 shi4"),
+        ("电子", "dian4 zi3"),
+    ],
+)
+def test_polyphones(fe, text, expected):
+    assert pinyin(fe, text) == expected
+
+
+def test_erhua(fe):
+    p = phones(fe, "我们去玩儿吧")
+    assert "^ uan2 er5" in p  # folded into the previous syllable, no #0 before er5
+    assert pinyin(fe, "这儿的风景") == "zher4 de5 feng1 jing3"
+    assert "d ian3 er5" in phones(fe, "有一点儿累")
+    seg = fe("玩儿").segments[0]
+    assert seg.syllable_index[seg.phones.index("er5")] == seg.syllable_index[seg.phones.index("uan2")]
+
+
+@pytest.mark.parametrize("text, full", [("他的女儿", "nv3 er2"), ("儿子", "er2 zi5"), ("婴儿", "ying1 er2")])
+def test_er_that_is_not_erhua(fe, text, full):
+    assert full in pinyin(fe, text)
+    assert "er5" not in fe(text).segments[0].phones
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("请打开APP", "ei1 pi1 pi1"),
+        ("GPU", "ji4 pi1 you1"),
+        ("AI", "ei1 ai4"),
+        ("SSD", "ai2 si1 ai2 si1 di4"),
+        ("NFC", "en1 ai2 fu5 xi1"),
+        ("5G网络", "wu3 ji4"),
+        ("OK", "ou1 kei4"),
+        ("连接Wi-Fi", "wai4 fei1"),
+        ("iPhone", "ai4 feng1"),
+    ],
+)
+def test_letters(fe, text, expected):
+    assert expected in pinyin(fe, text)
+
+
+def test_every_letter_is_spoken(fe):
+    text = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    segs = fe(text).segments
+    assert not fe(text).warnings
+    letters_seen = {s.text for s in segs}  # no letter may be dropped: 26 letters, >= 26 syllables
+    assert letters_seen and sum(s.n_syllables for s in segs) >= 26
+
+
+def test_inline_overrides(fe):
+    assert pinyin(fe, "他还[huan2]了") == "ta1 huan2 le5"
+    assert pinyin(fe, "银行[yin2 xing2]") == "yin2 xing2"
+    u = fe("参考文献[1]")  # an ordinary bracket, read as a number
+    assert u.segments[0].pinyin[-1] == "yi1" and "[" not in u.segments[0].normalized
+    assert u.segments[0].text == "参考文献[1]"
+
+
+def test_override_beats_sandhi_and_rules(fe):
+    assert pinyin(fe, "你好") == "ni2 hao3"
+    assert pinyin(fe, "你[ni3]好") == "ni3 hao3"
+    assert pinyin(fe, "一[yi1]天") == "yi1 tian1"
+    assert pinyin(fe, "不[bu4]要") == "bu4 yao4"
+
+
+def test_dict_overrides(fe):
+    assert pinyin(fe, "我要还款", pinyin_overrides={"还款": "huan2 kuan3"}) == "wo3 yao4 huan2 kuan3"
+    assert pinyin(fe, "银行", pinyin_overrides={"银行": ["yin2", "xing2"]}) == "yin2 xing2"
+    out = fe("他还钱了，还会来", pinyin_overrides={"还": "hai2"})
+    assert " ".join(out.segments[0].pinyin).startswith("ta1 hai2 qian2")
+    assert out.segments[0].text == "他还钱了，还会来"
+
+
+@pytest.mark.parametrize(
+    "text, overrides",
+    [("还[hx2]", None), ("[yin2]开头", None), ("行[yin2 hang2]", None), ("ab[hang2]", None), ("还", {"还": "huan"}),
+     ("银行", {"银行": "yin2"}), ("银行", {"": "yin2"}), ("银行", ["yin2"])],
+)
+def test_bad_overrides_raise(fe, text, overrides):
+    with pytest.raises(OverrideError):
+        fe(text, pinyin_overrides=overrides)
