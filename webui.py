@@ -12,6 +12,7 @@ import argparse
 import logging
 import os
 import shutil
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -75,12 +76,21 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GRADIO_TEMP_DIR"] = str(tmp_dir)
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # Ctrl+C / SIGTERM end the process through SystemExit, so the finally below always
+    # runs; uvicorn swaps in its own handlers while serving and re-raises the signal to
+    # these after its graceful shutdown.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _exit_on_signal)
     write_pid(args.pid_file)
     try:
         return _serve(args, tmp_dir)
     finally:
         remove_pid(args.pid_file)
         shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _exit_on_signal(signum, frame) -> None:
+    raise SystemExit(0)
 
 
 def _serve(args: argparse.Namespace, tmp_dir: Path) -> int:
@@ -105,7 +115,7 @@ def _serve(args: argparse.Namespace, tmp_dir: Path) -> int:
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
                             timeout_graceful_shutdown=3, access_log=False)
     server = uvicorn.Server(config)
-    threading.Thread(target=_announce_when_ready, args=(server, args), daemon=True).start()
+    threading.Thread(target=_announce_when_ready, args=(server, args, app.state.worker), daemon=True).start()
     server.run()
     if not server.started:
         print(f"ERROR: the server could not start on {args.host}:{args.port} (see the log above)", file=sys.stderr)
@@ -114,7 +124,7 @@ def _serve(args: argparse.Namespace, tmp_dir: Path) -> int:
     return 0
 
 
-def _announce_when_ready(server, args: argparse.Namespace) -> None:
+def _announce_when_ready(server, args: argparse.Namespace, worker) -> None:
     import time
 
     while not server.started and not server.should_exit:
@@ -126,6 +136,11 @@ def _announce_when_ready(server, args: argparse.Namespace) -> None:
           f"(HTTP API: http://{shown}:{args.port}/synthesize). Ctrl+C stops it.\n", file=sys.stderr, flush=True)
     if args.share:
         _open_share_link(args.port)
+    try:  # first synthesis loads dictionaries etc.; do it now, not on the first user's time
+        worker.synthesize("你好。")
+        log.info("engine warmed up")
+    except Exception as e:  # noqa: BLE001 - a failed warm-up must not stop the server
+        log.warning("warm-up synthesis failed: %s", e)
 
 
 def _clean_stale_tmp() -> None:

@@ -59,10 +59,23 @@ def limit_threads(n: int = 2) -> None:
     torch.set_num_threads(max(1, min(n, torch.get_num_threads())))
 
 
+def _precheck(text: str, args: argparse.Namespace) -> None:
+    from .synthesizer import LIMITS
+
+    if not text.strip():
+        raise CLIError("text is empty: give some Chinese text with --text or --text-file")
+    for name in ("speed", "pitch", "intensity"):
+        lo, hi = LIMITS[name]
+        value = getattr(args, name)
+        if not lo <= value <= hi:
+            raise CLIError(f"--{name} must be between {lo} and {hi}, got {value}")
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     from .synthesizer import Synthesizer
 
     text = _read_text(args)
+    _precheck(text, args)  # fail before spending seconds on loading the model
     limit_threads()
     kwargs: dict[str, Any] = dict(speed=args.speed, pitch=args.pitch)
     kwargs.update(_emotion_kwargs(args.emotion, args.intensity))

@@ -30,7 +30,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from .encoders.emotion import EMOTIONS, RULE_PROFILES
+from .encoders.emotion import EMOTIONS, RULE_PROFILES, EmotionControl
 from .encoders.style import StyleConfig, analyse_reference, analyse_wav
 
 log = logging.getLogger("index_tts.emotion_bench")
@@ -174,12 +174,31 @@ REF_TEXT = ("春天来了，河边的柳树都发芽了。孩子们在草地上�
             "远处传来一阵阵笑声。")
 
 
+class _FixedEncoder:
+    """Stands in for the Synthesizer's emotion encoder to render one raw EmotionControl."""
+
+    def __init__(self, ctrl: EmotionControl):
+        self.ctrl = ctrl
+
+    def encode(self, *args: Any, **kwargs: Any) -> EmotionControl:
+        return self.ctrl
+
+
+def synthesize_with_control(tts: Any, text: str, ctrl: EmotionControl, **kw: Any) -> Any:
+    saved = tts.emotion_encoder
+    tts.emotion_encoder = _FixedEncoder(ctrl)
+    try:
+        return tts.synthesize(text, emotion_label="neutral", **kw)
+    finally:
+        tts.emotion_encoder = saved
+
+
 def run_transfer(tts: Any, sentences: Sequence[str], seed: int = 0) -> list[dict[str, Any]]:
     refs: list[tuple[str, Any]] = []
-    r = tts.synthesize(REF_TEXT, emotion_label="surprised", intensity=1.0, speed=1.3, seed=seed)
-    refs.append(("ours fast+wide (surprised 1.0, speed 1.3)", (r.wav, r.sample_rate)))
-    r = tts.synthesize(REF_TEXT, emotion_label="melancholic", intensity=1.0, speed=0.7, seed=seed)
-    refs.append(("ours slow+narrow (melancholic 1.0, speed 0.7)", (r.wav, r.sample_rate)))
+    r = synthesize_with_control(tts, REF_TEXT, EmotionControl(pitch_range=2.0), speed=1.3, seed=seed)
+    refs.append(("ours fast+wide (range x2, speed 1.3)", (r.wav, r.sample_rate)))
+    r = synthesize_with_control(tts, REF_TEXT, EmotionControl(pitch_range=0.45), speed=0.7, seed=seed)
+    refs.append(("ours slow+narrow (range x0.45, speed 0.7)", (r.wav, r.sample_rate)))
     with tempfile.TemporaryDirectory() as tmp:
         p = espeak_clip(REF_TEXT, Path(tmp) / "espeak.wav")
         if p is not None:
@@ -189,12 +208,17 @@ def run_transfer(tts: Any, sentences: Sequence[str], seed: int = 0) -> list[dict
             refs.append(("espeak-ng cmn", (w, sr)))
         else:
             log.warning("espeak-ng not found; skipping the espeak reference")
+    # True speaking rates: frontend syllables / speech seconds for the outputs, and for the
+    # references (all speak REF_TEXT) the same over the whole clip; pitch from the analyser
+    # (the reference's first 5 s, which is what the product sees).
     syl = [syllable_count(tts, t) for t in sentences]
+    ref_syl = syllable_count(tts, REF_TEXT)
     neutral = [measure(x.wav, x.sample_rate, n) for x, n in
                ((tts.synthesize(t, seed=seed), n) for t, n in zip(sentences, syl))]
     out = []
     for name, clip in refs:
         ref = analyse_reference(clip)
+        ref.rate_syl_s = measure(np.asarray(clip[0], np.float32), int(clip[1]), ref_syl).rate_syl_s
         outs = [measure(x.wav, x.sample_rate, n) for x, n in
                 ((tts.synthesize(t, reference_audio=clip, reference_strength=1.0, seed=seed), n)
                  for t, n in zip(sentences, syl))]

@@ -33,7 +33,6 @@ _setup_venv() {
     fi
     _setup_log "creating the virtual environment $venv (first start only)"
     "$py" -m venv "$venv" || { _setup_log "ERROR: '$py -m venv $venv' failed (on Debian/Ubuntu: apt install python3.11-venv)"; return 1; }
-    "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 }
 
 _setup_install() {  # _setup_install NAME STAMP_EXTRA FILE... : pip install -r FILE when changed

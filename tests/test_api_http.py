@@ -85,6 +85,19 @@ def test_controls_reach_the_engine(client):
     assert d_slow > 1.4 * d_fast, (d_slow, d_fast)
 
 
+def test_emotion_controls_change_the_audio(client):
+    bodies = {}
+    for emo in ("happy", "sad"):
+        r = client.post("/synthesize", json={"text": TEXT, "emotion": emo, "intensity": 1.0, "seed": 0})
+        assert r.status_code == 200, r.text
+        bodies[emo] = read_wav(r.content)[0]
+    mixed = client.post("/synthesize", json={"text": TEXT, "emotion_vector": {"happy": 0.5, "calm": 0.5},
+                                             "seed": 0})
+    assert mixed.status_code == 200, mixed.text
+    a, b = bodies["happy"], bodies["sad"]
+    assert len(a) != len(b) or not np.allclose(a, b, atol=1e-3)
+
+
 def test_synthesize_is_intelligible(client):
     asr = pytest.importorskip("index_tts.eval.asr")
     if not asr.asr_available():
@@ -143,6 +156,8 @@ BAD_REQUESTS = [
     ("1 MB text", {"text": "好" * 1_000_000}, 400, "5000"),
     ("empty text", {"text": "   "}, 400, "empty"),
     ("unknown voice", {"text": "你好", "voice": "nobody"}, 400, "unknown voice"),
+    ("unknown emotion", {"text": "你好", "emotion": "grumpy"}, 400, "unknown emotion"),
+    ("bad emotion vector", {"text": "你好", "emotion_vector": "happy"}, 422, "emotion_vector"),
     ("unknown field", {"text": "你好", "sped": 1.2}, 422, "sped"),
     ("bad format", {"text": "你好", "format": "mp3"}, 422, "format"),
 ]
@@ -164,15 +179,15 @@ def test_invalid_json_body(client):
 
 
 def test_concurrent_requests_queue_and_loop_stays_responsive(client, live_server):
-    """Four requests at once all succeed (one engine worker), and /health answers meanwhile."""
-    long_text = "。".join([TEXT] * 6)
+    """Three requests at once all succeed (one engine worker), and /health answers meanwhile."""
+    long_text = TEXT * 3
     results: list[int] = []
 
     def post():
         with httpx.Client(base_url=live_server.url, timeout=300) as c:
             results.append(c.post("/synthesize", json={"text": long_text}).status_code)
 
-    threads = [threading.Thread(target=post) for _ in range(4)]
+    threads = [threading.Thread(target=post) for _ in range(3)]
     for t in threads:
         t.start()
     seen_queue, health_latency = 0, []
@@ -184,13 +199,15 @@ def test_concurrent_requests_queue_and_loop_stays_responsive(client, live_server
         time.sleep(0.05)
     for t in threads:
         t.join()
-    assert results == [200] * 4
+    assert results == [200] * 3
     assert seen_queue >= 2                      # requests really waited for the one engine
     assert max(health_latency) < 1.0, max(health_latency)  # event loop never blocked by synthesis
 
 
-def test_warnings_header_is_ascii_json(client):
+def test_engine_warnings_travel_in_an_ascii_header(client):
     r = client.post("/synthesize", json={"text": "你好☃世界。"})
     assert r.status_code == 200
-    if "x-warnings" in r.headers:
-        assert isinstance(json.loads(r.headers["x-warnings"]), list)
+    raw = r.headers["x-warnings"]
+    assert raw.isascii()
+    warnings = json.loads(raw)
+    assert any("☃" in w for w in warnings), warnings

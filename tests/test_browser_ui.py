@@ -89,6 +89,11 @@ def test_generate_in_browser_plays_audio_offline(browser, live_server):
     saved = sorted(Path(live_server.output_dir).glob("*.wav"))
     assert saved and any(p.name in status for p in saved)
 
+    for close in browser.find_elements(By.CSS_SELECTOR, ".toast-close"):  # tidy picture
+        try:
+            close.click()
+        except Exception:  # noqa: BLE001 - the toast may have gone by itself
+            pass
     SCREENSHOT.parent.mkdir(exist_ok=True)
     browser.save_screenshot(str(SCREENSHOT))
 

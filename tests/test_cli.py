@@ -86,30 +86,37 @@ needs_default = pytest.mark.skipif(
 )
 
 
+def test_synth_parameter_checks_exit_2_before_loading(tmp_path):
+    """Range and empty-text checks happen before the model loads (works without any bundle)."""
+    env = {"INDEX_TTS_HUB": str(tmp_path / "empty-hub")}
+    out = tmp_path / "x.wav"
+    assert_clean_error(run_cli("synth", "--text", "你好。", "--out", str(out), "--speed", "5", env=env),
+                       "--speed must be between 0.7 and 1.3")
+    assert_clean_error(run_cli("synth", "--text", "你好。", "--out", str(out), "--intensity", "-1", env=env),
+                       "--intensity")
+    assert_clean_error(run_cli("synth", "--text", "   ", "--out", str(out), env=env), "text is empty")
+    assert not out.exists()
+
+
 @needs_default
 def test_synth_writes_wav(tmp_path):
+    (tmp_path / "t.txt").write_text("你好，欢迎使用。", encoding="utf-8")
     out = tmp_path / "hello.wav"
-    proc = run_cli("synth", "--text", "你好，欢迎使用。", "--out", str(out), "--device", "cpu", "--speed", "1.1")
+    proc = run_cli("synth", "--text-file", str(tmp_path / "t.txt"), "--out", str(out), "--device", "cpu",
+                   "--speed", "1.1")
     assert proc.returncode == 0, proc.stderr
     assert "wrote" in proc.stdout
     wav, sr = sf.read(str(out), dtype="float32")
     assert sr == 24000 and wav.ndim == 1
     assert 0.6 < len(wav) / sr < 4.0
     assert np.abs(wav).max() > 0.05  # not silence
-    (tmp_path / "t.txt").write_text("今天天气很好。", encoding="utf-8")
-    proc = run_cli("synth", "--text-file", str(tmp_path / "t.txt"), "--out", str(tmp_path / "t.wav"), "--device", "cpu")
-    assert proc.returncode == 0, proc.stderr
-    assert sf.info(str(tmp_path / "t.wav")).frames > 0
 
 
 @needs_default
-def test_synth_invalid_parameters_exit_2(tmp_path):
+def test_synth_unknown_emotion_exit_2(tmp_path):
     out = tmp_path / "x.wav"
-    assert_clean_error(run_cli("synth", "--text", "你好。", "--out", str(out), "--speed", "5", "--device", "cpu"),
-                       "speed")
-    assert_clean_error(run_cli("synth", "--text", "   ", "--out", str(out), "--device", "cpu"), "error")
-    assert_clean_error(run_cli("synth", "--text", "你好。", "--out", str(out), "--emotion", "no-such-emotion",
-                               "--device", "cpu"), "no-such-emotion")
+    proc = run_cli("synth", "--text", "你好。", "--out", str(out), "--emotion", "no-such-emotion", "--device", "cpu")
+    assert_clean_error(proc, "no-such-emotion")
     assert not out.exists()
 
 

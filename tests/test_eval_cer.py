@@ -30,6 +30,10 @@ from index_tts.eval.textnorm import (
         ("１６GB内存", "十六gb内存"),  # full-width digits
         ("二〇二三年", "二零二三年"),
         ("幺三九", "一三九"),
+        ("下午3.45分出发", "下午三点四十五分出发"),  # Whisper's way of writing 3点45分
+        ("3:45出发", "三点四十五分出发"),
+        ("3.45元", "三点四五元"),  # a decimal, not a time
+        ("比分3:2", "比分三二"),
     ],
 )
 def test_normalize_golden(text, expected):

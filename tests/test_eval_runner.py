@@ -25,11 +25,6 @@ class FakeTTS:
         self.calls.append((text, kw))
         return FakeResult(text)
 
-    @staticmethod
-    def save_wav(res, path):
-        sf.write(str(path), res.wav, res.sample_rate, subtype="PCM_16")
-        return path
-
 
 HEARD = {"你好世界。": "你好世界", "今天3点。": "今天三点", "我们走吧！": "我们走", "错误很多": "对的很少啊"}
 

@@ -81,6 +81,12 @@ def test_time_budget_stops_checkpoints_and_exports(tmp_path, cache_dir):
     assert summary.step == 1 and Path(summary.checkpoint).name == "ckpt_1.pt"
     assert summary.export_dir and (Path(summary.export_dir) / "vocoder_hifigan.safetensors").is_file()
     assert summary.val_mel_l1 is not None and summary.val_mel_l1 > 0
+    # The reference audio reproduces its own (cached) input mel: mel/wav alignment is exact up to
+    # 16-bit rounding, while the barely trained generator is far off.
+    gen_in, ref_in = summary.val_input_l1
+    assert ref_in < 0.01 < gen_in
+    meta = json.loads((Path(summary.export_dir) / "config.json").read_text(encoding="utf-8"))
+    assert meta["training"]["val_input_mel_l1_log10"]["reference_audio"] == pytest.approx(ref_in)
 
 
 def _tiny_bundle(folder: Path) -> Path:

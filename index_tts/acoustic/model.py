@@ -134,10 +134,11 @@ class FastSpeech2(nn.Module):
             if tuple(t.shape) != (b, n):
                 raise ValueError(f"{name} must be [B, N] = {(b, n)}, got {tuple(t.shape)}")
         src_mask = torch.arange(n, device=ids.device).unsqueeze(0) < lens.unsqueeze(1)
-        mask = src_mask.float()
+        dtype = self.embedding.weight.dtype
+        mask = src_mask.to(dtype)
         x = self.encode(ids, mask, speaker, emotion)
-        var = self.variance(x, mask, durations=durations.to(ids.device), f0=f0.float().to(ids.device),
-                            energy=energy.float().to(ids.device))
+        var = self.variance(x, mask, durations=durations.to(ids.device), f0=f0.to(ids.device, dtype),
+                            energy=energy.to(ids.device, dtype))
         frames, mel_mask = var.frames, var.mel_mask
         if mel_lens is not None:
             t = int(torch.as_tensor(mel_lens).max())
@@ -167,11 +168,12 @@ class FastSpeech2(nn.Module):
         check_control(control)
         ids = self._check_ids(ids)
         b, n = ids.shape
+        dtype = self.embedding.weight.dtype
         if ids_lens is None:
-            mask = (ids != self.cfg.pad_id).float()
+            mask = (ids != self.cfg.pad_id).to(dtype)
         else:
             lens = torch.as_tensor(ids_lens, device=ids.device).long().view(-1)
-            mask = (torch.arange(n, device=ids.device).unsqueeze(0) < lens.unsqueeze(1)).float()
+            mask = (torch.arange(n, device=ids.device).unsqueeze(0) < lens.unsqueeze(1)).to(dtype)
         with torch.inference_mode():
             x = self.encode(ids, mask, speaker, emotion)
             var = self.variance(x, mask, control=control, embed_dropout=variance_dropout, generator=generator)

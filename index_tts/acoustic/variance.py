@@ -64,7 +64,7 @@ def _control_array(value, ref: torch.Tensor, name: str) -> Optional[torch.Tensor
     if value is None:
         return None
     t = torch.as_tensor(np.asarray(value, dtype=np.float32) if not isinstance(value, torch.Tensor) else value)
-    t = t.to(device=ref.device, dtype=torch.float32)
+    t = t.to(device=ref.device, dtype=ref.dtype)
     if t.dim() == 1:
         t = t.unsqueeze(0)
     if t.dim() != 2 or t.shape[1] != ref.shape[1] or t.shape[0] not in (1, ref.shape[0]):

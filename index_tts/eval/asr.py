@@ -5,7 +5,8 @@ and ``-part2``) because of a size limit: part 1 holds ``config.json``, ``tokeniz
 ``vocabulary.txt`` and ``model.bin.part1``; part 2 holds ``model.bin.part2``. The parts are
 joined once into a cache folder (``$INDEX_TTS_ASR_DIR``, else
 ``$XDG_CACHE_HOME/index-tts/whisper-base-ct2``, else ``<hub>/whisper-base-ct2``) and run with
-faster-whisper on the CPU (int8). Output is converted to simplified Chinese with OpenCC.
+faster-whisper on the CPU (int8). Output is converted to simplified Chinese with OpenCC
+(``tw2s``: traditional and Taiwan variant characters → simplified).
 
 The model is loaded lazily, once per process (``get_asr``).
 """
@@ -120,7 +121,8 @@ class WhisperASR:
         self.beam_size = beam_size
         self._model = WhisperModel(str(self.model_dir), device="cpu", compute_type=compute_type,
                                    cpu_threads=cpu_threads)
-        self._t2s = opencc.OpenCC("t2s")
+        # tw2s = t2s plus Taiwan variants: Whisper writes 著 for 着 (笑著说), which t2s keeps.
+        self._t2s = opencc.OpenCC("tw2s")
 
     def transcribe(self, wav: np.ndarray, sr: int) -> str:
         audio = np.asarray(wav, dtype=np.float32)

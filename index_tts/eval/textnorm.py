@@ -4,7 +4,7 @@ The same rule runs on the reference text and on the ASR hypothesis, so that spel
 sound the same compare equal:
 
 - ``1,500`` → ``1500`` (thousands separators), then NFKC (full-width → half-width);
-- ``20%`` → ``百分之二十``;
+- ``20%`` → ``百分之二十``; clock times ``3:45`` / ``3.45分`` → ``3点45分``;
 - Arabic numbers → Chinese numerals: a 4-digit number before 年, a number with a leading
   zero, and any number of 5+ digits are read digit by digit (``2023年`` → ``二零二三年``,
   ``13912345678`` → ``一三九一二三四五六七八``); other numbers by value (``45`` → ``四十五``,
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 _DIGITS = "零一二三四五六七八九"
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+_CLOCK = re.compile(r"(?<![\d.])(\d{1,2})(?::|\.(?=\d\d分))(\d\d)(?!\d)(分?)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CHAR_MAP = str.maketrans({"〇": "零", "幺": "一"})
 
@@ -69,6 +70,7 @@ def normalize_for_cer(text: str) -> str:
     text = _THOUSANDS.sub("", text)
     text = unicodedata.normalize("NFKC", text)
     text = _PERCENT.sub(lambda m: "百分之" + m.group(1), text)
+    text = _CLOCK.sub(lambda m: f"{m.group(1)}点{m.group(2)}分", text)
     text = _replace_numbers(text)
     text = text.translate(_CHAR_MAP).lower()
     return "".join(c for c in text if unicodedata.category(c)[0] in "LN")

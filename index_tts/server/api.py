@@ -210,7 +210,9 @@ def create_app(
                        output_dir=output_dir, max_upload_bytes=max_upload_bytes)
 
     # The middleware added last runs first: auth is checked before the body is read.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    # UI uploads (multipart) have their own cap; Gradio also checks max_upload_bytes itself.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes,
+                       prefix_limits={"/gradio_api/upload": max_upload_bytes + (1 << 20)})
     if credentials:
         app.add_middleware(BasicAuthMiddleware, credentials=credentials)
     return app

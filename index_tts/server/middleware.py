@@ -84,24 +84,35 @@ class BasicAuthMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse request bodies larger than ``max_bytes`` with 413 (declared or streamed)."""
+    """Refuse request bodies larger than ``max_bytes`` with 413 (declared or streamed).
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    ``prefix_limits`` gives other limits for path prefixes (e.g. the UI's file uploads).
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, prefix_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.prefix_limits = dict(prefix_limits or {})
+
+    def _limit(self, path: str) -> int:
+        for prefix, limit in self.prefix_limits.items():
+            if path.startswith(prefix):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        msg = f"request body is larger than the limit of {self.max_bytes} bytes"
+        max_bytes = self._limit(scope.get("path", ""))
+        msg = f"request body is larger than the limit of {max_bytes} bytes"
         for name, value in scope.get("headers") or []:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = 0
-                if declared > self.max_bytes:
+                if declared > max_bytes:
                     await send_json_error(send, 413, error_body(msg, "invalid_request_error", "body_too_large"))
                     return
         received = 0
@@ -112,7 +123,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise _BodyTooLarge()
             return message
 

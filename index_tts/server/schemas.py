@@ -38,7 +38,9 @@ class SynthesizeRequest(BaseModel):
     emotion: StrictStr | None = Field(None, description="emotion label, see GET /voices")
     intensity: float = Field(0.6, ge=0.0, le=1.0, description="emotion intensity")
     emotion_vector: list[float] | dict[str, float] | None = Field(
-        None, description="mixture of emotions (list in GET /voices order, or {label: weight})"
+        None,
+        description="mix of emotions: {emotion: weight} or 8 weights in IndexTTS2 order "
+                    "(happy, angry, sad, afraid, disgusted, melancholic, surprised, calm)",
     )
     voice: StrictStr | None = Field(None, description="preset voice, see GET /voices")
     pinyin_overrides: dict[str, str] | None = Field(

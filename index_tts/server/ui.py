@@ -31,18 +31,21 @@ footer {display: none !important;}
 """
 
 PRONUNCIATION_HELP = """
-**多音字 / pronunciation overrides.** Put the pinyin (tone number 1–5, 5 = neutral)
-in square brackets right after a character to force its reading:
+**多音字 / pronunciation overrides.** Put the pinyin (tone number 1–5, 5 = neutral tone)
+in square brackets right after the character — or after a whole word, one syllable per
+character — to force its reading:
 
-| you type | reads |
+| 输入 you type | 读作 reads |
 |---|---|
 | `还[huan2]书` | huán shū (return a book) |
 | `还[hai2]有` | hái yǒu (also) |
-| `银行[hang2]` | yín háng (bank) |
+| `银行[yin2 hang2]` | yín háng (bank) |
 | `长[zhang3]大` | zhǎng dà (grow up) |
 
 Numbers, dates and units are read out automatically (`2024年` → 二零二四年).
+The HTTP API also takes a dictionary: `"pinyin_overrides": {"还款": "huan2 kuan3"}`.
 """
+
 
 EXAMPLES = [
     "欢迎使用 IndexTTS，这是一个完全离线运行的中文语音合成系统。",
@@ -63,6 +66,13 @@ def unique_output_path(out_dir: Path, now: float | None = None) -> Path:
         except FileExistsError:
             continue
     raise RuntimeError(f"cannot find a free file name for {stem} in {out_dir}")
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(path)
 
 
 @dataclass(frozen=True)
@@ -100,7 +110,7 @@ class _Handlers:
                                       sentence_pause=float(sentence_pause), comma_pause=float(comma_pause))
         if len(info.voices) > 1 and voice:
             kwargs["speaker"] = voice
-        if info.emotions and emotion and (emotion != "neutral" or "neutral" in info.emotions):
+        if info.emotions and emotion and emotion != "neutral":  # neutral = no emotion control
             kwargs["emotion_label"] = emotion
             kwargs["intensity"] = float(intensity)
         if info.reference_audio and reference:
@@ -133,7 +143,7 @@ class _Handlers:
         status = f"**完成 Done** · {seconds:.1f} s 音频 · 用时 {float(timings.get('total_s', 0.0)):.2f} s"
         if "rtf" in timings:
             status += f" · RTF {float(timings['rtf']):.3f}"
-        status += f" · 已保存 saved: `outputs/{path.name}`"
+        status += f" · 已保存 saved: `{_shown_path(path)}`"
         for w in getattr(res, "warnings", []) or []:
             status += f"\n\n**注意 Warning:** {w}"
             gr.Warning(str(w))

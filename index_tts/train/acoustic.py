@@ -93,10 +93,10 @@ class AcousticTrainer:
         self.speaker_table = self._speaker_table() if self.speaker_mode != "none" else {}
         # ---- models
         mdict = merge_model_config(base_model, cfg.model, finetune=self.init_dir is not None)
-        mdict.update(vocab_size=len(self.symbols), n_mels=self.mel_cfg.n_mels,
-                     energy_mean=stats.energy_mean, energy_std=stats.energy_std)
-        if self.init_dir is None:  # fine-tuning keeps the bundle's pitch units
-            mdict.update(f0_mean_hz=stats.f0_mean_hz, f0_std_hz=stats.f0_std_hz)
+        mdict.update(vocab_size=len(self.symbols), n_mels=self.mel_cfg.n_mels)
+        if self.init_dir is None:  # fine-tuning keeps the bundle's pitch/energy units
+            mdict.update(f0_mean_hz=stats.f0_mean_hz, f0_std_hz=stats.f0_std_hz,
+                         energy_mean=stats.energy_mean, energy_std=stats.energy_std)
         if self.speaker_mode != "none":
             mdict["speaker_embed_dim"] = 256
         self.model_cfg = FastSpeech2Config.from_dict(mdict)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ import torch
 
 from ..audio.mel import MelConfig
 from ..hub import hub_dir, write_manifest
+
+log = logging.getLogger(__name__)
 
 
 def resolve_bundle_dir(name_or_path: str | Path) -> Path:
@@ -85,11 +88,13 @@ def export_bundle(
         "description": info.description,
         "mel": mel_cfg.to_dict(),
         "symbols": list(symbols),
-        "acoustic": {"type": "fastspeech2", "config": model_cfg.to_dict(), "weights": "acoustic.safetensors"},
+        "acoustic": {"type": "fastspeech2", "config": model_cfg.to_dict(), "weights": "acoustic.safetensors",
+                     "dtype": "float16"},
         "vocoders": {},
+        "default_vocoder": None,
         "speakers": info.speakers,
         "emotions": {},
-        "licence": info.licence,
+        "licence": {"acoustic_model": info.licence},
         "provenance": info.provenance,
     }
     if vocoder_bundle is not None:
@@ -103,6 +108,10 @@ def export_bundle(
             cfg["default_vocoder"] = src["default_vocoder"]
         if src.get("emotions"):
             cfg["emotions"] = src["emotions"]
+        if src.get("licence"):
+            cfg["licence"] = {"acoustic_model": info.licence, "vocoder": src["licence"]}
+    if not cfg["vocoders"]:
+        log.warning("%s has no vocoder: give --vocoder-from BUNDLE (e.g. baker-zh) so load_bundle can use it", out)
     (out / "config.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "MODEL_CARD.md").write_text(model_card(cfg, info), encoding="utf-8")
     write_manifest(out)

@@ -13,25 +13,14 @@ log = logging.getLogger(__name__)
 
 
 def load_bundle_vocoder(bundle_dir: Path, device: torch.device):
-    """The default vocoder of a bundle, via index_tts.bundle (None when it cannot be loaded)."""
+    """The default vocoder of a bundle (None, with a warning, when it cannot be loaded)."""
+    from ..bundle import load_bundle
+
     try:
-        from ..bundle import load_bundle
-    except ImportError:
-        log.warning("index_tts.bundle is not available; validation samples are saved as mels")
+        return load_bundle(bundle_dir, device=str(device)).vocoder()
+    except Exception as exc:  # samples are a convenience; training goes on without them
+        log.warning("cannot load a vocoder from %s (%s); validation samples are saved as mels", bundle_dir, exc)
         return None
-    try:
-        bundle = load_bundle(bundle_dir, device=str(device))
-    except TypeError:
-        bundle = load_bundle(bundle_dir)
-    voc = getattr(bundle, "vocoder", None)
-    if voc is None and getattr(bundle, "vocoders", None):
-        vocs = bundle.vocoders
-        voc = vocs.get(getattr(bundle, "default_vocoder", None)) or next(iter(vocs.values()))
-    if callable(voc) and not hasattr(voc, "infer"):
-        voc = voc()
-    if voc is None:
-        log.warning("bundle %s has no vocoder; validation samples are saved as mels", bundle_dir)
-    return voc
 
 
 def synth_mel(trainer, text: str, speaker: np.ndarray | None) -> torch.Tensor:

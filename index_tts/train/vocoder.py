@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..audio.mel import MelConfig, log_mel_raw
+from ..audio.mel import MelConfig, denormalize_mel, log_mel_raw
 from ..vocoder.hifigan import HiFiGAN, HiFiGANConfig
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .discriminators import (
@@ -39,6 +39,7 @@ class TrainSummary:
     step: int
     losses: dict[str, float] = field(default_factory=dict)
     val_mel_l1: Optional[float] = None
+    val_input_l1: Optional[tuple[float, float]] = None  # (generated, reference audio) vs the input mel
     steps_per_s: float = 0.0
     checkpoint: Optional[str] = None
     export_dir: Optional[str] = None
@@ -73,6 +74,7 @@ class VocoderTrainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.step = 0
         self.last_val: Optional[float] = None
+        self.last_val_input: Optional[tuple[float, float]] = None
 
         sources = find_sources(cfg.wav_dirs, cfg.pair_dirs)
         self.cache_dir = Path(cfg.cache_dir) if cfg.cache_dir else self.out / "cache"
@@ -99,6 +101,7 @@ class VocoderTrainer:
             "generator_config": self.cfg.generator.to_dict(),
             "mel": self.mel_cfg.to_dict(),
             "val_mel_l1": self.last_val,
+            "val_input_l1": self.last_val_input,
             "torch_rng": torch.get_rng_state(),
         }
         path = save_checkpoint(self.ckpt_dir / f"ckpt_{self.step}.pt", self.step, self._models(), self._optims(), extra)
@@ -121,6 +124,7 @@ class VocoderTrainer:
         del state
         self.step, extra = load_checkpoint(path, self._models(), self._optims(), map_location=self.device)
         self.last_val = extra.get("val_mel_l1")
+        self.last_val_input = extra.get("val_input_l1")
         if "torch_rng" in extra:
             torch.set_rng_state(extra["torch_rng"].cpu())
         log.info("resumed from %s at step %d", path, self.step)
@@ -175,12 +179,15 @@ class VocoderTrainer:
 
     @torch.no_grad()
     def validate(self, write_samples: int = 2) -> Optional[float]:
-        """Mean L1 between log10 mels of generated and reference audio over the validation items."""
+        """Mean L1 between log10 mels of generated and reference audio over the validation items.
+
+        Also sets ``last_val_input``: (generated, reference audio) mean L1 against the input mel.
+        """
         if not self.val_items:
             return None
         self.gen.eval()
         ds = SegmentDataset(self.val_items, self.cache_dir, 1, self.mel_cfg.hop_length)
-        dists = []
+        dists, gen_in, ref_in = [], [], []
         for i in range(len(self.val_items)):
             mel_np, wav_np = ds.load(i)
             n = min(mel_np.shape[1], self.cfg.val_max_frames)
@@ -191,9 +198,15 @@ class VocoderTrainer:
             y_hat = y_hat.float().squeeze(0).squeeze(0)
             a, b = log_mel_raw(y_hat, self.val_mel_cfg), log_mel_raw(ref, self.val_mel_cfg)
             dists.append(float(torch.mean(torch.abs(a - b))))
+            # Against the input features themselves: comparable across vocoders (for teacher pairs the
+            # reference audio is the teacher's output, so ref_in is the teacher's own error).
+            target = denormalize_mel(mel[0], self.mel_cfg)
+            gen_in.append(float(torch.mean(torch.abs(a[:, :n] - target))))
+            ref_in.append(float(torch.mean(torch.abs(b[:, :n] - target))))
             if i < write_samples:
                 self._write_sample(y_hat, i)
         self.gen.train()
+        self.last_val_input = (float(np.mean(gen_in)), float(np.mean(ref_in)))
         return float(np.mean(dists))
 
     def _write_sample(self, wav: torch.Tensor, i: int) -> None:
@@ -243,8 +256,11 @@ class VocoderTrainer:
                     sums, count, t0 = {}, 0, time.perf_counter()
                 if self.step % cfg.val_every == 0 or self.step == last:
                     self.last_val = self.validate()
-                    if self.last_val is not None:
-                        log.info("step %d | validation mel L1 (log10) %.4f", self.step, self.last_val)
+                    if self.last_val is not None and self.last_val_input is not None:
+                        log.info(
+                            "step %d | validation mel L1 (log10) vs reference audio %.4f | vs input mel: generated %.4f, reference audio %.4f",
+                            self.step, self.last_val, *self.last_val_input,
+                        )
                 if self.step % cfg.ckpt_every == 0 or self.step == last:
                     saved_at = self.save()
                 if self.step >= last:
@@ -253,7 +269,7 @@ class VocoderTrainer:
             log.warning("interrupted at step %d; saving a checkpoint", self.step)
             self.save()
             raise
-        summary.step, summary.val_mel_l1 = self.step, self.last_val
+        summary.step, summary.val_mel_l1, summary.val_input_l1 = self.step, self.last_val, self.last_val_input
         summary.checkpoint = str(saved_at) if saved_at else None
         if cfg.export_on_finish and self.step >= last:
             from .vocoder_export import export_vocoder

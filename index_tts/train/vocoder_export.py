@@ -89,7 +89,7 @@ def export_vocoder(checkpoint: str | Path, out_dir: str | Path, name: str = "hif
     weights = f"vocoder_{name}.safetensors"
     save_file(tensors, str(out / weights), metadata={"format": "pt", "type": "hifigan"})
     train_cfg = extra.get("train_config", {})
-    step, val = int(state["step"]), extra.get("val_mel_l1")
+    step, val, val_in = int(state["step"]), extra.get("val_mel_l1"), extra.get("val_input_l1")
     config = {
         "format": VOCODER_FORMAT,
         "version": 1,
@@ -98,8 +98,13 @@ def export_vocoder(checkpoint: str | Path, out_dir: str | Path, name: str = "hif
         "config": gcfg.to_dict(),
         "weights": weights,
         "mel": mel.to_dict(),
-        "training": {"steps": step, "val_mel_l1_log10": val, "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     "data": {k: train_cfg.get(k, []) for k in ("wav_dirs", "pair_dirs")}},
+        "training": {
+            "steps": step,
+            "val_mel_l1_log10": val,
+            "val_input_mel_l1_log10": None if val_in is None else {"generated": val_in[0], "reference_audio": val_in[1]},
+            "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "data": {k: train_cfg.get(k, []) for k in ("wav_dirs", "pair_dirs")},
+        },
         "licence": train_cfg.get("licence", ""),
         "provenance": "HiFi-GAN generator trained with index_tts.train (Kong et al. 2020 architecture).",
     }
@@ -112,7 +117,8 @@ def export_vocoder(checkpoint: str | Path, out_dir: str | Path, name: str = "hif
         f"{gcfg.upsample_initial_channel} initial channels, resblock type {gcfg.resblock}; {n_params / 1e6:.2f}M parameters (fp16).",
         f"- Features: {mel.n_mels} log10 mels at {mel.sample_rate} Hz, hop {mel.hop_length}, "
         f"{mel.fmin:g}-{mel.fmax:g} Hz, {'normalised with bundle statistics' if mel.normalized else 'not normalised'}.",
-        f"- Trained steps: {step}; validation mel L1 (log10): {'n/a' if val is None else f'{val:.4f}'}.",
+        f"- Trained steps: {step}; validation mel L1 (log10) against the reference audio: {'n/a' if val is None else f'{val:.4f}'}"
+        + ("" if val_in is None else f"; against the input mel: {val_in[0]:.4f} (reference audio itself: {val_in[1]:.4f})") + ".",
         "- Training data:",
         *(_data_provenance(train_cfg) or ["- (not recorded)"]),
         f"- Licence: {config['licence'] or 'not stated'}",
