@@ -46,7 +46,9 @@ _setup_install() {  # _setup_install NAME STAMP_EXTRA FILE... : pip install -r F
     _setup_log "installing $name packages ($*) - first start or requirements changed"
     local args=() f
     for f in "$@"; do args+=(-r "$f"); done
-    if ! python -m pip install --disable-pip-version-check "${args[@]}"; then
+    python -m pip install --disable-pip-version-check "${args[@]}" 2>&1 \
+        | grep -v -e '^Requirement already satisfied' -e 'is ignored: it is neither'
+    if [ "${PIPESTATUS[0]}" -ne 0 ]; then
         _setup_log "ERROR: pip install failed (see above). Check the network connection to PyPI and retry."
         return 1
     fi

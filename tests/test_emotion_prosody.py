@@ -73,7 +73,7 @@ def test_question_rises_on_last_syllable_even_when_neutral():
     fin = _final_index(seg, last)
     assert shift[fin] >= 2.0
     assert shift[fin] > shift[_final_index(seg, last - 1)] > shift[_final_index(seg, 0)]
-    assert shift[_final_index(seg, 0)] == pytest.approx(0.0)
+    assert 0.0 < shift[_final_index(seg, 0)] < 1.0  # the whole phrase sits a little higher
     # a declarative version of the same words does not rise
     dctrl, _ = build_segment_control(make_segment(Q_WORDS), None)
     assert dctrl.pitch_shift is None

@@ -1,6 +1,5 @@
 """CPU smoke test of the HiFi-GAN recipe: train, save, resume, export, install, load, vocode."""
 import json
-import shutil
 from pathlib import Path
 
 import pytest

@@ -5,7 +5,8 @@ with ``segment.ids`` and the factors for the pauses the Synthesizer inserts:
 
 - global: pitch level (emotion + the user's pitch ratio in semitones), pitch range,
   loudness (speech symbols only), tempo (``speed`` = user speed x emotion rate);
-- sentence-final contour on the last two syllables: questions rise (also when neutral),
+- sentence-final contour on the last two syllables: questions rise (also when neutral;
+  plus a slightly higher phrase curve overall),
   exclamations get a raised, wider, louder peak, and the emotion's boundary tone (rise
   for happy/surprised, fall for sad/calm/angry/disgusted) is added on the last syllable,
   which is also lengthened by ``final_lengthening``;
@@ -31,6 +32,7 @@ SPEED_RANGE = (0.7, 1.3)
 PITCH_RANGE = (0.8, 1.2)
 
 # Sentence-type contours for a neutral voice (scaled by EmotionControl.contour_scale).
+QUESTION_GLOBAL_ST = 0.5      # questions have a higher phrase curve overall
 QUESTION_RISE_ST = 3.0        # on the last syllable's final; 40 % of it on its initial
 QUESTION_PRE_RISE_ST = 0.8    # on the penultimate syllable
 EXCLAIM_PEAK_ST = 1.5         # last two syllables
@@ -107,6 +109,7 @@ def build_segment_control(segment: Any, ctrl: Optional[EmotionControl], *, speed
         k = c.contour_scale
         stype = getattr(segment, "sentence_type", "declarative")
         if stype == "question":
+            shift += QUESTION_GLOBAL_ST * k
             add_to_syllable(shift, last, QUESTION_RISE_ST * k, initial_share=0.4)
             if pen is not None:
                 add_to_syllable(shift, pen, QUESTION_PRE_RISE_ST * k)

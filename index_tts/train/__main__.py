@@ -46,7 +46,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     if func is None:
         print(f"command {name!r}: {module_name} has no {func_name}(argv) function", file=sys.stderr)
         return 2
-    return int(func(rest) or 0)
+    try:
+        return int(func(rest) or 0)
+    except (ValueError, FileNotFoundError) as exc:  # bad input: a message, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from torch import nn
 
 from ..utils.config import ConfigBase
 from .base import Vocoder
-from .pqmf import PQMF
+from .pqmf import PQMF, polyphase_conv_transpose1d
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,9 @@ class Upsample(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         t = x.shape[-1]
-        h = self.conv(F.leaky_relu(x, self.slope))[..., : t * self.scale]
+        c = self.conv
+        h = polyphase_conv_transpose1d(F.leaky_relu(x, self.slope), c.weight, self.scale, c.padding[0], t * self.scale,
+                                       c.bias)
         return self.stacks(h)
 
 

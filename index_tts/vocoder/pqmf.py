@@ -11,6 +11,28 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def polyphase_conv_transpose1d(
+    x: torch.Tensor, weight: torch.Tensor, stride: int, padding: int, out_len: int, bias: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``conv_transpose1d(x, weight, stride)`` cropped to ``[padding, padding + out_len)``.
+
+    Computed as one ordinary convolution with ``stride * C_out`` channels (one per output
+    phase) followed by interleaving, which is faster on CPU than the transposed kernel.
+    weight: [C_in, C_out, K] as for ``F.conv_transpose1d``.
+    """
+    c_in, c_out, k = weight.shape
+    q = -(-k // stride)
+    w = F.pad(weight, (0, q * stride - k)).view(c_in, c_out, q, stride)
+    w = w.permute(3, 1, 0, 2).flip(-1).reshape(stride * c_out, c_in, q)
+    z = F.conv1d(F.pad(x, (q - 1, q - 1)), w)
+    b, _, m = z.shape
+    y = z.view(b, stride, c_out, m).permute(0, 2, 3, 1).reshape(b, c_out, m * stride)
+    y = y[..., padding : padding + out_len]
+    if y.shape[-1] < out_len:
+        y = F.pad(y, (0, out_len - y.shape[-1]))
+    return y if bias is None else y + bias.view(1, -1, 1)
+
+
 def prototype_filter(taps: int, cutoff_ratio: float, beta: float) -> np.ndarray:
     """Kaiser-windowed ideal low-pass with ``taps + 1`` coefficients (taps must be even)."""
     if taps % 2 != 0:
@@ -61,5 +83,4 @@ class PQMF(nn.Module):
         """
         k, half = self.subbands, self.taps // 2
         weight = (self.synthesis_filter.flip(-1) * k).unsqueeze(1)  # [K, 1, L]
-        # out = (T - 1) * K - 2 * half + taps + output_padding + 1 = T * K  (taps even).
-        return F.conv_transpose1d(bands, weight, stride=k, padding=half, output_padding=k - 1)
+        return polyphase_conv_transpose1d(bands, weight, k, half, bands.shape[-1] * k)
