@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         remove_pid(args.pid_file)
         shutil.rmtree(tmp_dir, ignore_errors=True)
+        log.info("IndexTTS stopped")
 
 
 def _exit_on_signal(signum, frame) -> None:
@@ -120,7 +121,6 @@ def _serve(args: argparse.Namespace, tmp_dir: Path) -> int:
     if not server.started:
         print(f"ERROR: the server could not start on {args.host}:{args.port} (see the log above)", file=sys.stderr)
         return 1
-    log.info("IndexTTS stopped")
     return 0
 
 
@@ -156,4 +156,13 @@ def _clean_stale_tmp() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+    except SystemExit as e:  # Ctrl+C / SIGTERM, after main()'s clean-up ran
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    # Everything is cleaned up: skip the interpreter's slow teardown of torch/gradio
+    # (seconds on a busy machine) so a restart or Ctrl+C frees the port at once.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

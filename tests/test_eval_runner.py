@@ -43,8 +43,8 @@ def tts(monkeypatch):
 
 def test_run_eval_scores_and_writes_report(tmp_path, tts):
     sents = [EvalSentence(f"s{i}", "cat", t) for i, t in enumerate(HEARD)]
-    rep = runner.run_eval(sents, tts, tmp_path, emotion="happy", intensity=0.3, model_name="fake")
-    assert [c[1] for c in tts.calls] == [{"emotion_label": "happy", "intensity": 0.3}] * 4
+    rep = runner.run_eval(sents, tts, tmp_path, emotion="happy", intensity=0.3, model_name="fake", seed=7)
+    assert [c[1] for c in tts.calls] == [{"emotion_label": "happy", "intensity": 0.3, "seed": 7}] * 4
     cers = {s.id: s.cer for s in rep.sentences}
     assert cers["s0"] == 0.0 and cers["s1"] == 0.0
     assert cers["s2"] == pytest.approx(1 / 4)
@@ -57,7 +57,9 @@ def test_run_eval_scores_and_writes_report(tmp_path, tts):
     assert data["worst"][:2] == ["s3", "s2"] and data["emotion"] == "happy"
     assert data["sentences"][1]["hyp_norm"] == "今天三点"
     worst = (tmp_path / "worst.txt").read_text(encoding="utf-8").splitlines()
-    assert worst[1].split("\t")[:3] == ["s3", "cat", "1.0000"]
+    assert [line.split("\t")[:3] for line in worst[1:]] == [["s3", "cat", "1.0000"], ["s2", "cat", "0.2500"]]
+    assert "2 of 4 sentences with errors" in worst[0]
+    assert len(runner.format_worst(rep, n=3).splitlines()) == 4
     assert sf.info(str(tmp_path / "wavs" / "s0.wav")).samplerate == 24000
 
 

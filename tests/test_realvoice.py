@@ -67,3 +67,18 @@ def test_transcribe_input_checks():
         asr.transcribe(np.zeros((2, 100), np.float32), 24000)
     with pytest.raises(ValueError, match="sample rate"):
         asr.transcribe(np.zeros(100, np.float32), 0)
+
+
+def test_speaker_similarity_separates_voices(spoken):
+    """Two sentences of the default voice embed close; the same audio played 1.5x faster
+    (a higher, shorter 'different speaker') embeds further away."""
+    pytest.importorskip("resemblyzer", reason="resemblyzer not installed (requirements-dev.txt)")
+    from index_tts.eval import speaker
+
+    a, b = spoken[0], spoken[3]
+    ea, eb = speaker.embed(a.wav, a.sample_rate), speaker.embed(b.wav, b.sample_rate)
+    chipmunk = speaker.embed(a.wav, int(a.sample_rate * 1.5))
+    same = speaker.similarity(ea, eb)
+    assert same > 0.8
+    assert speaker.similarity(ea, chipmunk) < same - 0.1
+    assert speaker.similarity(ea, ea) == pytest.approx(1.0, abs=1e-5)

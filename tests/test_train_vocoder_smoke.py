@@ -194,3 +194,7 @@ def test_dispatcher_reports_unknown_and_missing_commands(capsys, monkeypatch):
     assert dispatcher.main(["ghost"]) == 2
     assert "not available" in capsys.readouterr().err
     assert dispatcher.main([]) == 2 and "vocoder" in capsys.readouterr().out
+    # Bad input to a command: a one-line message and exit code 2, no traceback.
+    assert dispatcher.main(["vocoder-install", "--vocoder", "/nonexistent/voc", "--bundle", "/nonexistent/b"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "config.json" in err and "Traceback" not in err

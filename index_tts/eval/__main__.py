@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--emotion", help="emotion label passed to the synthesizer")
     p.add_argument("--intensity", type=float, default=0.6)
     p.add_argument("--reference", help="reference wav for speaker similarity (Resemblyzer)")
+    p.add_argument("--seed", type=int, default=0, help="synthesis seed (index-tts engine), for repeatable runs")
     p.add_argument("--beam", type=int, default=1, help="Whisper beam size 1-5 (default 1, greedy)")
     p.add_argument("--limit", type=int, help="only the first N sentences")
     p.add_argument("--out", default=str(DEFAULT_OUT), help=f"output folder (default {DEFAULT_OUT})")
@@ -57,7 +58,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             model_name = str(tts.bundle_dir)
         report = run_eval(sentences, tts, args.out, emotion=args.emotion, intensity=args.intensity,
                           reference=args.reference, model_name=model_name,
-                          sentences_source=source, beam_size=args.beam)
+                          sentences_source=source, beam_size=args.beam,
+                          seed=args.seed if args.engine == "index-tts" else None)
     except (OSError, ValueError, RuntimeError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

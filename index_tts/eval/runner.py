@@ -76,10 +76,17 @@ def summarize(results: Sequence[SentenceResult], **meta: Any) -> EvalReport:
     )
 
 
-def format_worst(report: EvalReport, n: int = 5) -> str:
-    lines = [f"# worst {n} of {len(report.sentences)} by CER (overall CER {report.cer:.4f}); "
-             "columns: id, category, cer, reference, hypothesis, normalised reference, normalised hypothesis"]
-    for s in report.worst(n):
+def format_worst(report: EvalReport, n: Optional[int] = 5) -> str:
+    """Tab-separated worst sentences; ``n=None`` lists every sentence with a non-zero CER."""
+    if n is None:
+        rows = [s for s in report.worst(len(report.sentences)) if s.edits > 0]
+        title = f"{len(rows)} of {len(report.sentences)} sentences with errors"
+    else:
+        rows = report.worst(n)
+        title = f"worst {len(rows)} of {len(report.sentences)}"
+    lines = [f"# {title} by CER (overall CER {report.cer:.4f}); columns: id, category, cer, "
+             "reference, hypothesis, normalised reference, normalised hypothesis"]
+    for s in rows:
         lines.append("\t".join([s.id, s.category, f"{s.cer:.4f}", s.text, s.hypothesis, s.ref_norm, s.hyp_norm]))
     return "\n".join(lines) + "\n"
 
@@ -95,13 +102,15 @@ def run_eval(
     model_name: str = "",
     sentences_source: str = "",
     beam_size: int = 1,
+    seed: Optional[int] = None,
 ) -> EvalReport:
     """Synthesize each sentence with ``tts``, save wavs, transcribe, score.
 
     ``tts`` is a Synthesizer or anything whose ``synthesize(text, **kw)`` returns an object with
     ``wav`` and ``sample_rate`` (e.g. ``reference.OriginalZhtts``).
 
-    Writes ``report.json``, ``worst.txt`` and ``wavs/<id>.wav`` under ``out_dir``.
+    Writes ``report.json``, ``worst.txt`` (every sentence with errors, worst first) and
+    ``wavs/<id>.wav`` under ``out_dir``.
     """
     from . import asr
 
@@ -115,6 +124,8 @@ def run_eval(
     kwargs: dict[str, Any] = {}
     if emotion:
         kwargs.update(emotion_label=emotion, intensity=intensity)
+    if seed is not None:
+        kwargs["seed"] = seed
     results = []
     for i, sent in enumerate(sentences, 1):
         t0 = time.perf_counter()
@@ -143,5 +154,5 @@ def run_eval(
                        asr=f"whisper-base (faster-whisper, int8, beam {beam_size})")
     (out / "report.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n",
                                      encoding="utf-8")
-    (out / "worst.txt").write_text(format_worst(report), encoding="utf-8")
+    (out / "worst.txt").write_text(format_worst(report, n=None), encoding="utf-8")
     return report

@@ -60,6 +60,13 @@ class VocoderTrainer:
             log.warning("precision %s needs CUDA; training in fp32 on %s", cfg.precision, self.device)
             self.amp_dtype = None
 
+        # Data first: the feature cache is built in worker processes, before CUDA is initialised.
+        sources = find_sources(cfg.wav_dirs, cfg.pair_dirs)
+        self.cache_dir = Path(cfg.cache_dir) if cfg.cache_dir else self.out / "cache"
+        items = prepare_cache(sources, self.mel_cfg, self.cache_dir, workers=max(1, cfg.num_workers))
+        self.train_items, self.val_items = split_items(items, cfg.val_items, cfg.segment_frames)
+        self.dataset = SegmentDataset(self.train_items, self.cache_dir, cfg.segment_frames, self.mel_cfg.hop_length)
+
         if self.device.type == "cuda":  # TF32 matmuls/convs and autotuned kernels for the fixed crop size
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
@@ -76,11 +83,6 @@ class VocoderTrainer:
         self.last_val: Optional[float] = None
         self.last_val_input: Optional[tuple[float, float]] = None
 
-        sources = find_sources(cfg.wav_dirs, cfg.pair_dirs)
-        self.cache_dir = Path(cfg.cache_dir) if cfg.cache_dir else self.out / "cache"
-        items = prepare_cache(sources, self.mel_cfg, self.cache_dir, workers=max(1, cfg.num_workers))
-        self.train_items, self.val_items = split_items(items, cfg.val_items, cfg.segment_frames)
-        self.dataset = SegmentDataset(self.train_items, self.cache_dir, cfg.segment_frames, self.mel_cfg.hop_length)
         log.info(
             "data: %d training items, %d validation items; generator %.2fM params, discriminator %.2fM",
             len(self.train_items), len(self.val_items), _millions(self.gen), _millions(self.disc),
