@@ -59,6 +59,9 @@ class PipelineBench:
     total_s: float
     rtf: float
     stages: dict[str, float] = field(default_factory=dict)
+    # CPU seconds (all threads) per audio second: on a machine shared with other jobs this is
+    # steadier than wall time; with --threads 1 it approximates the RTF of an idle core.
+    cpu_rtf: float = 0.0
 
 
 @dataclass
@@ -78,16 +81,22 @@ class BenchReport:
     def rtf_ratio(self) -> Optional[float]:
         return self.ours.rtf / self.original.rtf if self.original else None
 
+    @property
+    def cpu_rtf_ratio(self) -> Optional[float]:
+        return self.ours.cpu_rtf / self.original.cpu_rtf if self.original and self.original.cpu_rtf else None
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["rtf_ratio"] = self.rtf_ratio
+        d["cpu_rtf_ratio"] = self.cpu_rtf_ratio
         return d
 
 
 def _summary(name: str, load_s: float, runs: list[dict[str, float]]) -> PipelineBench:
     m = _median(runs)
     stages = {k: m[k] for k in ("frontend_s", "acoustic_s", "vocoder_s") if k in m}
-    return PipelineBench(name, load_s, m["audio_s"], m["total_s"], m["total_s"] / m["audio_s"], stages)
+    return PipelineBench(name, load_s, m["audio_s"], m["total_s"], m["total_s"] / m["audio_s"], stages,
+                         cpu_rtf=m["cpu_s"] / m["audio_s"])
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
@@ -96,15 +105,22 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return out, time.perf_counter() - t
 
 
+def _cpu_timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    """(result, wall seconds, CPU seconds of this process, all threads)."""
+    c = time.process_time()
+    out, wall = _timed(fn)
+    return out, wall, time.process_time() - c
+
+
 def _ours_run(tts: Any, text: str) -> dict[str, float]:
-    res, total = _timed(lambda: tts.synthesize(text))
+    res, total, cpu = _cpu_timed(lambda: tts.synthesize(text))
     stages = {k: float(res.timings[k]) for k in ("frontend_s", "acoustic_s", "vocoder_s") if k in res.timings}
-    return {"total_s": total, "audio_s": res.duration_s, **stages}
+    return {"total_s": total, "cpu_s": cpu, "audio_s": res.duration_s, **stages}
 
 
 def _original_run(ref: Any, text: str) -> dict[str, float]:
-    out, total = _timed(lambda: ref.synthesize(text))
-    return {"total_s": total, "audio_s": len(out.wav) / out.sample_rate, **out.timings}
+    out, total, cpu = _cpu_timed(lambda: ref.synthesize(text))
+    return {"total_s": total, "cpu_s": cpu, "audio_s": len(out.wav) / out.sample_rate, **out.timings}
 
 
 def _first_audio(tts: Any) -> float:
@@ -175,10 +191,10 @@ def format_report(r: BenchReport) -> str:
         if p is None:
             continue
         stages = ", ".join(f"{k[:-2]} {v:.3f} s" for k, v in p.stages.items())
-        lines.append(f"{p.name:15s} RTF {p.rtf:.4f}  ({p.total_s:.3f} s for {p.audio_s:.2f} s audio; "
+        lines.append(f"{p.name:15s} RTF {p.rtf:.4f}  CPU-RTF {p.cpu_rtf:.4f}  ({p.total_s:.3f} s for {p.audio_s:.2f} s audio; "
                      f"load {p.load_s:.2f} s)  stages: {stages or 'n/a'}")
     if r.original is not None:
-        lines.append(f"RTF ratio ours / original: {r.rtf_ratio:.2f}x")
+        lines.append(f"RTF ratio ours / original: {r.rtf_ratio:.2f}x (wall), {r.cpu_rtf_ratio:.2f}x (CPU time)")
     else:
         lines.append(f"original pipeline not measured: {r.original_error}")
     lines.append(f"first audio ({r.first_audio_chars}-char paragraph): {r.first_audio_s * 1000:.0f} ms")

@@ -119,20 +119,21 @@ def resolve_bundle(name_or_path: str | Path | None = None) -> Path:
     if not name.strip():
         raise ModelNotFoundError("empty model name; give a bundle name or a folder path")
     candidate = Path(name).expanduser()
-    if isinstance(name_or_path, Path) or _looks_like_path(name) or candidate.is_dir():
-        if candidate.is_file() and candidate.name == CONFIG:
-            candidate = candidate.parent
-        if not (candidate / CONFIG).is_file():
-            raise ModelNotFoundError(
-                f"{candidate}: not a model bundle (no {CONFIG}); give a bundle folder, or a name "
-                f"listed by `python -m index_tts models list`"
-            )
-        return candidate.resolve()
-    folder = hub_dir() / name
-    if not (folder / CONFIG).is_file():
-        where = "is incomplete" if folder.is_dir() else "is not installed"
-        raise ModelNotFoundError(f"model '{name}' {where} in {hub_dir()}; {_fix_hint(name)}")
-    return folder
+    if not isinstance(name_or_path, Path) and not _looks_like_path(name):
+        folder = hub_dir() / name
+        if (folder / CONFIG).is_file():
+            return folder
+        if not candidate.is_dir():  # not a folder in the working directory either
+            where = "is incomplete" if folder.is_dir() else "is not installed"
+            raise ModelNotFoundError(f"model '{name}' {where} in {hub_dir()}; {_fix_hint(name)}")
+    if candidate.is_file() and candidate.name == CONFIG:
+        candidate = candidate.parent
+    if not (candidate / CONFIG).is_file():
+        raise ModelNotFoundError(
+            f"{candidate}: not a model bundle (no {CONFIG}); give a bundle folder, or a name "
+            f"listed by `python -m index_tts models list`"
+        )
+    return candidate.resolve()
 
 
 def list_bundles() -> list[BundleInfo]:

@@ -8,11 +8,11 @@ import time
 import pytest
 
 pytest.importorskip("httpx")
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from index_tts.server import create_app  # noqa: E402
-from index_tts.server.engine import EngineWorker, ServerBusyError  # noqa: E402
-from index_tts.server.middleware import parse_auth  # noqa: E402
+from index_tts.server import create_app
+from index_tts.server.engine import EngineWorker, ServerBusyError
+from index_tts.server.middleware import parse_auth
 
 
 def basic(user: str, password: str) -> dict[str, str]:

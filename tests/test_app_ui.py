@@ -9,8 +9,8 @@ import soundfile as sf
 
 gr = pytest.importorskip("gradio")
 
-from index_tts.server.engine import EngineInfo, EngineWorker  # noqa: E402
-from index_tts.server.ui import UIConfig, _Handlers, build_ui, unique_output_path  # noqa: E402
+from index_tts.server.engine import EngineInfo, EngineWorker
+from index_tts.server.ui import UIConfig, _Handlers, build_ui, unique_output_path
 
 DEFAULTS = dict(speed=1.0, pitch=1.0, sentence_pause=0.35, comma_pause=0.15, voice=None, emotion="neutral",
                 intensity=0.6, reference=None, seed=None, history=[])
@@ -33,7 +33,7 @@ def handlers(synth, tmp_path):
 
 
 def test_generate_saves_wav_and_history(handlers, tmp_path):
-    path, status, history, pick, files = handlers.generate("你好，世界。", **DEFAULTS)
+    path, status, history, _, _ = handlers.generate("你好，世界。", **DEFAULTS)
     wav, sr = sf.read(path, dtype="float32")
     assert sr == 24000 and len(wav) > 0.5 * sr and np.abs(wav).max() > 0.05
     assert str(tmp_path) in path and "RTF" in status and "saved" in status

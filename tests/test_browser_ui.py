@@ -24,8 +24,8 @@ pytestmark = [
                                                "apt-get install chromium chromium-driver"),
 ]
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (requirements-dev.txt)")
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SCREENSHOT = Path(__file__).resolve().parent.parent / "outputs" / "ui_screenshot.png"

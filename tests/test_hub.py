@@ -63,6 +63,16 @@ def test_resolve_by_name_and_path(hubdir, tmp_path):
     assert hub.resolve_bundle(elsewhere / "config.json") == elsewhere.resolve()
 
 
+def test_hub_name_wins_over_working_directory(hubdir, tmp_path, monkeypatch):
+    b = make_bundle(hubdir / "tiny")
+    work = tmp_path / "work"
+    (work / "tiny").mkdir(parents=True)  # an unrelated folder with the same name
+    make_bundle(work / "local")
+    monkeypatch.chdir(work)
+    assert hub.resolve_bundle("tiny") == b
+    assert hub.resolve_bundle("local") == (work / "local").resolve()  # not in the hub: a relative folder
+
+
 def test_missing_bundles_name_the_fix(hubdir, tmp_path):
     with pytest.raises(hub.ModelNotFoundError) as e:
         hub.resolve_bundle("nope")

@@ -25,21 +25,17 @@ SENTENCES = [
 MAX_CER = 0.10
 
 
-@pytest.fixture(scope="module")
-def tts():
-    import torch
-
+@pytest.fixture(scope="session")
+def default_bundle():
+    """Build the default voice if it is missing (so the shared ``synth`` fixture finds it)."""
     from index_tts import hub
-    from index_tts.synthesizer import Synthesizer
 
-    torch.set_num_threads(2)
-    hub.ensure_default_bundle()
-    return Synthesizer(device="cpu")
+    return hub.ensure_default_bundle()
 
 
 @pytest.fixture(scope="module")
-def spoken(tts):
-    return [tts.synthesize(text, seed=0) for text in SENTENCES]
+def spoken(default_bundle, synth):
+    return [synth.synthesize(text, seed=0) for text in SENTENCES]
 
 
 def test_default_voice_is_intelligible(spoken):

@@ -10,8 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import free_port
+
 from index_tts.server.runctl import alive, cmdline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +19,8 @@ SCRIPT = ROOT / "start_app.sh"
 
 
 def run_script(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(SCRIPT), *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(["bash", str(SCRIPT), *args], check=False, cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def test_help_and_bad_arguments():
@@ -39,7 +40,7 @@ def test_busy_port_is_reported(tmp_path):
         s.listen(1)
         port = s.getsockname()[1]
         env = {**os.environ, "INDEX_TTS_PID_FILE": str(tmp_path / "app.pid")}
-        r = subprocess.run(["bash", str(SCRIPT), "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
+        r = subprocess.run(["bash", str(SCRIPT), "--host", "127.0.0.1", "--port", str(port)], check=False, cwd=ROOT,
                            capture_output=True, text=True, timeout=60, env=env)
     assert r.returncode == 3, r.stderr
     assert f"port {port}" in r.stderr and "already in use" in r.stderr

@@ -89,26 +89,37 @@ def test_forward_sum_loss_prefers_the_true_alignment():
     assert torch.isfinite(good) and good < flat
 
 
-def test_aligner_learns_a_toy_alignment_and_bin_loss_drops():
-    torch.manual_seed(0)
-    vocab, n_mels = 5, 8
-    ids = torch.tensor([[1, 2, 3, 4]])
+def test_aligner_training_finds_the_toy_alignment():
+    # Four sequences over five "phones" with very uneven durations; each phone is a fixed
+    # random spectrum plus noise. Boundaries are ambiguous by about a frame (the mel encoder
+    # sees 3 frames), so cumulative boundaries must be within 1 frame of the truth.
+    torch.manual_seed(2)
+    vocab, n_mels = 6, 8
     proto = torch.randn(vocab, n_mels) * 3
-    dur = [3, 5, 2, 4]
-    mel = torch.cat([proto[i].unsqueeze(1).repeat(1, d) for i, d in zip(ids[0].tolist(), dur)], 1)[None]
+    seqs = [[1, 2, 3, 4], [4, 3, 5, 1], [2, 5, 1, 3], [5, 4, 2, 1]]
+    durs = [[2, 9, 2, 5], [8, 2, 2, 6], [2, 2, 10, 4], [3, 10, 2, 3]]
+    ids, il = torch.tensor(seqs), torch.full((4,), 4)
+    ml = torch.tensor([sum(d) for d in durs])
+    mel = torch.zeros(4, n_mels, int(ml.max()))
+    for b, (s, d) in enumerate(zip(seqs, durs)):
+        mel[b, :, : sum(d)] = torch.cat([proto[i].unsqueeze(1).repeat(1, k) for i, k in zip(s, d)], 1)
+    mel = mel + 0.3 * torch.randn_like(mel)
     al = Aligner(AlignerConfig(symbol_dim=16, channels=32, attn_dim=8, temperature=0.05), vocab, n_mels)
     opt = torch.optim.Adam(al.parameters(), lr=1e-2)
-    il, ml = torch.tensor([4]), torch.tensor([sum(dur)])
-    for _ in range(150):
+    first = None
+    for _ in range(200):
         out = al(ids, il, mel, ml)
         loss = forward_sum_loss(out.attn_logits, il, ml)
+        first = float(loss) if first is None else first
         opt.zero_grad()
         loss.backward()
         opt.step()
     out = al(ids, il, mel, ml)
     hard = mas_batch(out.log_attn, il, ml)
-    assert durations_from_path(hard)[0].tolist() == dur
-    assert bin_loss(out.log_attn, hard) < 0.5
+    pred = durations_from_path(hard).numpy()
+    assert float(forward_sum_loss(out.attn_logits, il, ml)) < 0.5 * first
+    assert np.abs(np.cumsum(pred, 1) - np.cumsum(durs, 1)).max() <= 1
+    assert float(bin_loss(out.log_attn, hard)) < 1.0
 
 
 def test_beta_binomial_prior_is_normalised_and_diagonal():

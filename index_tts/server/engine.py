@@ -12,9 +12,10 @@ import io
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ class EngineInfo:
     raw: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_info(cls, info: dict[str, Any]) -> "EngineInfo":
+    def from_info(cls, info: dict[str, Any]) -> EngineInfo:
         voices, labels = _names(info.get("voices"))
         emotions, emotion_labels = _names(info.get("emotions"))
         max_chars = info.get("max_chars")

@@ -20,7 +20,7 @@ PAUSE_RANGE = (0.0, 2.0)
 OPENAI_SPEED_RANGE = (0.25, 4.0)
 #: OpenAI voice names; they map to the default voice of the loaded bundle.
 OPENAI_VOICES = frozenset(
-    "alloy ash ballad cedar coral echo fable marin nova onyx sage shimmer verse".split()
+    ["alloy", "ash", "ballad", "cedar", "coral", "echo", "fable", "marin", "nova", "onyx", "sage", "shimmer", "verse"]
 )
 OPENAI_FORMATS = ("wav", "pcm", "flac")
 

@@ -28,7 +28,16 @@ import torch.nn.functional as F
 from ..acoustic import FastSpeech2, FastSpeech2Config
 from ..audio.mel import MelConfig
 from .acoustic_config import AcousticTrainConfig, merge_model_config, resolve_speaker_mode
-from .acoustic_data import PreprocessSettings, compute_stats, default_workers, preprocess, read_metadata
+from .acoustic_data import (
+    PACKED_INDEX,
+    PreprocessSettings,
+    compute_stats,
+    default_workers,
+    load_packed,
+    pack_features,
+    preprocess,
+    read_metadata,
+)
 from .acoustic_dataset import AcousticDataset, StepBatchSampler, collate, phone_average
 from .acoustic_export import ExportInfo, export_bundle, load_acoustic_state, read_bundle_config, resolve_bundle_dir
 from .aligner import Aligner, bin_loss, durations_from_path, forward_sum_loss, length_mask, mas_batch
@@ -81,10 +90,12 @@ class AcousticTrainer:
             self.mel_cfg = (MelConfig.from_dict(read_bundle_config(self.vocoder_dir)["mel"]) if self.vocoder_dir
                             else MelConfig.from_dict(cfg.mel))
         # ---- data
-        items = read_metadata(self.data_dir)
-        settings = PreprocessSettings(**cfg.preprocess)
-        self.items = preprocess(items, self.out / "cache", self.mel_cfg, self.symbols, settings,
-                                workers=cfg.preprocess_workers or default_workers())
+        if (self.data_dir / PACKED_INDEX).is_file():  # audio-free features from --pack-features
+            self.items = load_packed(self.data_dir, self.mel_cfg, self.symbols)
+        else:
+            self.items = preprocess(read_metadata(self.data_dir), self.out / "cache", self.mel_cfg, self.symbols,
+                                    PreprocessSettings(**cfg.preprocess),
+                                    workers=cfg.preprocess_workers or default_workers())
         stats = compute_stats(self.items)
         if not self.mel_cfg.normalized:
             self.mel_cfg = self.mel_cfg.replace(mel_mean=stats.mel_mean, mel_std=stats.mel_std)
@@ -336,12 +347,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     ap.add_argument("--export-only", action="store_true", help="load the latest checkpoint and export the bundle")
+    ap.add_argument("--pack-features", default=None, metavar="DIR",
+                    help="preprocess --data, write its features (fp16, no audio) to DIR for --data elsewhere, and stop")
     args = ap.parse_args(argv)
     setup_train_logging(Path(args.out) / "train.log")
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = AcousticTrainConfig.load(args.config)
     trainer = AcousticTrainer(cfg, args.data, args.out, args.device, args.init_from, args.vocoder_from)
+    if args.pack_features:
+        extra = [Path(args.data) / "speakers.json"]
+        print(pack_features(trainer.items, args.pack_features, trainer.mel_cfg, trainer.symbols, extra))
+        return 0
     if args.resume or args.export_only:
         trainer.resume()
     if args.export_only:

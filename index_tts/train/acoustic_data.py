@@ -290,5 +290,46 @@ def compute_stats(items: Sequence[CachedItem], max_items: int = 2000) -> Feature
     )
 
 
+PACKED_INDEX = "features.json"
+
+
+def pack_features(items: Sequence[CachedItem], out_dir: str | Path, cfg: MelConfig, symbols: Sequence[str],
+                  extra_files: Sequence[Path] = ()) -> Path:
+    """Copy cached features into a compact, audio-free dataset folder (fp16 mels, compressed npz).
+
+    ``--data`` accepts such a folder directly (no wavs, frontend or pitch tracker needed), which is
+    how features travel to a training machine that has only torch and numpy.
+    """
+    import shutil
+
+    out = Path(out_dir)
+    (out / "feats").mkdir(parents=True, exist_ok=True)
+    rows = []
+    for it in items:
+        with np.load(it.path) as z:
+            arrays = {k: z[k] for k in z.files}
+        arrays["mel"] = arrays["mel"].astype(np.float16)
+        rel = f"feats/{it.utt_id}.npz"
+        np.savez_compressed(out / rel, **arrays)
+        rows.append({**asdict(it), "path": rel})
+    meta = {"version": CACHE_VERSION, "mel": cfg.without_stats().to_dict(), "symbols": list(symbols), "items": rows}
+    (out / PACKED_INDEX).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    for f in extra_files:
+        if Path(f).is_file():
+            shutil.copy2(f, out / Path(f).name)
+    return out
+
+
+def load_packed(data_dir: str | Path, cfg: MelConfig, symbols: Sequence[str]) -> list[CachedItem]:
+    """Items of a folder written by ``pack_features``; raises ValueError when its features differ."""
+    root = Path(data_dir)
+    meta = json.loads((root / PACKED_INDEX).read_text(encoding="utf-8"))
+    if not cfg.without_stats().same_features(MelConfig.from_dict(meta["mel"])):
+        raise ValueError(f"{root}: packed features were made with another MelConfig: {meta['mel']}")
+    if list(meta["symbols"]) != list(symbols):
+        raise ValueError(f"{root}: packed features use another symbol table")
+    return [CachedItem(**{**d, "path": str(root / d["path"])}) for d in meta["items"]]
+
+
 def default_workers() -> int:
     return max(1, min(16, (os.cpu_count() or 1)))

