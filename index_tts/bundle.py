@@ -79,9 +79,15 @@ def _state_for_storage(module: nn.Module, dtype: str) -> dict[str, torch.Tensor]
 
 
 def _save_weights(module: nn.Module, path: Path, dtype: str) -> None:
-    from safetensors.torch import save_file
+    """safetensors file with a canonical (sorted) header, so identical weights give identical bytes."""
+    from safetensors.torch import save
 
-    save_file(_state_for_storage(module, dtype), str(path), metadata={"format": "pt", "dtype": dtype})
+    raw = save(_state_for_storage(module, dtype), metadata={"format": "pt", "dtype": dtype})
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + n])
+    canon = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    canon += b" " * (-len(canon) % 8)
+    path.write_bytes(len(canon).to_bytes(8, "little") + canon + raw[8 + n :])
 
 
 def save_bundle(

@@ -36,6 +36,12 @@ def hub_dir() -> Path:
     return Path(env).expanduser() if env else PROJECT_ROOT / "cache_hub"
 
 
+def user_cache_dir() -> Path:
+    """Per-user cache for derived files that are not bundles ($XDG_CACHE_HOME/index-tts)."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "index-tts"
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

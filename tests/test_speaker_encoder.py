@@ -47,7 +47,7 @@ def test_same_voice_is_closer_than_a_different_voice(encoder):
     many = encoder.embed_many([_clip("kokoro_jf_alpha_00000.flac"), _clip("kokoro_jm_kumo_00001.flac")])
     assert many.shape == (2, 256) and np.allclose(many[0], f1, atol=1e-5)
     # A clip at another sample rate gives (nearly) the same embedding.
-    wav, sr = _clip("kokoro_jf_alpha_00000.flac")
+    wav, _ = _clip("kokoro_jf_alpha_00000.flac")
     from scipy.signal import resample_poly
 
     assert encoder.similarity(encoder.embed(resample_poly(wav, 2, 3), 16000), f1) > 0.97

@@ -9,7 +9,8 @@ from scipy.signal import lfilter
 
 from index_tts.encoders.emotion import NEUTRAL_CONTROL
 from index_tts.encoders.style import (
-    StyleConfig, VoiceBaseline, analyse_reference, measure_voice_baseline, style_to_control,
+    StyleConfig, StyleTransferConfig, VoiceBaseline, analyse_reference, measure_voice_baseline,
+    style_to_control,
 )
 from index_tts.errors import InvalidParameterError, ReferenceAudioError
 
@@ -115,15 +116,22 @@ def _style(**kw):
 def test_style_to_control_moves_toward_reference():
     fast_wide = _style(f0_median_hz=260.0 * 2 ** (2 / 12), f0_range_st=9.0, rate_syl_s=6.0, pause_ratio=0.05,
                        spectral_tilt_db=-8.0, loudness_range_db=20.0)
-    c = style_to_control(fast_wide, BASE, 1.0)
+    plain = StyleTransferConfig(range_gain=1.0, rate_gain=1.0, range_shift_comp=0.0)
+    c = style_to_control(fast_wide, BASE, 1.0, plain)
     assert c.pitch_shift_st == pytest.approx(2.0, abs=1e-6)
     assert c.pitch_range == pytest.approx(1.5, rel=1e-6)
     assert c.rate == pytest.approx(6.0 / 4.5, rel=1e-6)
     assert c.pause_scale < 1.0 and c.spectral_tilt_db > 0 and c.emphasis_db > 0
-    half = style_to_control(fast_wide, BASE, 0.5)
+    half = style_to_control(fast_wide, BASE, 0.5, plain)
     assert half.pitch_range == pytest.approx(math.sqrt(1.5), rel=1e-6)
     assert half.pitch_shift_st == pytest.approx(1.0, abs=1e-6)
     assert style_to_control(fast_wide, BASE, 0.0).deltas() == pytest.approx(NEUTRAL_CONTROL.deltas())
+    # default calibration expands range and tempo ratios (weak model response) and adds range
+    # to make up for the compression a level shift causes
+    d = style_to_control(fast_wide, BASE, 1.0)
+    cfg = StyleTransferConfig()
+    assert math.log2(d.pitch_range) == pytest.approx(cfg.range_gain * math.log2(1.5) + cfg.range_shift_comp * 2.0)
+    assert math.log2(d.rate) == pytest.approx(cfg.rate_gain * math.log2(6.0 / 4.5))
     slow_narrow = _style(f0_range_st=3.0, rate_syl_s=3.0, pause_ratio=0.3)
     s = style_to_control(slow_narrow, BASE, 1.0)
     assert s.pitch_range < 1.0 and s.rate < 1.0 and s.pause_scale > 1.0

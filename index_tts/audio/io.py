@@ -103,8 +103,10 @@ def _read_soundfile(obj: Any, max_seconds: Optional[float]) -> tuple[np.ndarray,
         data = f.read(frames=limit, dtype="float32", always_2d=True)
         trimmed = False
         if max_seconds is not None and data.shape[0] >= limit:
-            # Is there more after the limit? (frames may be unknown for some streams.)
-            trimmed = total is None and len(f.read(frames=1, dtype="float32")) > 0 or (total or 0) > limit
+            if total is not None:
+                trimmed = total > limit
+            else:  # length unknown (some streams): is there anything after the limit?
+                trimmed = len(f.read(frames=1, dtype="float32")) > 0
     duration = total / sr if total else None
     return data, sr, channels, duration, trimmed
 

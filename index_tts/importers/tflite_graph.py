@@ -17,7 +17,7 @@ class TFLiteFormatError(ValueError):
     """The file is not a TFLite model or its graph does not have the expected structure."""
 
 
-def _schema():
+def load_schema():
     try:
         from ai_edge_litert import schema_py_generated as schema
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -67,7 +67,7 @@ class TFLiteGraph:
     def __init__(self, buf: bytes) -> None:
         if len(buf) < 8 or buf[4:8] != b"TFL3":
             raise TFLiteFormatError("not a TFLite flatbuffer (missing TFL3 identifier)")
-        schema = _schema()
+        schema = load_schema()
         model = schema.ModelT.InitFromPackedBuf(bytearray(buf), 0)
         if not model.subgraphs:
             raise TFLiteFormatError("TFLite model has no subgraphs")

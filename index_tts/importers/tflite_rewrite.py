@@ -14,13 +14,13 @@ import logging
 
 import numpy as np
 
-from .tflite_graph import TFLiteFormatError, TFLiteGraph, _schema
+from .tflite_graph import TFLiteFormatError, TFLiteGraph, load_schema
 
 log = logging.getLogger(__name__)
 
 
 def _load(buf: bytes):
-    schema = _schema()
+    schema = load_schema()
     if len(buf) < 8 or buf[4:8] != b"TFL3":
         raise TFLiteFormatError("not a TFLite flatbuffer (missing TFL3 identifier)")
     return schema, schema.ModelT.InitFromPackedBuf(bytearray(buf), 0)

@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .tflite_rewrite import bypass_flex_dropout, dequantize_weights, strip_quantize_roundtrip
+from .tflite_rewrite import builtin_random_uniform, bypass_flex_dropout, dequantize_weights, strip_quantize_roundtrip
 
 
 @dataclass
@@ -34,10 +34,15 @@ def _interpreter(model: bytes, threads: int):
 
 
 class OriginalFastSpeech2:
-    """LiteRT runner for ``fastspeech2_quan.tflite`` with its dropout bypassed."""
+    """LiteRT runner for ``fastspeech2_quan.tflite``.
 
-    def __init__(self, tflite: bytes, threads: int = 2, float_weights: bool = False) -> None:
-        model = bypass_flex_dropout(tflite)
+    Deterministic by default (dropout bypassed); ``stochastic=True`` keeps the original's
+    inference-time dropout using the builtin RANDOM_UNIFORM op (``seed`` 0 = random seeds).
+    """
+
+    def __init__(self, tflite: bytes, threads: int = 2, float_weights: bool = False, stochastic: bool = False,
+                 seed: int = 0) -> None:
+        model = builtin_random_uniform(tflite, seed) if stochastic else bypass_flex_dropout(tflite)
         if float_weights:
             model = dequantize_weights(model)
         self.interp = _interpreter(model, threads)

@@ -19,15 +19,17 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..acoustic import FastSpeech2, FastSpeech2Config
 from ..audio.mel import MelConfig
-from .acoustic_config import AcousticTrainConfig, merge_model_config, resolve_speaker_mode
+from .acoustic_config import (
+    AcousticTrainConfig,
+    merge_model_config,
+    resolve_speaker_mode,
+)
 from .acoustic_data import (
     PACKED_INDEX,
     PreprocessSettings,
@@ -39,8 +41,21 @@ from .acoustic_data import (
     read_metadata,
 )
 from .acoustic_dataset import AcousticDataset, StepBatchSampler, collate, phone_average
-from .acoustic_export import ExportInfo, export_bundle, load_acoustic_state, read_bundle_config, resolve_bundle_dir
-from .aligner import Aligner, bin_loss, durations_from_path, forward_sum_loss, length_mask, mas_batch
+from .acoustic_export import (
+    ExportInfo,
+    export_bundle,
+    load_acoustic_state,
+    read_bundle_config,
+    resolve_bundle_dir,
+)
+from .aligner import (
+    Aligner,
+    bin_loss,
+    durations_from_path,
+    forward_sum_loss,
+    length_mask,
+    mas_batch,
+)
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
@@ -50,8 +65,8 @@ log = logging.getLogger(__name__)
 class TrainSummary:
     step: int
     last_losses: dict
-    val_loss: Optional[float]
-    bundle_dir: Optional[Path]
+    val_loss: float | None
+    bundle_dir: Path | None
     seconds: float
 
 
@@ -66,7 +81,7 @@ def pick_device(name: str) -> torch.device:
 
 class AcousticTrainer:
     def __init__(self, cfg: AcousticTrainConfig, data_dir: str | Path, out_dir: str | Path, device: str = "auto",
-                 init_from: Optional[str] = None, vocoder_from: Optional[str] = None) -> None:
+                 init_from: str | None = None, vocoder_from: str | None = None) -> None:
         self.cfg, self.out = cfg, Path(out_dir)
         self.data_dir = Path(data_dir)
         self.device = pick_device(device)
@@ -191,7 +206,7 @@ class AcousticTrainer:
             losses["mel_after"] = ((out.mel_after[..., :t].float() - batch.mel).abs() * mmask).sum() / denom
             sm = src.float()
             log_dur = torch.log(dur.float() + mcfg.duration_offset)
-            masked_mse = lambda a, b: (((a.float() - b) ** 2) * sm).sum() / sm.sum()  # noqa: E731
+            masked_mse = lambda a, b: (((a.float() - b) ** 2) * sm).sum() / sm.sum()
             losses["duration"] = masked_mse(out.log_duration_pred, log_dur)
             losses["pitch"] = masked_mse(out.f0_pred, f0)
             losses["energy"] = masked_mse(out.energy_pred, energy)
@@ -236,7 +251,7 @@ class AcousticTrainer:
             old.unlink()
         return path
 
-    def resume(self, path: Optional[Path] = None) -> bool:
+    def resume(self, path: Path | None = None) -> bool:
         path = path or latest_checkpoint(self.out / "checkpoints")
         if path is None:
             log.info("no checkpoint in %s; starting at step 0", self.out / "checkpoints")
@@ -248,14 +263,14 @@ class AcousticTrainer:
         return True
 
     # ------------------------------------------------------------------ validation
-    def _loader(self, items, start: int, steps: Optional[int], shuffle_seed: int):
+    def _loader(self, items, start: int, steps: int | None, shuffle_seed: int):
         ds = AcousticDataset(items, self.mel_cfg, self.speaker_table, self.speaker_mode)
         sampler = StepBatchSampler([it.n_frames for it in items], self.cfg.batch_size, shuffle_seed, start, steps)
         return torch.utils.data.DataLoader(ds, batch_sampler=sampler, collate_fn=collate,
                                            num_workers=self.cfg.num_workers, pin_memory=self.device.type == "cuda")
 
     @torch.no_grad()
-    def validate(self, write_samples: int = 2) -> Optional[float]:
+    def validate(self, write_samples: int = 2) -> float | None:
         if not self.val_items:
             return None
         self.model.eval()
@@ -274,7 +289,7 @@ class AcousticTrainer:
         return total / n
 
     # ------------------------------------------------------------------ loop
-    def train(self, max_steps: Optional[int] = None) -> TrainSummary:
+    def train(self, max_steps: int | None = None) -> TrainSummary:
         cfg = self.cfg
         target = cfg.max_steps if max_steps is None else max_steps
         t0, last, val = time.time(), {}, None
@@ -298,7 +313,7 @@ class AcousticTrainer:
         bundle = self.export(self.out / "bundle", last) if self.step > 0 else None
         return TrainSummary(self.step, last, val, bundle, time.time() - t0)
 
-    def export(self, out_dir: Path, last_losses: Optional[dict] = None) -> Path:
+    def export(self, out_dir: Path, last_losses: dict | None = None) -> Path:
         from .acoustic_export import speakers_entry
 
         names = self._display_names()
@@ -333,7 +348,7 @@ def _millions(m: torch.nn.Module) -> float:
     return sum(p.numel() for p in m.parameters()) / 1e6
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     from .train_logging import setup_train_logging
 
     ap = argparse.ArgumentParser(prog="python -m index_tts.train acoustic", description=__doc__.split("\n\n")[0])

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Tuple
+from typing import Any
 
 from ..utils.config import ConfigBase
 from .aligner import AlignerConfig
@@ -31,7 +31,7 @@ class AcousticTrainConfig(ConfigBase):
     lr: float = 1e-3
     warmup_steps: int = 4000
     min_lr: float = 1e-5
-    betas: Tuple[float, float] = (0.9, 0.98)
+    betas: tuple[float, float] = (0.9, 0.98)
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     precision: str = "bf16"  # bf16 | fp16 | fp32 (autocast only on CUDA)
@@ -57,7 +57,7 @@ class AcousticTrainConfig(ConfigBase):
     ckpt_interval: int = 5000
     keep_checkpoints: int = 3
     val_size: int = 16
-    val_texts: Tuple[str, ...] = ("今天天气真不错，我们一起去公园散步吧。", "请问去火车站怎么走？")
+    val_texts: tuple[str, ...] = ("今天天气真不错，我们一起去公园散步吧。", "请问去火车站怎么走？")
     licence: str = "Depends on the training data; see MODEL_CARD.md."
 
     def __post_init__(self) -> None:

@@ -25,10 +25,10 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -94,7 +94,7 @@ def read_metadata(data_dir: str | Path, default_speaker: str = "spk0") -> list[M
     return items
 
 
-def _resolve_wav(root: Path, name: str) -> Optional[Path]:
+def _resolve_wav(root: Path, name: str) -> Path | None:
     cands = [root / "wavs" / name, root / name]
     if not Path(name).suffix:
         cands = [c.with_name(c.name + ".wav") for c in cands] + cands
@@ -127,7 +127,7 @@ def load_wav(path: str | Path, sample_rate: int) -> np.ndarray:
     return load_audio(str(path), target_sr=sample_rate, max_seconds=None).wav
 
 
-def trim_silence(wav: np.ndarray, cfg: MelConfig, top_db: Optional[float], pad_s: float = 0.1) -> np.ndarray:
+def trim_silence(wav: np.ndarray, cfg: MelConfig, top_db: float | None, pad_s: float = 0.1) -> np.ndarray:
     if top_db is None:
         return wav
     import librosa
@@ -158,7 +158,7 @@ def frame_features(wav: np.ndarray, cfg: MelConfig, f0_floor: float = 60.0, f0_c
 
 @dataclass(frozen=True)
 class PreprocessSettings:
-    trim_top_db: Optional[float] = 40.0
+    trim_top_db: float | None = 40.0
     f0_floor: float = 60.0
     f0_ceil: float = 600.0
     speaker_embeddings: bool = True
@@ -183,7 +183,7 @@ def _init_worker(symbols: list[str], threads: int) -> None:
     _WORKER["symbols"] = symbols
 
 
-def _process_one(args: tuple) -> tuple[Optional[CachedItem], Optional[str]]:
+def _process_one(args: tuple) -> tuple[CachedItem | None, str | None]:
     item, cfg_dict, settings_dict, out_dir = args
     cfg, st = MelConfig.from_dict(cfg_dict), PreprocessSettings(**settings_dict)
     try:

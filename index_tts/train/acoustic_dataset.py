@@ -1,8 +1,8 @@
 """Batches of cached acoustic features, a step-indexed sampler and per-symbol averaging."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence
 
 import numpy as np
 import torch
@@ -20,11 +20,11 @@ class AcousticBatch:
     mel_lens: torch.Tensor  # [B]
     f0: torch.Tensor  # [B, T] Hz, 0 = unvoiced
     energy: torch.Tensor  # [B, T]
-    speaker: Optional[torch.Tensor]  # [B, D] or None
+    speaker: torch.Tensor | None  # [B, D] or None
     utt_ids: list[str]
 
-    def to(self, device) -> "AcousticBatch":
-        mv = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
+    def to(self, device) -> AcousticBatch:
+        mv = lambda t: None if t is None else t.to(device, non_blocking=True)
         return AcousticBatch(mv(self.ids), mv(self.ids_lens), mv(self.mel), mv(self.mel_lens), mv(self.f0),
                              mv(self.energy), mv(self.speaker), self.utt_ids)
 
@@ -37,7 +37,7 @@ class AcousticDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, items: Sequence[CachedItem], mel_cfg: MelConfig,
-                 speaker_table: Optional[Mapping[str, np.ndarray]] = None, speaker_mode: str = "speaker") -> None:
+                 speaker_table: Mapping[str, np.ndarray] | None = None, speaker_mode: str = "speaker") -> None:
         if speaker_mode not in ("speaker", "utterance", "none"):
             raise ValueError(f"speaker_mode must be speaker|utterance|none, got {speaker_mode!r}")
         if speaker_mode == "speaker" and speaker_table is None:
@@ -96,7 +96,7 @@ class StepBatchSampler(torch.utils.data.Sampler):
     """
 
     def __init__(self, lengths: Sequence[int], batch_size: int, seed: int = 0, start_step: int = 0,
-                 num_steps: Optional[int] = None, bucket: int = 8) -> None:
+                 num_steps: int | None = None, bucket: int = 8) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         if not lengths:

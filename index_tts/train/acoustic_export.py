@@ -11,9 +11,10 @@ import datetime as _dt
 import json
 import logging
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import numpy as np
 import torch
@@ -70,7 +71,7 @@ def export_bundle(
     mel_cfg: MelConfig,
     symbols: list[str],
     info: ExportInfo,
-    vocoder_bundle: Optional[Path] = None,
+    vocoder_bundle: Path | None = None,
 ) -> Path:
     """Write the bundle folder (replacing files of the same name) and its manifest."""
     from safetensors.torch import save_file
@@ -126,9 +127,9 @@ def model_card(cfg: Mapping[str, Any], info: ExportInfo) -> str:
         info.description,
         "",
         "## Model",
-        f"- Acoustic: FastSpeech2, {len(cfg['symbols'])} symbols, {cfg['mel']['n_mels']} mels at "
-        f"{cfg['mel']['sample_rate']} Hz (hop {cfg['mel']['hop_length']}), fp16 weights.",
-        f"- Alignment: learned during training (soft attention + forward-sum loss, hard durations by MAS).",
+        (f"- Acoustic: FastSpeech2, {len(cfg['symbols'])} symbols, {cfg['mel']['n_mels']} mels at "
+         f"{cfg['mel']['sample_rate']} Hz (hop {cfg['mel']['hop_length']}), fp16 weights."),
+        "- Alignment: learned during training (soft attention + forward-sum loss, hard durations by MAS).",
         f"- Vocoders: {', '.join(cfg.get('vocoders') or {}) or 'none (use a bundle with the same MelConfig)'}.",
         f"- Voices: {len(spk)}" + (": " + ", ".join(f"{k} ({v.get('display_name', k)})" for k, v in list(spk.items())[:20])
                                    if spk else " (single-speaker model)."),

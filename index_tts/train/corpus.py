@@ -12,7 +12,8 @@
    stock voices (``--kokoro-stock``) and random blends of their style vectors (``--blends``);
    ``--heldout-blends`` more blends are written to ``OUT/heldout/`` only (zero-shot tests).
 3. Every sentence is read by ``--per-sentence`` voices; every clip is transcribed with
-   Whisper (``index_tts.eval.asr``) and dropped when its CER exceeds ``--max-cer``.
+   Whisper (``index_tts.eval.asr``) and dropped when its CER exceeds ``--max-cer`` (with
+   ``--relative-cer``: ``--max-cer`` plus the default voice's CER on the same sentence).
 4. Output (what ``python -m index_tts.train acoustic --data OUT`` reads): ``metadata.csv``
    (``wav_name|text|speaker``), ``wavs/``, ``speakers.json`` (display names, sources),
    ``rejected.csv``, ``report.json`` (survival per voice, hours, real-time factors) and
@@ -29,7 +30,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -44,8 +44,8 @@ class VoiceSpec:
     id: str
     display_name: str
     kind: str  # "kokoro" | "default"
-    style: Optional[KokoroStyle] = None
-    bundle: Optional[str] = None
+    style: KokoroStyle | None = None
+    bundle: str | None = None
     speed: float = 1.0
     heldout: bool = False
 
@@ -67,9 +67,9 @@ class ClipResult:
     wav_name: str
     seconds: float = 0.0
     synth_seconds: float = 0.0
-    hypothesis: Optional[str] = None
-    cer: Optional[float] = None
-    error: Optional[str] = None
+    hypothesis: str | None = None
+    cer: float | None = None
+    error: str | None = None
     kept: bool = False
 
 
@@ -79,7 +79,7 @@ class VoiceReport:
     kept: int = 0
     audio_seconds: float = 0.0
     synth_seconds: float = 0.0
-    mean_cer: Optional[float] = None
+    mean_cer: float | None = None
     cers: list = field(default_factory=list)
 
 
@@ -179,6 +179,14 @@ def _run_clip(job: tuple) -> ClipResult:
     return res
 
 
+def _run_jobs(jobs: list[tuple], args) -> list[ClipResult]:
+    if args.workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(args.workers, initializer=_worker_init, initargs=(args.threads, not args.no_asr)) as ex:
+            return list(ex.map(_run_clip, jobs, chunksize=4))
+    _worker_init(args.threads, not args.no_asr)
+    return [_run_clip(j) for j in jobs]
+
+
 def assign(n_sentences: int, voices: list[VoiceSpec], per_sentence: int, rng: np.random.Generator) -> list[tuple]:
     """(voice, sentence index) pairs: each sentence read by ``per_sentence`` training voices
     (balanced round-robin over a shuffled voice order); held-out voices read every 10th sentence."""
@@ -248,7 +256,7 @@ def write_outputs(out: Path, results: list[ClipResult], voices: list[VoiceSpec],
     return report
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     from .sentences import PROVENANCE, generate_sentences, read_sentences
     from .train_logging import setup_train_logging
 
@@ -264,6 +272,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--heldout-blends", type=int, default=0, help="blends kept out of training (OUT/heldout)")
     ap.add_argument("--per-sentence", type=int, default=1, help="training voices reading each sentence")
     ap.add_argument("--max-cer", type=float, default=0.1)
+    ap.add_argument("--relative-cer", action="store_true",
+                    help="with --default-voice: accept a clip when its CER <= max-cer + the default voice's CER on "
+                         "the same sentence (generated sentences are often hard for Whisper whoever reads them)")
     ap.add_argument("--no-asr", action="store_true", help="skip the Whisper check (keeps every clip)")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1, help="ONNX/torch threads per worker")
@@ -293,16 +304,22 @@ def main(argv: Optional[list[str]] = None) -> int:
         ap.error("no voices: give --default-voice, --kokoro-stock and/or --blends")
     if any(v.heldout for v in voices):
         (out / "heldout" / "wavs").mkdir(parents=True, exist_ok=True)
-    jobs = [(v, s, texts[s], str(out), args.format, args.max_cer)
-            for v, s in assign(len(texts), voices, args.per_sentence, rng)]
+    pairs = assign(len(texts), voices, args.per_sentence, rng)
+    relative = args.relative_cer and args.default_voice and not args.no_asr
+    if relative:  # the default voice reads every sentence: its CER is the sentence's ASR difficulty
+        default = next(v for v in voices if v.kind == "default")
+        have = {s for v, s in pairs if v.kind == "default"}
+        pairs += [(default, s) for s in range(len(texts)) if s not in have]
+    jobs = [(v, s, texts[s], str(out), args.format, args.max_cer) for v, s in pairs]
     log.info("%d sentences, %d voices, %d clips, %d workers", len(texts), len(voices), len(jobs), args.workers)
     t0 = time.time()
-    if args.workers > 1:
-        with ProcessPoolExecutor(args.workers, initializer=_worker_init, initargs=(args.threads, not args.no_asr)) as ex:
-            results = list(ex.map(_run_clip, jobs, chunksize=4))
+    if relative:
+        first = _run_jobs([j for j in jobs if j[0].kind == "default"], args)
+        base = {r.sentence_id: r.cer for r in first if r.cer is not None}
+        rest = [(*j[:5], args.max_cer + base.get(j[1], 0.0)) for j in jobs if j[0].kind != "default"]
+        results = first + _run_jobs(rest, args)
     else:
-        _worker_init(args.threads, not args.no_asr)
-        results = [_run_clip(j) for j in jobs]
+        results = _run_jobs(jobs, args)
     report = write_outputs(out, results, voices, args, source, time.time() - t0)
     for vid, rep in report["voices"].items():
         print(f"{vid:>14}: kept {rep['kept']}/{rep['clips']}  mean CER {rep['mean_cer']}")
