@@ -291,7 +291,10 @@ class Synthesizer:
             comma_pause=comma_pause,
             seed=seed,
         )
+        stats = _stats if _stats is not None else {}
+        t_front = time.perf_counter()
         utt = self.frontend(text, pinyin_overrides=pinyin_overrides)
+        stats["frontend_s"] = stats.get("frontend_s", 0.0) + time.perf_counter() - t_front
         warnings = req.warnings + list(utt.warnings)
         if _warnings is not None:
             _warnings.extend(warnings)
@@ -299,7 +302,6 @@ class Synthesizer:
             detail = f" ({'; '.join(utt.warnings)})" if utt.warnings else ""
             raise EmptyTextError(f"nothing readable to synthesize{detail}")
         total = len(utt.segments)
-        stats = _stats if _stats is not None else {}
         t_cursor = 0.0
         for i, seg in enumerate(utt.segments):
             chunk, frames = self._segment_audio(seg, req, last=(i == total - 1), stats=stats)
@@ -315,7 +317,7 @@ class Synthesizer:
         chunks: list[np.ndarray] = []
         infos: list[SegmentInfo] = []
         first = None
-        stats = {"acoustic_s": 0.0, "vocoder_s": 0.0}
+        stats = {"frontend_s": 0.0, "acoustic_s": 0.0, "vocoder_s": 0.0}
         for chunk, info in self.stream(text, _warnings=warnings, _stats=stats, **kwargs):
             if first is None:
                 first = time.perf_counter() - t0

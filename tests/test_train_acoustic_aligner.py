@@ -110,7 +110,7 @@ def test_aligner_training_finds_the_toy_alignment():
     for _ in range(200):
         out = al(ids, il, mel, ml)
         loss = forward_sum_loss(out.attn_logits, il, ml)
-        first = float(loss) if first is None else first
+        first = loss.item() if first is None else first
         opt.zero_grad()
         loss.backward()
         opt.step()
