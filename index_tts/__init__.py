@@ -9,6 +9,12 @@ Public API (imported lazily so ``import index_tts`` is cheap)::
 """
 from __future__ import annotations
 
+import os as _os
+
+# PyTorch's OpenMP threads spin-wait by default; on a small shared CPU that makes the
+# acoustic model several times slower under load. Must be set before torch is imported.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 __version__ = "0.1.0"
 
 __all__ = ["Synthesizer", "SynthesisResult", "__version__"]
