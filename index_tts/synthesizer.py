@@ -35,6 +35,9 @@ LIMITS: dict[str, tuple[float, float]] = {
     "reference_strength": (0.0, 1.0),
 }
 FADE_S = 0.005
+# The model ends an utterance right after its last syllable; a short tail of silence keeps
+# players (and listeners) from clipping the final sound.
+TAIL_SILENCE_S = 0.2
 
 
 @dataclass
@@ -353,9 +356,13 @@ class Synthesizer:
         stats["vocoder_s"] = stats.get("vocoder_s", 0.0) + (t2 - t1)
         durations = out.durations[0].cpu().numpy().astype(np.int64)
         wav = self._insert_comma_pauses(wav, seg.phones, durations, req.comma_pause * pauses.comma)
-        if not last:
-            pause = req.sentence_pause * pauses.sentence if seg.pause_after == "sentence" else req.comma_pause * pauses.comma
-            wav = np.concatenate([wav, np.zeros(int(round(pause * self.sample_rate)), np.float32)])
+        if last:
+            pause = TAIL_SILENCE_S
+        elif seg.pause_after == "sentence":
+            pause = req.sentence_pause * pauses.sentence
+        else:
+            pause = req.comma_pause * pauses.comma
+        wav = np.concatenate([wav, np.zeros(int(round(pause * self.sample_rate)), np.float32)])
         return np.clip(wav, -1.0, 1.0).astype(np.float32), int(durations.sum())
 
     def _insert_comma_pauses(self, wav: np.ndarray, phones: Sequence[str], durations: np.ndarray, pause_s: float) -> np.ndarray:

