@@ -339,12 +339,17 @@ class Synthesizer:
         torch = self._torch
         control, pauses = build_segment_control(seg, req.emotion, speed=req.speed, pitch=req.pitch)
         ids = torch.tensor([seg.ids], dtype=torch.long, device=self.device)
+        emotion = None
+        if req.emotion is not None and getattr(req.emotion, "embedding", None) is not None:
+            # Bundles trained with emotion labels take a learned vector instead of rule profiles.
+            emotion = torch.tensor(req.emotion.embedding_array(), dtype=torch.float32, device=self.device)[None]
         with self._lock, torch.inference_mode():
             t0 = time.perf_counter()
             out = self.acoustic.infer(
                 ids,
                 control=control,
                 speaker=req.speaker,
+                emotion=emotion,
                 variance_dropout=self.variance_dropout,
                 generator=req.generator,
             )

