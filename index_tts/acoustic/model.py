@@ -11,8 +11,8 @@ from torch import nn
 from .config import FastSpeech2Config
 from .controls import ProsodyControl
 from .layers import FFTStack, Postnet, sinusoid_table
-from .tilt import apply_spectral_tilt
-from .variance import VarianceAdaptor, check_control
+from .tilt import ENERGY_MEL_SHARE, apply_frame_gain, apply_spectral_tilt
+from .variance import VarianceAdaptor, _control_array, check_control
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,9 @@ class FastSpeech2(nn.Module):
         self.decoder = FFTStack(cfg, cfg.decoder_layers)
         self.mel_proj = nn.Linear(cfg.hidden, cfg.n_mels)
         self.postnet = Postnet(cfg)
-        self.mel_config = None  # MelConfig, attached by load_bundle (needed for spectral tilt)
+        self.mel_config = None  # MelConfig, attached by load_bundle (needed for spectral tilt and gain)
+        # Share of energy_db applied as a gain on the output mel (the energy input does the rest).
+        self.energy_mel_share = ENERGY_MEL_SHARE
 
     # ------------------------------------------------------------------ helpers
     def _check_ids(self, ids: torch.Tensor) -> torch.Tensor:
@@ -183,4 +185,25 @@ class FastSpeech2(nn.Module):
                 if self.mel_config is None:
                     raise ValueError("spectral_tilt_db needs the bundle's MelConfig (attach it as model.mel_config)")
                 mel = apply_spectral_tilt(mel, tilt, self.mel_config) * var.mel_mask.unsqueeze(1)
+            mel = self._energy_gain(mel, control, var)
         return AcousticOutput(mel, var.durations, var.f0, var.energy, var.mel_mask.sum(dim=1))
+
+    def _energy_gain(self, mel: torch.Tensor, control: Optional[ProsodyControl], var) -> torch.Tensor:
+        """Add ``energy_mel_share`` of ``control.energy_db`` to the mel, per frame, with short ramps.
+
+        The decoder follows the energy input only weakly, so without this ``energy_db`` would
+        move loudness by about a quarter of the request. Needs ``mel_config`` (without it only
+        the energy input acts, as before).
+        """
+        if control is None or control.energy_db is None or self.energy_mel_share == 0.0:
+            return mel
+        db = _control_array(control.energy_db, var.energy, "energy_db").expand_as(var.energy)
+        if not bool(torch.any(db != 0)):
+            return mel
+        if self.mel_config is None:
+            if not getattr(self, "_warned_no_gain", False):
+                log.warning("energy_db acts only through the energy input: no MelConfig attached (model.mel_config)")
+                self._warned_no_gain = True
+            return mel
+        gained = apply_frame_gain(mel, db * self.energy_mel_share, var.durations, self.mel_config)
+        return gained * var.mel_mask.unsqueeze(1).to(mel.dtype)

@@ -25,15 +25,18 @@ class UnknownVocoderError(ValueError):
 
 
 class Vocoder(nn.Module):
-    """Base class: subclasses implement ``forward(mel) -> wav [B, 1, T*hop]`` or override ``infer``."""
+    """Base class: subclasses keep their config as ``self.cfg`` (with ``hop_length`` and
+    ``n_mels``) and implement ``forward(mel) -> wav [B, 1, T*hop]`` or override ``infer``."""
+
+    cfg: Any
 
     @property
-    def hop_length(self) -> int:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def hop_length(self) -> int:
+        return int(self.cfg.hop_length)
 
     @property
-    def n_mels(self) -> int:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def n_mels(self) -> int:
+        return int(self.cfg.n_mels)
 
     def check_mel(self, mel: torch.Tensor) -> torch.Tensor:
         """Validate a mel batch and return it as float32 [B, n_mels, T]."""

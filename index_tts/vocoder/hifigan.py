@@ -183,14 +183,6 @@ class HiFiGAN(Vocoder):
         self.conv_post = nn.Conv1d(last, 1, cfg.post_kernel_size, padding=_same_pad(cfg.post_kernel_size))
         self._init_weights()
 
-    @property
-    def hop_length(self) -> int:
-        return self.cfg.hop_length
-
-    @property
-    def n_mels(self) -> int:
-        return self.cfg.n_mels
-
     def _convs(self) -> list[nn.Module]:
         return [m for m in self.modules() if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))]
 

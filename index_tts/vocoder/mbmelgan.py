@@ -103,14 +103,6 @@ class MBMelGAN(Vocoder):
             need = max(need, -(-(max(widest, pad) + 1) // scale))
         self.min_frames = need
 
-    @property
-    def hop_length(self) -> int:
-        return self.cfg.hop_length
-
-    @property
-    def n_mels(self) -> int:
-        return self.cfg.n_mels
-
     def subbands(self, mel: torch.Tensor) -> torch.Tensor:
         """mel [B, n_mels, T] -> sub-band signals [B, K, T * prod(upsample_scales)] in [-1, 1]."""
         t = mel.shape[-1]
