@@ -19,19 +19,19 @@ import argparse
 import json
 import logging
 import math
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from .encoders.emotion import EMOTIONS, RULE_PROFILES, EmotionControl
-from .encoders.style import StyleConfig, analyse_reference, analyse_wav
+from .emotion_bench_transfer import (  # noqa: F401  (re-exported)
+    KOKORO_REFS, REF_TEXT, ClipStats, measure, run_transfer, synthesize_with_control, syllable_count,
+    transfer_failures,
+)
+from .encoders.emotion import EMOTIONS, RULE_PROFILES
 
 log = logging.getLogger("index_tts.emotion_bench")
 
@@ -40,22 +40,6 @@ METRICS = ("f0_st", "range_st", "loud_db", "rate_pct")
 MIN_PROFILE = {"f0_st": 0.5, "range_st": math.log2(1.08), "loud_db": 1.0, "rate_pct": math.log2(1.04)}
 # Practical difference for "distinct": semitones, semitones, dB, percent.
 MIN_DIFF = {"f0_st": 0.5, "range_st": 0.5, "loud_db": 1.0, "rate_pct": 4.0}
-MEASURE_CFG = StyleConfig(window_s=15.0)
-
-
-@dataclass
-class ClipStats:
-    f0_median_hz: float
-    f0_range_st: float
-    loudness_db: float
-    rate_syl_s: float
-    speech_s: float
-
-
-def measure(wav: np.ndarray, sr: int, n_syllables: Optional[int] = None) -> ClipStats:
-    s = analyse_wav(wav, sr, MEASURE_CFG)
-    rate = (n_syllables / s.speech_s) if n_syllables else s.rate_syl_s
-    return ClipStats(s.f0_median_hz, s.f0_range_st, s.loudness_db, rate, s.speech_s)
 
 
 def deltas(x: ClipStats, ref: ClipStats) -> dict[str, float]:
@@ -72,14 +56,6 @@ def expected_signs(emotion: str) -> dict[str, int]:
     raw = {"f0_st": p.pitch_shift_st, "range_st": math.log2(p.pitch_range), "loud_db": p.energy_db,
            "rate_pct": math.log2(p.rate)}
     return {k: (0 if abs(v) < MIN_PROFILE[k] else int(np.sign(v))) for k, v in raw.items()}
-
-
-def syllable_count(tts: Any, text: str) -> Optional[int]:
-    fe = getattr(tts, "frontend", None)
-    if fe is None:
-        return None
-    utt = fe(text)
-    return sum(len({i for i in seg.syllable_index if i >= 0}) for seg in utt.segments)
 
 
 def _mean_se(values: Sequence[float]) -> tuple[float, float]:
@@ -161,89 +137,6 @@ def run_cer(tts: Any, sentences: Sequence[str], res: dict[str, Any]) -> dict[str
     return out
 
 
-# ----------------------------------------------------------------------- reference transfer
-def espeak_clip(text: str, out: Path, voice: str = "cmn") -> Optional[Path]:
-    exe = shutil.which("espeak-ng")
-    if exe is None:
-        return None
-    subprocess.run([exe, "-v", voice, "-w", str(out), text], check=True, capture_output=True, timeout=60)
-    return out
-
-
-# Short enough (23 syllables) that even espeak-ng's slow reading fits the 15 s window.
-REF_TEXT = "春天来了，河边的柳树都发芽了。孩子们在草地上放风筝。"
-
-
-class _FixedEncoder:
-    """Stands in for the Synthesizer's emotion encoder to render one raw EmotionControl."""
-
-    def __init__(self, ctrl: EmotionControl):
-        self.ctrl = ctrl
-
-    def encode(self, *args: Any, **kwargs: Any) -> EmotionControl:
-        return self.ctrl
-
-
-def synthesize_with_control(tts: Any, text: str, ctrl: EmotionControl, **kw: Any) -> Any:
-    saved = tts.emotion_encoder
-    tts.emotion_encoder = _FixedEncoder(ctrl)
-    try:
-        return tts.synthesize(text, emotion_label="neutral", **kw)
-    finally:
-        tts.emotion_encoder = saved
-
-
-def run_transfer(tts: Any, sentences: Sequence[str], seed: int = 0) -> list[dict[str, Any]]:
-    refs: list[tuple[str, Any]] = []
-    r = synthesize_with_control(tts, REF_TEXT, EmotionControl(pitch_range=2.0), speed=1.3, seed=seed)
-    refs.append(("ours fast+wide (range x2, speed 1.3)", (r.wav, r.sample_rate)))
-    r = synthesize_with_control(tts, REF_TEXT, EmotionControl(pitch_range=0.45), speed=0.7, seed=seed)
-    refs.append(("ours slow+narrow (range x0.45, speed 0.7)", (r.wav, r.sample_rate)))
-    with tempfile.TemporaryDirectory() as tmp:
-        p = espeak_clip(REF_TEXT, Path(tmp) / "espeak.wav")
-        if p is not None:
-            import soundfile as sf
-
-            w, sr = sf.read(p, dtype="float32")
-            refs.append(("espeak-ng cmn", (w, sr)))
-        else:
-            log.warning("espeak-ng not found; skipping the espeak reference")
-    # True speaking rates: frontend syllables / speech seconds for the outputs, and for the
-    # references (all speak REF_TEXT) the same over the whole clip; pitch from the analyser
-    # (the reference's first 5 s, which is what the product sees).
-    syl = [syllable_count(tts, t) for t in sentences]
-    ref_syl = syllable_count(tts, REF_TEXT)
-    neutral = [measure(x.wav, x.sample_rate, n) for x, n in
-               ((tts.synthesize(t, seed=seed), n) for t, n in zip(sentences, syl))]
-    out = []
-    for name, clip in refs:
-        ref = analyse_reference(clip)
-        ref.rate_syl_s = measure(np.asarray(clip[0], np.float32), int(clip[1]), ref_syl).rate_syl_s
-        outs = [measure(x.wav, x.sample_rate, n) for x, n in
-                ((tts.synthesize(t, reference_audio=clip, reference_strength=1.0, seed=seed), n)
-                 for t, n in zip(sentences, syl))]
-        n_rate = float(np.mean([math.log(s.rate_syl_s) for s in neutral]))
-        o_rate = float(np.mean([math.log(s.rate_syl_s) for s in outs]))
-        n_rng = float(np.mean([s.f0_range_st for s in neutral]))
-        o_rng = float(np.mean([s.f0_range_st for s in outs]))
-        n_f0 = float(np.mean([12 * math.log2(s.f0_median_hz) for s in neutral]))
-        o_f0 = float(np.mean([12 * math.log2(s.f0_median_hz) for s in outs]))
-
-        def frac(o: float, n: float, target: float) -> float:
-            return (o - n) / (target - n) if abs(target - n) > 1e-6 else float("nan")
-
-        out.append({
-            "reference": name,
-            "ref_rate": ref.rate_syl_s, "neutral_rate": math.exp(n_rate), "out_rate": math.exp(o_rate),
-            "rate_fraction": frac(o_rate, n_rate, math.log(ref.rate_syl_s)),
-            "ref_range_st": ref.f0_range_st, "neutral_range_st": n_rng, "out_range_st": o_rng,
-            "range_fraction": frac(o_rng, n_rng, ref.f0_range_st),
-            "ref_f0_hz": ref.f0_median_hz, "neutral_f0_hz": 2 ** (n_f0 / 12), "out_f0_hz": 2 ** (o_f0 / 12),
-            "f0_fraction": frac(o_f0, n_f0, 12 * math.log2(ref.f0_median_hz)),
-        })
-    return out
-
-
 # ----------------------------------------------------------------------------- report
 def format_table(table: list[dict[str, Any]]) -> str:
     lines = [f"{'emotion':<12}{'int':>5}  {'ΔF0 st':>8}  {'Δrange st':>10}  {'Δloud dB':>9}  {'Δrate %':>8}"]
@@ -251,6 +144,14 @@ def format_table(table: list[dict[str, Any]]) -> str:
         lines.append(f"{row['emotion']:<12}{row['intensity']:>5.1f}  {row['f0_st']:>+8.2f}  {row['range_st']:>+10.2f}"
                      f"  {row['loud_db']:>+9.2f}  {row['rate_pct']:>+8.1f}")
     return "\n".join(lines)
+
+
+def _voice_speed(text: str) -> tuple[str, float]:
+    voice, _, speed = text.partition(":")
+    try:
+        return voice, float(speed or 1.0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected VOICE:SPEED, got {text!r}") from None
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -261,6 +162,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--emotions", nargs="+", default=[e for e in EMOTIONS if e != "neutral"])
     ap.add_argument("--cer", action="store_true", help="Whisper CER at the top intensity vs neutral")
     ap.add_argument("--no-transfer", action="store_true", help="skip the reference-transfer check")
+    ap.add_argument("--kokoro", type=_voice_speed, nargs="*", default=list(KOKORO_REFS), metavar="VOICE:SPEED",
+                    help="Kokoro references for the transfer check (default: %(default)s; none: no Kokoro)")
     ap.add_argument("--model", default=None, help="bundle name or folder")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=0)
@@ -309,16 +212,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print("CER bar (+3 points vs neutral):", "pass" if not worse else f"FAIL {worse}")
             ok = ok and not worse
     if not args.no_transfer:
-        tr = run_transfer(tts, texts[: max(3, min(5, len(texts)))], seed=args.seed)
+        tr = run_transfer(tts, texts[: max(3, min(5, len(texts)))], seed=args.seed, kokoro=args.kokoro)
         out["transfer"] = tr
-        print("\nReference transfer at strength 1.0 (fraction of the way from neutral to the reference):")
+        print("\nReference transfer at strength 1.0 (fraction of the way from neutral to the reference;"
+              " '-' = contrast too small to measure):")
         for row in tr:
-            print(f"  {row['reference']:<46} rate {row['neutral_rate']:.2f}->{row['out_rate']:.2f} "
-                  f"(ref {row['ref_rate']:.2f}, {row['rate_fraction']:.2f})  range {row['neutral_range_st']:.1f}->"
-                  f"{row['out_range_st']:.1f} st (ref {row['ref_range_st']:.1f}, {row['range_fraction']:.2f})  "
-                  f"F0 {row['neutral_f0_hz']:.0f}->{row['out_f0_hz']:.0f} Hz (ref {row['ref_f0_hz']:.0f})")
-            ok = ok and all(row[k] >= 0.5 for k in ("rate_fraction", "range_fraction")
-                            if math.isfinite(row[k]))
+            f = {k: ("   -" if not math.isfinite(row[k]) else f"{row[k]:.2f}")
+                 for k in ("rate_fraction", "range_fraction", "f0_fraction")}
+            print(f"  {row['reference']:<42} rate {row['neutral_rate']:.2f}->{row['out_rate']:.2f} "
+                  f"(ref {row['ref_rate']:.2f}; analyser {row['ref_rate_analyser']:.2f}) {f['rate_fraction']}  "
+                  f"range {row['neutral_range_st']:.1f}->{row['out_range_st']:.1f} st (ref {row['ref_range_st']:.1f}) "
+                  f"{f['range_fraction']}  F0 {row['neutral_f0_hz']:.0f}->{row['out_f0_hz']:.0f} Hz "
+                  f"(ref {row['ref_f0_hz']:.0f}) {f['f0_fraction']}")
+        fails = transfer_failures(tr)
+        print("Transfer bar (half-way on rate and range; espeak-ng informational):",
+              "pass" if not fails else "FAIL " + "; ".join(fails))
+        ok = ok and not fails
     print(f"\ntotal {time.perf_counter() - t0:.0f} s; overall: {'PASS' if ok else 'FAIL'}")
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2, ensure_ascii=False, default=float), encoding="utf-8")

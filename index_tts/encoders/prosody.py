@@ -4,7 +4,8 @@
 with ``segment.ids`` and the factors for the pauses the Synthesizer inserts:
 
 - global: pitch level (emotion + the user's pitch ratio in semitones), pitch range,
-  loudness (speech symbols only), tempo (``speed`` = user speed x emotion rate);
+  loudness (every symbol but sil / eos / pad: this voice puts syllable audio into the
+  frames of the #0-#3 break symbols, so a gap there would modulate the level), tempo (``speed`` = user speed x emotion rate);
 - sentence-final contour on the last two syllables: questions rise (also when neutral;
   plus a slightly higher phrase curve overall),
   exclamations get a raised, wider, louder peak, and the emotion's boundary tone (rise
@@ -38,6 +39,8 @@ QUESTION_PRE_RISE_ST = 0.8    # on the penultimate syllable
 EXCLAIM_PEAK_ST = 1.5         # last two syllables
 EXCLAIM_RANGE = 1.2
 EXCLAIM_DB = 2.0
+# Symbols that never get a loudness change (everything else, breaks included, follows the level).
+SILENT_SYMBOLS = ("sil", "eos", "pad")
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,12 @@ def build_segment_control(segment: Any, ctrl: Optional[EmotionControl], *, speed
     c = NEUTRAL_CONTROL if ctrl is None else ctrl
     n = len(segment.ids)
     sidx, order = _syllables(segment)
-    speech = sidx >= 0
     phones = list(segment.phones)
 
     shift = np.full(n, c.pitch_shift_st + 12.0 * math.log2(pitch), dtype=np.float32)
     prange = np.full(n, c.pitch_range, dtype=np.float32)
-    energy = np.where(speech, c.energy_db, 0.0).astype(np.float32)
+    silent = np.isin(np.asarray(phones, dtype=object), SILENT_SYMBOLS)
+    energy = np.where(silent, 0.0, c.energy_db).astype(np.float32)
     dur = np.ones(n, dtype=np.float32)
 
     def add_to_syllable(arr: np.ndarray, syl: int, value: float, initial_share: float = 1.0) -> None:

@@ -9,7 +9,8 @@ silence skipped) of a wav/mp3/flac/ogg (path, bytes or ``(array, sr)``):
   semitones between the 10th and 90th percentiles;
 - loudness: frame RMS in dBFS over the speech frames (percentiles and p90 - p10 spread);
 - speaking rate: syllable nuclei per second of speech, a nucleus being a >= 2.5 dB peak of
-  the smoothed 300-3000 Hz band energy at a voiced frame (after de Jong & Wempe 2009);
+  the smoothed 300-3000 Hz band energy within 100 ms of a voiced frame (after de Jong &
+  Wempe 2009);
 - pauses: silences >= ``min_pause_s`` between the first and last speech frame;
 - spectral tilt: slope of the long-term voiced spectrum, dB/octave over 1-6 kHz.
 
@@ -53,6 +54,10 @@ class StyleConfig(ConfigBase):
     min_voiced_s: float = 0.3
     nucleus_prominence_db: float = 2.5
     nucleus_min_gap_s: float = 0.08
+    # A nucleus must lie within this distance of a periodic (voiced) frame. Not at the frame
+    # itself: F0 trackers drop frames in fast, wide pitch movements, and requiring voicing at
+    # the peak undercounted such speech by ~20 % (docs/EMOTION.md, "Speaking rate").
+    nucleus_voiced_within_s: float = 0.10
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.window_s <= 15.0:
@@ -165,7 +170,8 @@ def _nuclei(x: np.ndarray, voiced: np.ndarray, speech: np.ndarray, cfg: StyleCon
     top = float(np.percentile(env[speech], 95)) if speech.any() else float(env.max())
     peaks, _ = find_peaks(env, prominence=cfg.nucleus_prominence_db,
                           distance=max(1, int(round(cfg.nucleus_min_gap_s / HOP_S))))
-    near_voiced = np.convolve(voiced.astype(float), np.ones(5), mode="same") > 0
+    reach = int(round(cfg.nucleus_voiced_within_s / HOP_S))
+    near_voiced = np.convolve(voiced.astype(float), np.ones(2 * reach + 1), mode="same") > 0
     keep = [p for p in peaks if near_voiced[p] and speech[p] and env[p] > top - 25.0]
     return np.asarray(keep, dtype=int)
 
@@ -307,7 +313,10 @@ class StyleTransferConfig(ConfigBase):
     measured on both clips are expanded by 1 / (0.93 * 0.81)).
     """
     pitch_gain: float = 1.0
-    max_pitch_shift_st: float = 6.0
+    # The default voice (with its variance dropout) over-shoots large shifts (-3 st gives
+    # -3.7 st, -4 st -5 st), loses loudness below -3 st (-2.3 dB at -3 st, -4.7 dB at -4 st,
+    # -8.5 dB at -6 st) and, slowed down at -4 st, falls into creak (F0 p10 ~110 Hz).
+    max_pitch_shift_st: float = 3.0
     range_gain: float = 1.6
     range_shift_comp: float = 0.06   # log2 range added per semitone of |pitch shift|
     rate_gain: float = 1.33
