@@ -82,8 +82,9 @@ def synthesize_with_control(tts: Any, text: str, ctrl: EmotionControl, **kw: Any
 
 
 # Kokoro-82M references (second TTS, index_tts.train.corpus_kokoro): (stock voice, speed).
-# A slow male voice (F0 ~95 Hz, ~3.9 syl/s) and a fast female voice (~7.2 syl/s, wider range).
-KOKORO_REFS: tuple[tuple[str, float], ...] = (("jm_kumo", 0.8), ("jf_gongitsune", 1.5))
+# A slow male voice (F0 ~95 Hz, ~3.9 syl/s) and a fast, high female voice (~330 Hz, ~7.2 syl/s);
+# both have a narrower F0 range than the default voice (~8 and ~6.6 st vs ~10.5 st).
+KOKORO_REFS: tuple[tuple[str, float], ...] = (("jm_kumo", 0.8), ("jf_tebukuro", 1.5))
 # A reference must differ from neutral by at least this much for its fraction to mean anything.
 MIN_CONTRAST = {"rate": math.log(1.10), "range_st": 1.0, "f0_st": 1.0}
 

@@ -305,12 +305,13 @@ def measure_voice_baseline(synthesize_fn: Callable[[str], tuple[np.ndarray, int]
 class StyleTransferConfig(ConfigBase):
     """How reference statistics become controls.
 
-    Gains compensate for controls whose measured effect on the default voice is weaker than
-    nominal (docs/EMOTION.md, "Calibration"): a per-symbol ``pitch_range`` factor r moves
-    the frame-level p10-p90 range by about r ** 0.62; any level shift compresses the range
-    (compensated by ``range_shift_comp`` log2 units per semitone); tempo follows ``rate``
-    at about 0.93, and the nuclei counter reports about true_rate ** 0.81 (so rate ratios
-    measured on both clips are expanded by 1 / (0.93 * 0.81)).
+    Gains compensate for controls whose measured effect on the default voice (with its
+    variance dropout) differs from nominal (docs/EMOTION.md, "Calibration"): a per-symbol
+    ``pitch_range`` factor r moves the frame-level p10-p90 range by about r ** 0.77 when
+    narrowing and r ** 0.4 when widening; a level shift compresses the range (compensated
+    by ``range_shift_comp`` log2 units per semitone); tempo follows ``rate`` at about
+    rate ** 0.88, and between two clips the nuclei counter reports about 0.7 of the true
+    log rate ratio (so measured ratios are expanded by about 1 / (0.88 * 0.7) ~ 1.6; 1.5).
     """
     pitch_gain: float = 1.0
     # The default voice (with its variance dropout) over-shoots large shifts (-3 st gives
@@ -319,7 +320,7 @@ class StyleTransferConfig(ConfigBase):
     max_pitch_shift_st: float = 3.0
     range_gain: float = 1.6
     range_shift_comp: float = 0.06   # log2 range added per semitone of |pitch shift|
-    rate_gain: float = 1.33
+    rate_gain: float = 1.5
     pause_gain: float = 1.0
     tilt_gain: float = 0.5
     dynamics_gain: float = 0.3       # loudness-range dB difference -> emphasis dB

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, ReferenceAudioError
 from ..hub import PROJECT_ROOT
 from .engine import EngineWorker, ServerBusyError, encode_audio
 
@@ -27,6 +27,11 @@ CSS = """
 .gradio-container {max-width: 1180px !important; margin: auto;}
 #title h1 {margin-bottom: 0;}
 #status {min-height: 2.2em;}
+.mix-note p {font-size: 0.9em; opacity: 0.85; margin: 0;}
+#emotion-mix .head {flex-wrap: nowrap; gap: 4px;}
+#emotion-mix .head label {min-width: 0;}
+#emotion-mix [data-testid="block-info"] {white-space: nowrap;}
+#emotion-mix input[type=number] {width: 3.6em; min-width: 0; flex: none; padding-left: 4px; padding-right: 4px;}
 footer {display: none !important;}
 """
 
@@ -45,6 +50,26 @@ character — to force its reading:
 Numbers, dates and units are read out automatically (`2024年` → 二零二四年).
 The HTTP API also takes a dictionary: `"pinyin_overrides": {"还款": "huan2 kuan3"}`.
 """
+
+
+MIX_HELP = ("拖动任一滑块 > 0 即启用混合，此时**忽略上面的“情感”下拉框**；“情感强度”仍然生效。"
+            "全部为 0 = 使用下拉框。  \nWhen any slider is above 0 the mix **replaces the Emotion "
+            "dropdown**; Intensity still scales it. All at 0 = the dropdown is used.")
+
+REFERENCE_HELP = ("上传或录制一段 3–15 秒的语音，模仿它的语速、音高与语气（不克隆音色）。"
+                  "  \nUpload or record 3–15 s of speech to imitate its pace, pitch and tone "
+                  "(the voice itself is not cloned).")
+
+
+def mix_emotions(emotions: list[str]) -> list[str]:
+    """The emotions that get a mix slider: every one the engine offers except neutral."""
+    return [e for e in emotions if e != "neutral"]
+
+
+def mix_vector(names: list[str], values) -> dict[str, float] | None:
+    """``{name: weight}`` for the sliders above 0, or None when all are 0 (dropdown is used)."""
+    mix = {n: float(v) for n, v in zip(names, values or []) if v is not None and float(v) > 0.0}
+    return mix or None
 
 
 EXAMPLES = [
@@ -95,7 +120,9 @@ class _Handlers:
         self.worker, self.cfg = worker, cfg
 
     def generate(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                 reference, seed, history, progress=None):
+                 reference, seed, history, progress=None, *, reference_strength=0.7,
+                 mix: dict[str, float] | None = None):
+        """One synthesis. ``mix`` (emotion -> weight 0–1, zeros dropped) overrides ``emotion``."""
         import gradio as gr
 
         text = (text or "").strip()
@@ -110,13 +137,18 @@ class _Handlers:
                                       sentence_pause=float(sentence_pause), comma_pause=float(comma_pause))
         if len(info.voices) > 1 and voice:
             kwargs["speaker"] = voice
-        if info.emotions and emotion and emotion != "neutral":  # neutral = no emotion control
+        mix = {k: float(v) for k, v in (mix or {}).items() if v and float(v) > 0.0}
+        if info.emotions and mix:  # the mix overrides the dropdown
+            kwargs["emotion_vector"] = mix
+            kwargs["intensity"] = float(intensity)
+        elif info.emotions and emotion and emotion != "neutral":  # neutral = no emotion control
             kwargs["emotion_label"] = emotion
             kwargs["intensity"] = float(intensity)
         if info.reference_audio and reference:
             if os.path.getsize(reference) > self.cfg.max_upload_bytes:
                 raise gr.Error(f"参考音频太大 / reference audio is larger than {self.cfg.max_upload_bytes // 2**20} MB")
             kwargs["reference_audio"] = reference
+            kwargs["reference_strength"] = float(reference_strength)
         if seed not in (None, ""):
             kwargs["seed"] = int(seed)
 
@@ -128,6 +160,10 @@ class _Handlers:
             if progress is not None:
                 progress(0.0, desc="排队/准备 Preparing")
             res = self.worker.synthesize(text, progress=on_progress, **kwargs)
+        except ReferenceAudioError as e:  # a bad clip: say why, keep the page as it is
+            msg = f"参考音频无法使用 / The reference clip cannot be used: {e}"
+            gr.Warning(msg)
+            return gr.skip(), f"**参考音频 Reference:** {e}", gr.skip(), gr.skip(), gr.skip()
         except InputError as e:
             raise gr.Error(str(e)) from None
         except ServerBusyError as e:
@@ -192,13 +228,34 @@ def build_ui(worker: EngineWorker, cfg: UIConfig):
                                       visible=bool(info.emotions))
                 intensity = gr.Slider(0.0, 1.0, value=0.6, step=0.05, label="情感强度 Intensity",
                                       visible=bool(info.emotions))
+                mix_names = mix_emotions(info.emotions)
+                with gr.Accordion("情感混合 Emotion mix (advanced)", open=False, visible=bool(mix_names),
+                                  elem_id="emotion-mix"):
+                    gr.Markdown(MIX_HELP, elem_classes=["mix-note"])
+                    mix_sliders = []
+                    for i in range(0, len(mix_names), 2):
+                        with gr.Row():
+                            for name in mix_names[i:i + 2]:
+                                mix_sliders.append(gr.Slider(
+                                    0.0, 1.0, value=0.0, step=0.05, min_width=140, buttons=[],
+                                    label=info.emotion_labels.get(name, name),
+                                    elem_id=f"mix-{name}"))
+                            if len(mix_names[i:i + 2]) == 1:
+                                with gr.Column(min_width=140):  # keeps an odd last slider half-width
+                                    pass
                 speed = gr.Slider(0.7, 1.3, value=1.0, step=0.05, label="语速 Speed", info="0.7 慢 – 1.3 快")
                 pitch = gr.Slider(0.8, 1.2, value=1.0, step=0.02, label="音高 Pitch", info="0.8 低 – 1.2 高")
                 sentence_pause = gr.Slider(0.0, 2.0, value=0.35, step=0.05, label="句间停顿 Sentence pause (s)")
                 comma_pause = gr.Slider(0.0, 2.0, value=0.15, step=0.05, label="逗号停顿 Comma pause (s)")
-                with gr.Accordion("参考音频 Reference voice", open=False, visible=info.reference_audio):
-                    reference = gr.Audio(sources=["upload"], type="filepath",
-                                         label="上传 wav（模仿其语气）Upload a clip to imitate its style")
+                with gr.Accordion("参考音频 Reference voice", open=False, visible=info.reference_audio,
+                                  elem_id="reference-acc"):
+                    gr.Markdown(REFERENCE_HELP, elem_classes=["mix-note"])
+                    reference = gr.Audio(sources=["upload", "microphone"], type="filepath",
+                                         label="参考音频 Reference clip（上传或录音 upload or record）",
+                                         elem_id="reference-audio")
+                    reference_strength = gr.Slider(0.0, 1.0, value=0.7, step=0.05,
+                                                   label="参考强度 Reference strength",
+                                                   info="0 = 不模仿 ignore · 1 = 完全模仿 imitate fully")
                 with gr.Accordion("高级 Advanced", open=False):
                     seed = gr.Number(value=None, precision=0, minimum=0, label="随机种子 Seed (optional)")
         with gr.Accordion("本次历史 History (this session)", open=True):
@@ -209,13 +266,16 @@ def build_ui(worker: EngineWorker, cfg: UIConfig):
                                   buttons=["download"], scale=3)
             files = gr.File(label="下载 Downloads", file_count="multiple", interactive=False)
 
+        # Progress must stay a positional parameter (Gradio injects it by position); the
+        # variable number of mix sliders arrives as *mix_values after it.
         def _generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                      reference, seed, history, progress=gr.Progress()):
+                      reference, seed, history, reference_strength, progress=gr.Progress(), *mix_values):
             return h.generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                              reference, seed, history, progress=progress)
+                              reference, seed, history, progress=progress,
+                              reference_strength=reference_strength, mix=mix_vector(mix_names, mix_values))
 
         inputs = [text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity, reference, seed,
-                  history]
+                  history, reference_strength, *mix_sliders]
         gen.click(_generate, inputs, [audio, status, history, pick, files], concurrency_id="engine",
                   api_visibility="private")
         pick.change(h.replay, [pick], [replay], queue=False, api_visibility="private")
