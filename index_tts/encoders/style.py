@@ -5,8 +5,9 @@ silence skipped) of a wav/mp3/flac/ogg (path, bytes or ``(array, sr)``):
 
 - pitch level and range: pyworld DIO + StoneMask F0 (10 ms), kept only where the frame
   is loud enough and periodic (normalised autocorrelation at the F0 period >= 0.4), so
-  noise and music without a voice yield no voiced frames; level = median F0, range =
-  semitones between the 10th and 90th percentiles;
+  noise and music without a voice yield no voiced frames; octave jumps against the
+  neighbouring voiced frames are undone and frames > 0.9 octave from the median (creak)
+  dropped; level = median F0, range = semitones between the 10th and 90th percentiles;
 - loudness: frame RMS in dBFS over the speech frames (percentiles and p90 - p10 spread);
 - speaking rate: syllable nuclei per second of speech, a nucleus being a >= 2.5 dB peak of
   the smoothed 300-3000 Hz band energy within 100 ms of a voiced frame (after de Jong &
@@ -152,6 +153,27 @@ def _periodicity(x: np.ndarray, f0: np.ndarray) -> np.ndarray:
     return out
 
 
+def _clean_f0(fv: np.ndarray, size: int = 11, max_octaves: float = 0.9) -> np.ndarray:
+    """Voiced F0 values (time order) without tracker octave errors and creak.
+
+    Each value is compared with the median of the ``size`` voiced frames around it (log2);
+    a difference beyond 0.75 octave is an octave error and is undone by whole octaves.
+    Frames still more than ``max_octaves`` from the clip's median are dropped: runs of
+    halved F0 longer than the local window (vocal fry at phrase ends, ~0.1-0.2 s) are not
+    intonation, and a real contour of even a very lively voice stays within +-0.75 octave
+    around its median (the p10-p90 of a 15 st range is +-7.5 st).
+    """
+    from scipy.ndimage import median_filter
+
+    if fv.size < 3:
+        return fv
+    lf = np.log2(fv)
+    d = lf - median_filter(lf, size=min(size, fv.size | 1), mode="nearest")
+    lf = lf - np.where(np.abs(d) > 0.75, np.round(d), 0.0)
+    keep = np.abs(lf - np.median(lf)) <= max_octaves
+    return np.exp2(lf[keep]) if keep.sum() >= 3 else np.exp2(lf)
+
+
 def _nuclei(x: np.ndarray, voiced: np.ndarray, speech: np.ndarray, cfg: StyleConfig) -> np.ndarray:
     """Frame indices of syllable nuclei: prominent band-energy peaks at voiced frames."""
     from scipy.signal import find_peaks
@@ -232,7 +254,7 @@ def analyse_wav(wav: np.ndarray, sr: int, cfg: StyleConfig = StyleConfig(),
     if speech_s < cfg.min_speech_s:
         raise ReferenceAudioError(f"the reference audio has only {speech_s:.2f} s of speech; "
                                   f"at least {cfg.min_speech_s:g} s is needed")
-    fv = f0[voiced]
+    fv = _clean_f0(f0[voiced])
     p10, p50, p90 = (float(v) for v in np.percentile(fv, [10, 50, 90]))
     ls = db[speech]
     nuclei = _nuclei(x, voiced, speech, cfg)
@@ -308,19 +330,24 @@ class StyleTransferConfig(ConfigBase):
     Gains compensate for controls whose measured effect on the default voice (with its
     variance dropout) differs from nominal (docs/EMOTION.md, "Calibration"): a per-symbol
     ``pitch_range`` factor r moves the frame-level p10-p90 range by about r ** 0.77 when
-    narrowing and r ** 0.4 when widening; a level shift compresses the range (compensated
-    by ``range_shift_comp`` log2 units per semitone); tempo follows ``rate`` at about
-    rate ** 0.88, and between two clips the nuclei counter reports about 0.7 of the true
-    log rate ratio (so measured ratios are expanded by about 1 / (0.88 * 0.7) ~ 1.6; 1.5).
+    narrowing and only r ** 0.4 when widening (hence ``range_gain`` and ``range_gain_up``);
+    a level shift compresses the range (compensated by ``range_shift_comp`` log2 units
+    per semitone). Tempo: the voice follows a slower
+    ``rate`` fully (0.8 -> -19.9 %) but a faster one at about rate ** 0.88, and between two
+    clips the nuclei counter reports 0.7-0.8 of the true log rate ratio when the reference
+    is slower and only 0.5-0.66 when it is faster (fast syllables merge), hence separate
+    gains ``rate_gain`` (slower) and ``rate_gain_up`` (faster).
     """
     pitch_gain: float = 1.0
     # The default voice (with its variance dropout) over-shoots large shifts (-3 st gives
     # -3.7 st, -4 st -5 st), loses loudness below -3 st (-2.3 dB at -3 st, -4.7 dB at -4 st,
     # -8.5 dB at -6 st) and, slowed down at -4 st, falls into creak (F0 p10 ~110 Hz).
     max_pitch_shift_st: float = 3.0
-    range_gain: float = 1.6
+    range_gain: float = 1.4       # reference range narrower than the voice's
+    range_gain_up: float = 2.2    # reference range wider
     range_shift_comp: float = 0.06   # log2 range added per semitone of |pitch shift|
-    rate_gain: float = 1.5
+    rate_gain: float = 1.33       # reference slower than the voice
+    rate_gain_up: float = 1.8     # reference faster than the voice
     pause_gain: float = 1.0
     tilt_gain: float = 0.5
     dynamics_gain: float = 0.3       # loudness-range dB difference -> emphasis dB
@@ -348,11 +375,13 @@ def style_to_control(style: ReferenceStyle, baseline: VoiceBaseline, strength: f
     pf = cfg.pause_floor
     shift = _clip(k * cfg.pitch_gain * 12.0 * math.log2(style.f0_median_hz / baseline.f0_median_hz),
                   -cfg.max_pitch_shift_st, cfg.max_pitch_shift_st)
+    range_ratio = math.log2(max(style.f0_range_st, 0.3) / max(baseline.f0_range_st, 0.3))
+    rate_ratio = math.log2(max(style.rate_syl_s, 0.5) / max(baseline.rate_syl_s, 0.5))
     deltas = {
         "pitch_shift_st": shift,
-        "pitch_range": k * cfg.range_gain * math.log2(max(style.f0_range_st, 0.3) / max(baseline.f0_range_st, 0.3))
+        "pitch_range": k * (cfg.range_gain_up if range_ratio > 0 else cfg.range_gain) * range_ratio
         + cfg.range_shift_comp * abs(shift),
-        "rate": k * cfg.rate_gain * math.log2(max(style.rate_syl_s, 0.5) / max(baseline.rate_syl_s, 0.5)),
+        "rate": k * (cfg.rate_gain_up if rate_ratio > 0 else cfg.rate_gain) * rate_ratio,
         "pause_scale": k * cfg.pause_gain * math.log2(max(style.pause_ratio, pf) / max(baseline.pause_ratio, pf)),
         "spectral_tilt_db": k * cfg.tilt_gain * (style.spectral_tilt_db - baseline.spectral_tilt_db),
         "emphasis_db": k * cfg.dynamics_gain * (style.loudness_range_db - baseline.loudness_range_db),
