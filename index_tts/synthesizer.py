@@ -148,6 +148,7 @@ class Synthesizer:
         self.variance_dropout = (
             bool(inference_cfg.get("variance_dropout", False)) if variance_dropout is None else bool(variance_dropout)
         )
+        self.dropout_pitch_gain = float(inference_cfg.get("dropout_pitch_gain", 1.0))
         self.frontend = Frontend(symbols=self.bundle.symbols)
         self.emotion_encoder = EmotionEncoder.from_bundle_config(self.bundle.config)
         self._speaker_encoder = None
@@ -338,6 +339,10 @@ class Synthesizer:
 
         torch = self._torch
         control, pauses = build_segment_control(seg, req.emotion, speed=req.speed, pitch=req.pitch)
+        if self.variance_dropout and control.pitch_shift is not None and self.dropout_pitch_gain != 1.0:
+            # Under variance dropout the voice overshoots requested pitch shifts (measured ~1.4x);
+            # the bundle's calibrated gain keeps emotion profiles at their designed size.
+            control.pitch_shift = np.asarray(control.pitch_shift, dtype=np.float32) * self.dropout_pitch_gain
         ids = torch.tensor([seg.ids], dtype=torch.long, device=self.device)
         emotion = None
         if req.emotion is not None and getattr(req.emotion, "embedding", None) is not None:

@@ -15,6 +15,17 @@ from .vocoder_config import DiscriminatorConfig
 LRELU_SLOPE = 0.1
 
 
+def _run_stack(convs: nn.ModuleList, post: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Leaky-ReLU conv stack + output conv; returns (flattened logits, every layer's features)."""
+    feats = []
+    for conv in convs:
+        x = F.leaky_relu(conv(x), LRELU_SLOPE)
+        feats.append(x)
+    x = post(x)
+    feats.append(x)
+    return x.flatten(1), feats
+
+
 class PeriodDiscriminator(nn.Module):
     """Folds [B, 1, T] into [B, 1, T/p, p] and applies (k, 1) convolutions along time."""
 
@@ -37,13 +48,7 @@ class PeriodDiscriminator(nn.Module):
             x = F.pad(x, (0, n_pad), mode="reflect" if n_pad < t else "constant")
             t = x.shape[-1]
         x = x.view(b, c, t // self.period, self.period)
-        feats = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            feats.append(x)
-        x = self.post(x)
-        feats.append(x)
-        return x.flatten(1), feats
+        return _run_stack(self.convs, self.post, x)
 
 
 class ScaleDiscriminator(nn.Module):
@@ -60,13 +65,7 @@ class ScaleDiscriminator(nn.Module):
         self.post = norm(nn.Conv1d(cin, 1, 3, 1, padding=1))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        feats = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            feats.append(x)
-        x = self.post(x)
-        feats.append(x)
-        return x.flatten(1), feats
+        return _run_stack(self.convs, self.post, x)
 
 
 class HiFiGANDiscriminator(nn.Module):
