@@ -344,7 +344,7 @@ class StyleTransferConfig(ConfigBase):
     # -8.5 dB at -6 st) and, slowed down at -4 st, falls into creak (F0 p10 ~110 Hz).
     max_pitch_shift_st: float = 3.0
     range_gain: float = 1.4       # reference range narrower than the voice's
-    range_gain_up: float = 2.2    # reference range wider
+    range_gain_up: float = 2.6    # reference range wider
     range_shift_comp: float = 0.06   # log2 range added per semitone of |pitch shift|
     rate_gain: float = 1.33       # reference slower than the voice
     rate_gain_up: float = 1.8     # reference faster than the voice
