@@ -108,19 +108,28 @@ def _is_terminator(text: str, i: int) -> bool:
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) spans ending after terminator runs and any closing quotes/brackets."""
+    return _split_after(
+        text, 0, len(text), lambda i: _is_terminator(text, i),
+        lambda j: _is_terminator(text, j) or text[j] in CLOSERS or text[j] in " \t\r",
+    )
+
+
+def _split_after(text: str, start: int, end: int, is_break, absorbs) -> list[tuple[int, int]]:
+    """Spans of ``text[start:end]`` cut after each break position plus the run of
+    following positions that ``absorbs`` accepts (closing quotes, more punctuation …)."""
     spans: list[tuple[int, int]] = []
-    start, i, n = 0, 0, len(text)
-    while i < n:
-        if _is_terminator(text, i):
+    s, i = start, start
+    while i < end:
+        if is_break(i):
             j = i + 1
-            while j < n and (_is_terminator(text, j) or text[j] in CLOSERS or text[j] in " \t\r"):
+            while j < end and absorbs(j):
                 j += 1
-            spans.append((start, j))
-            start = i = j
+            spans.append((s, j))
+            s = i = j
         else:
             i += 1
-    if start < n:
-        spans.append((start, n))
+    if s < end:
+        spans.append((s, end))
     return spans
 
 
@@ -138,20 +147,10 @@ def _is_clause_break(text: str, i: int) -> bool:
 
 def split_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Split ``text[start:end]`` after comma-level punctuation (and following closers)."""
-    spans: list[tuple[int, int]] = []
-    s, i = start, start
-    while i < end:
-        if _is_clause_break(text, i):
-            j = i + 1
-            while j < end and (text[j] in CLOSERS or _is_clause_break(text, j)):
-                j += 1
-            spans.append((s, j))
-            s = i = j
-        else:
-            i += 1
-    if s < end:
-        spans.append((s, end))
-    return spans
+    return _split_after(
+        text, start, end, lambda i: _is_clause_break(text, i),
+        lambda j: text[j] in CLOSERS or _is_clause_break(text, j),
+    )
 
 
 _QUESTION_END = re.compile(r"[?？][\s”’」』）)】》〉\]\"'!！…。.]*$")
