@@ -2,7 +2,11 @@
 
 Usually started by ``bash start_app.sh`` (which sets up the venv and the model first)::
 
-    python webui.py [--host 0.0.0.0] [--port 7860] [--device auto|cpu|cuda] [--auth user:pass]
+    python webui.py [--host 127.0.0.1] [--port 7860] [--device auto|cpu|cuda] [--auth user:pass]
+
+Without ``--host`` it listens on 127.0.0.1 (this computer only).  Listening on another
+interface without ``--auth`` logs a warning: anyone on that network can then use the app
+(see "Security and threat model" in README.md).
 
 Nothing heavy happens at import; everything starts in ``main()``.
 """
@@ -26,7 +30,8 @@ log = logging.getLogger("index_tts.webui")
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="IndexTTS web UI and HTTP API (one port).")
-    p.add_argument("--host", default="0.0.0.0", help="interface to listen on (default 0.0.0.0 = all)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="interface to listen on (default 127.0.0.1 = this computer only; 0.0.0.0 = all)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="inference device")
     p.add_argument("--model", default=None, help="bundle name in cache_hub/ or a bundle folder (default baker-zh)")
@@ -36,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--share", action="store_true", help="also open a public Gradio share link (needs internet)")
     p.add_argument("--max-chars", type=int, default=5000, help="longest text accepted (default 5000)")
     p.add_argument("--output-dir", type=Path, default=ROOT / "outputs", help="where the UI saves wav files")
+    p.add_argument("--max-pending", type=int, default=16,
+                   help="requests allowed to wait for the engine before new ones get 503 (default 16)")
+    p.add_argument("--temp-cap-mb", type=int, default=200,
+                   help="size cap of the UI's temp folder (uploads, served copies) in MB (default 200)")
     p.add_argument("--pid-file", type=Path, default=DEFAULT_PID_FILE, help="pid file (default .run/app.pid)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -71,9 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         print(port_busy_message(args.host, args.port), file=sys.stderr)
         return 3
 
+    from index_tts.server.memory import tune_malloc
+
+    tune_malloc()  # bounded arenas, big blocks via mmap: long texts do not leave a bloated heap
     # Gradio reads these at import time: set them before anything imports it.
     tmp_dir = RUN_DIR / f"tmp-{os.getpid()}"
-    os.environ["GRADIO_TEMP_DIR"] = str(tmp_dir)
+    (tmp_dir / "scratch").mkdir(parents=True, exist_ok=True)
+    os.chmod(tmp_dir, 0o700)
+    os.environ["GRADIO_TEMP_DIR"] = str(tmp_dir / "gradio")
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # Ctrl+C / SIGTERM end the process through SystemExit, so the finally below always
@@ -109,7 +123,12 @@ def _serve(args: argparse.Namespace, tmp_dir: Path) -> int:
     except (IndexTTSError, FileNotFoundError, RuntimeError) as e:
         print(f"ERROR: cannot load the model: {e}", file=sys.stderr)
         return 1
-    app = create_app(synth, auth=args.auth, max_chars=args.max_chars, output_dir=args.output_dir)
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.auth:
+        log.warning("listening on %s WITHOUT --auth: anyone who can reach this port can use the app "
+                    "and the engine; add --auth user:password or use --host 127.0.0.1", args.host)
+    app = create_app(synth, auth=args.auth, max_chars=args.max_chars, output_dir=args.output_dir,
+                     max_pending=args.max_pending, scratch_dir=tmp_dir / "scratch",
+                     temp_cap_bytes=args.temp_cap_mb << 20)
 
     import uvicorn
 
@@ -117,6 +136,7 @@ def _serve(args: argparse.Namespace, tmp_dir: Path) -> int:
                             timeout_graceful_shutdown=3, access_log=False)
     server = uvicorn.Server(config)
     threading.Thread(target=_announce_when_ready, args=(server, args, app.state.worker), daemon=True).start()
+    threading.Thread(target=_stop_engine_on_exit, args=(server, app.state.worker), daemon=True).start()
     server.run()
     if not server.started:
         print(f"ERROR: the server could not start on {args.host}:{args.port} (see the log above)", file=sys.stderr)
@@ -141,6 +161,16 @@ def _announce_when_ready(server, args: argparse.Namespace, worker) -> None:
         log.info("engine warmed up")
     except Exception as e:  # noqa: BLE001 - a failed warm-up must not stop the server
         log.warning("warm-up synthesis failed: %s", e)
+
+
+def _stop_engine_on_exit(server, worker) -> None:
+    """On Ctrl+C/SIGTERM stop the running synthesis at its next segment, so requests in
+    progress end at once with a JSON 503 instead of being cut off by the shutdown timeout."""
+    import time
+
+    while not server.should_exit:
+        time.sleep(0.1)
+    worker.shutdown()
 
 
 def _clean_stale_tmp() -> None:

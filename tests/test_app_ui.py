@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,15 +24,50 @@ DEFAULTS = dict(speed=1.0, pitch=1.0, sentence_pause=0.35, comma_pause=0.15, voi
                 intensity=0.6, reference=None, seed=None, history=[])
 
 
-def test_output_names_never_overwrite(tmp_path):
+def test_output_names_are_unguessable_and_never_overwrite(tmp_path):
     now = time.mktime((2025, 3, 4, 5, 6, 7, 0, 0, -1))
-    first = unique_output_path(tmp_path, now)
-    assert first.name == "20250304_050607.wav"
+    first = unique_output_path(tmp_path, now, token="fixed")
+    assert first.name == "20250304_050607_fixed.wav"
     first.write_bytes(b"keep me")
-    second = unique_output_path(tmp_path, now)
-    third = unique_output_path(tmp_path, now)
-    assert (second.name, third.name) == ("20250304_050607_1.wav", "20250304_050607_2.wav")
-    assert first.read_bytes() == b"keep me"
+    again = unique_output_path(tmp_path, now, token="fixed")  # the taken name is skipped
+    assert again != first and first.read_bytes() == b"keep me"
+    names = {unique_output_path(tmp_path, now).name for _ in range(50)}
+    assert len(names) == 50
+    tokens = [n[len("20250304_050607_"):-4] for n in names]
+    assert all(len(t) >= 16 for t in tokens)  # 96 random bits each
+
+
+def test_publish_moves_a_finished_file_atomically(tmp_path):
+    from index_tts.server.outputs import publish, remove_partials
+
+    scratch, out = tmp_path / "scratch", tmp_path / "out"
+    scratch.mkdir()
+    part = scratch / "x.wav.part"
+    part.write_bytes(b"RIFF....")
+    final = publish(part, out)
+    assert final.parent == out and final.read_bytes() == b"RIFF...." and not part.exists()
+    (out / ".left.wav.part").write_bytes(b"half")
+    assert remove_partials(out) == 1 and sorted(p.name for p in out.iterdir()) == [final.name]
+
+
+def test_temp_janitor_caps_size_and_age(tmp_path):
+    import os
+
+    from index_tts.server.outputs import TempJanitor
+
+    now = time.time()
+    for i in range(6):  # 6 files of 100 kB, oldest first
+        f = tmp_path / f"d{i}" / "f.bin"
+        f.parent.mkdir()
+        f.write_bytes(b"x" * 100_000)
+        os.utime(f, (now - 1000 + i, now - 1000 + i))
+    young = tmp_path / "young.bin"
+    young.write_bytes(b"y" * 500_000)
+    removed, left = TempJanitor(tmp_path, cap_bytes=750_000, max_age_s=3600, min_age_s=60).sweep(now)
+    assert removed == 4 and left == 700_000  # oldest went first; the young file is never touched
+    assert young.exists() and (tmp_path / "d5" / "f.bin").exists() and not (tmp_path / "d0").exists()
+    removed, _ = TempJanitor(tmp_path, cap_bytes=10**9, max_age_s=500, min_age_s=60).sweep(now)
+    assert removed == 2 and young.exists()
 
 
 @pytest.fixture()
@@ -44,8 +80,54 @@ def test_generate_saves_wav_and_history(handlers, tmp_path):
     wav, sr = sf.read(path, dtype="float32")
     assert sr == 24000 and len(wav) > 0.5 * sr and np.abs(wav).max() > 0.05
     assert str(tmp_path) in path and "RTF" in status and "saved" in status
-    path2, _, history2, _, files2 = handlers.generate("再见。", **{**DEFAULTS, "history": history})
+    assert str(tmp_path) not in status  # no server path on the page
+    path2, _, history2, pick, files2 = handlers.generate("再见。", **{**DEFAULTS, "history": history})
     assert path2 != path and len(history2) == 2 and files2 == [path2, path]
+    assert all("/" not in value for _label, value in pick["choices"])  # opaque ids, not paths
+    assert handlers.replay(pick["choices"][1][1], history2) == path
+    assert handlers.replay("../../etc/passwd", history2) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([Path(path).name, Path(path2).name])
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("[huan2]书", "override"), ("还[[huan2]]书", "override"), ("还[huan2 hai2 xx yy]书", "pinyin"),
+    ("\ud800", "invalid character"),
+])
+def test_override_and_unicode_mistakes_are_plain_messages(handlers, text, needle):
+    with pytest.raises(gr.Error) as e:
+        handlers.generate(text, **DEFAULTS)
+    msg = str(e.value)
+    assert needle in msg.lower() and "internal" not in msg.lower()
+    msg.encode("utf-8")  # always encodable
+
+
+def test_closed_tab_cancels_its_job(synth, tmp_path):
+    """A job whose session went away stops at the next segment and leaves no file."""
+    import threading
+    from types import SimpleNamespace
+
+    worker = EngineWorker(synth)
+    h = _Handlers(worker, UIConfig(max_chars=5000, output_dir=tmp_path / "out", max_upload_bytes=1 << 20,
+                                   scratch_dir=tmp_path / "scratch"))
+    req = SimpleNamespace(session_hash="tab-1")
+    started = threading.Event()
+    result = {}
+
+    def progress(value, **_kw):
+        if isinstance(value, tuple) and value[0] >= 1:
+            started.set()
+
+    def run():
+        result["out"] = h.generate("今天天气很好。" * 40, **DEFAULTS, progress=progress, request=req)
+
+    t = threading.Thread(target=run)
+    t.start()
+    assert started.wait(120)
+    h.session_closed(req)
+    t.join(120)
+    assert all(isinstance(o, type(gr.skip())) for o in result["out"])
+    assert not list((tmp_path / "scratch").iterdir()) and not (tmp_path / "out").exists()
+    assert worker.pending == 0
 
 
 def test_empty_text_warns_without_error(handlers):
@@ -92,13 +174,13 @@ def test_emotion_mix_reaches_the_engine(handlers, monkeypatch):
     assert not _differs(sad, sad_zero_mix) and _differs(sad, neutral)
     # a non-zero mix overrides the dropdown and is passed as emotion_vector with the intensity
     seen = {}
-    real = handlers.worker.synthesize
+    real = handlers.worker.synthesize_to_file
 
-    def spy(text, **kw):
+    def spy(text, *a, **kw):
         seen.update(kw)
-        return real(text, **kw)
+        return real(text, *a, **kw)
 
-    monkeypatch.setattr(handlers.worker, "synthesize", spy)
+    monkeypatch.setattr(handlers.worker, "synthesize_to_file", spy)
     handlers.generate(text, **{**base, "emotion": "sad", "intensity": 0.4}, mix={"happy": 0.5, "angry": 0.0})
     assert seen["emotion_vector"] == {"happy": 0.5} and seen["intensity"] == 0.4
     assert "emotion_label" not in seen

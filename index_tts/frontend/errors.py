@@ -1,8 +1,15 @@
-"""Exceptions raised by the text frontend (all are ValueError subclasses)."""
+"""Exceptions raised by the text frontend.
+
+All are :class:`index_tts.errors.InputError` subclasses (and so ``ValueError``): they are
+caused by the text or overrides a user sent, so front ends answer them with HTTP 400 / a
+UI message naming what to fix.
+"""
 from __future__ import annotations
 
+from ..errors import InputError
 
-class FrontendError(ValueError):
+
+class FrontendError(InputError):
     """Base class for frontend input errors."""
 
 

@@ -1,7 +1,7 @@
 """FastAPI app: JSON/audio HTTP API with the Gradio UI mounted on the same port.
 
 ``create_app(synth, ...)`` takes any object with the Synthesizer interface
-(``synthesize``, ``info``), so tests and other front ends can build the app.
+(``stream`` or ``synthesize``, ``info``), so tests and other front ends can build the app.
 
 Routes
   GET  /health            liveness + engine summary (never behind auth)
@@ -9,24 +9,34 @@ Routes
   POST /synthesize        JSON -> audio/wav (or pcm / flac)
   POST /v1/audio/speech   OpenAI-compatible text-to-speech
   /                       the web UI (when ``ui=True``)
-Errors are JSON ``{"error": {"message", "type", "code"}}``: 4xx for bad input, 503
-when the queue is full, 500 (logged) for anything unexpected.
+Errors are JSON ``{"error": {"message", "type", "code"}}`` (see :mod:`.errors`, the one
+place that maps exceptions): 4xx for bad input, 503 + Retry-After when the queue is full
+or the server is stopping, 500 (logged) for anything unexpected.
+
+Audio is synthesized into a scratch file segment by segment and streamed from there; the
+file is deleted once sent.  A client that disconnects cancels its synthesis at the next
+segment boundary.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import os
+import secrets
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi.responses import FileResponse, Response
 
 from .. import __version__
-from ..errors import IndexTTSError, InputError, TextTooLongError
-from .engine import AUDIO_MEDIA_TYPES, EngineWorker, ServerBusyError, encode_audio
+from ..errors import TextTooLongError
+from .engine import AUDIO_MEDIA_TYPES, AudioFile, EngineWorker, Job
+from .errors import APIError, ErrorShieldMiddleware, JobCancelled, install_handlers, lone_surrogate_at
 from .middleware import BasicAuthMiddleware, BodySizeLimitMiddleware, parse_auth
 from .schemas import OPENAI_FORMATS, OPENAI_VOICES, SpeechRequest, SynthesizeRequest
 
@@ -34,32 +44,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_CHARS = 5000
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
-
-
-class APIError(Exception):
-    """An error the API reports as is (status, message, type, code)."""
-
-    def __init__(self, status: int, message: str, type_: str = "invalid_request_error", code: str | None = None):
-        super().__init__(message)
-        self.status, self.message, self.type, self.code = status, message, type_, code
-
-
-def _error(status: int, message: str, type_: str, code: str | None = None) -> JSONResponse:
-    err: dict[str, Any] = {"message": message, "type": type_}
-    if code:
-        err["code"] = code
-    return JSONResponse({"error": err}, status_code=status)
-
-
-def _describe_validation(exc: RequestValidationError) -> str:
-    parts = []
-    for e in exc.errors():
-        if e.get("type") == "json_invalid":
-            parts.append(f"the request body is not valid JSON ({e.get('ctx', {}).get('error', 'parse error')})")
-            continue
-        loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "body"
-        parts.append(f"{loc}: {e.get('msg', 'invalid')}")
-    return "; ".join(parts) or "invalid request"
+API_ROUTES = {"/health": ["GET"], "/voices": ["GET"], "/synthesize": ["POST"], "/v1/audio/speech": ["POST"]}
+OTHER_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def effective_max_chars(worker: EngineWorker, max_chars: int) -> int:
@@ -67,28 +53,90 @@ def effective_max_chars(worker: EngineWorker, max_chars: int) -> int:
     return min(max_chars, engine_limit) if engine_limit else max_chars
 
 
-def _check_text(text: str, limit: int, field: str) -> None:
+def check_text(text: str, limit: int, field: str) -> None:
+    """Length limit and valid Unicode (a lone surrogate cannot be read or even encoded)."""
     if len(text) > limit:
         raise TextTooLongError(f"{field} is {len(text)} characters; the limit is {limit}")
+    check_unicode(text, field)
 
 
-def _audio_response(worker: EngineWorker, res: Any, fmt: str, extra: dict[str, str] | None = None) -> Response:
-    body = encode_audio(res.wav, res.sample_rate, fmt)
-    timings = getattr(res, "timings", {}) or {}
+def check_unicode(value: Any, field: str) -> None:
+    """400 when any string in ``value`` (nested too) holds a lone UTF-16 surrogate."""
+    if isinstance(value, str):
+        pos = lone_surrogate_at(value)
+        if pos >= 0:
+            raise APIError(400, f"{field} contains a lone UTF-16 surrogate (\\u{ord(value[pos]):04x}) at "
+                                f"position {pos}; send valid Unicode text", code="invalid_unicode")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            check_unicode(k, field)
+            check_unicode(v, f"{field}.{k}" if lone_surrogate_at(str(k)) < 0 else field)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            check_unicode(v, field)
+
+
+class _ScratchFileResponse(FileResponse):
+    """A FileResponse that deletes its file afterwards, whatever happened while sending."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            _remove(self.path)
+
+
+def _remove(path: str | os.PathLike) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+async def _wait_disconnect(receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+async def await_job(request: Request, job: Job) -> Any:
+    """The job's result; cancels it when the client disconnects or the server stops."""
+    fut = asyncio.wrap_future(job.future)
+    watcher = asyncio.ensure_future(_wait_disconnect(request.receive))
+    try:
+        done, _ = await asyncio.wait({fut, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if fut in done:
+            return fut.result()
+        job.cancel.set()
+        log.info("client disconnected: synthesis job %d stops at the next segment", job.id)
+        try:
+            await fut
+        except Exception:  # noqa: BLE001 - usually JobCancelled
+            pass
+        raise JobCancelled("the client disconnected")
+    except asyncio.CancelledError:  # server shutdown: stop the engine work too
+        job.cancel.set()
+        raise
+    finally:
+        watcher.cancel()
+
+
+def _audio_response(res: AudioFile, extra: dict[str, str] | None = None) -> Response:
     headers = {
         "X-Sample-Rate": str(res.sample_rate),
-        "X-Audio-Duration": f"{len(res.wav) / res.sample_rate:.3f}",
+        "X-Audio-Duration": f"{res.duration_s:.3f}",
+        "Cache-Control": "no-store",
     }
-    if "rtf" in timings:
-        headers["X-RTF"] = f"{float(timings['rtf']):.4f}"
-    warnings = list(getattr(res, "warnings", []) or [])
-    if warnings:  # JSON with \u escapes: headers must stay ASCII
-        headers["X-Warnings"] = json.dumps(warnings, ensure_ascii=True)
+    if "rtf" in res.timings:
+        headers["X-RTF"] = f"{float(res.timings['rtf']):.4f}"
+    if res.warnings:  # JSON with \u escapes: headers must stay ASCII
+        headers["X-Warnings"] = json.dumps([str(w)[:300] for w in res.warnings[:20]], ensure_ascii=True)
     headers.update(extra or {})
-    media = AUDIO_MEDIA_TYPES[fmt]
-    if fmt == "pcm":
+    media = AUDIO_MEDIA_TYPES[res.fmt]
+    if res.fmt == "pcm":
         media += f";rate={res.sample_rate};channels=1"
-    return Response(content=body, media_type=media, headers=headers)
+    return _ScratchFileResponse(res.path, media_type=media, headers=headers)
 
 
 def create_app(
@@ -101,46 +149,37 @@ def create_app(
     ui: bool = True,
     output_dir: str | Path | None = None,
     max_upload_bytes: int = 20 * 1024 * 1024,
+    scratch_dir: str | Path | None = None,
+    temp_cap_bytes: int = 200 * 1024 * 1024,
 ) -> FastAPI:
-    """Build the ASGI app around ``synth`` (a Synthesizer or anything with its interface)."""
+    """Build the ASGI app around ``synth`` (a Synthesizer or anything with its interface).
+
+    ``scratch_dir`` holds audio while it is synthesized and sent (default: a new private
+    temp folder); nothing there outlives its request.
+    """
     credentials = parse_auth(auth) if isinstance(auth, str) else auth
     worker = EngineWorker(synth, max_pending=max_pending)
+    scratch = Path(scratch_dir) if scratch_dir else Path(tempfile.mkdtemp(prefix="index-tts-scratch-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    os.chmod(scratch, 0o700)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        yield
+        worker.shutdown()
+        if not scratch_dir:
+            shutil.rmtree(scratch, ignore_errors=True)
+
     # /docs and /redoc pull Swagger/ReDoc from a CDN: off, to keep the site fully offline.
-    app = FastAPI(title="IndexTTS", version=__version__, docs_url=None, redoc_url=None)
+    app = FastAPI(title="IndexTTS", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
     app.state.worker = worker
     app.state.max_chars = max_chars
+    app.state.scratch_dir = scratch
+    install_handlers(app)
 
-    @app.exception_handler(APIError)
-    async def _api_error(_: Request, exc: APIError):
-        return _error(exc.status, exc.message, exc.type, exc.code)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError):
-        return _error(422, _describe_validation(exc), "invalid_request_error", "validation_error")
-
-    @app.exception_handler(InputError)
-    async def _input_error(_: Request, exc: InputError):
-        return _error(400, str(exc), "invalid_request_error", type(exc).__name__)
-
-    @app.exception_handler(ServerBusyError)
-    async def _busy(_: Request, exc: ServerBusyError):
-        return JSONResponse(
-            {"error": {"message": str(exc), "type": "server_busy", "code": "queue_full"}},
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException):
-        return _error(exc.status_code, str(exc.detail), "invalid_request_error" if exc.status_code < 500 else "server_error")
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception):
-        if isinstance(exc, IndexTTSError):  # e.g. a model problem: not the client's fault
-            log.error("engine error: %s", exc)
-            return _error(500, str(exc), "server_error", type(exc).__name__)
-        log.exception("unexpected error while serving a request")
-        return _error(500, "internal error while synthesizing (see the server log)", "server_error")
+    def scratch_path(fmt: str) -> Path:
+        return scratch / f"api-{secrets.token_hex(12)}.{fmt}.part"
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -169,18 +208,20 @@ def create_app(
         }
 
     @app.post("/synthesize", response_class=Response)
-    async def synthesize(req: SynthesizeRequest) -> Response:
-        _check_text(req.text, effective_max_chars(worker, max_chars), "text")
+    async def synthesize(req: SynthesizeRequest, request: Request) -> Response:
+        check_text(req.text, effective_max_chars(worker, max_chars), "text")
+        for name in ("voice", "emotion", "pinyin_overrides", "emotion_vector"):
+            check_unicode(getattr(req, name), name)
         if req.voice is not None and worker.info.voices and req.voice not in worker.info.voices:
             raise APIError(400, f"unknown voice {req.voice!r}; available: {', '.join(worker.info.voices)}",
                            code="UnknownVoiceError")
         if req.reference_audio_base64 and not worker.info.reference_audio:
             raise APIError(400, "this model does not support reference audio", code="unsupported")
-        res = await worker.synthesize_async(req.text, **req.synth_kwargs())
-        return _audio_response(worker, res, req.format)
+        job = worker.submit_to_file(req.text, scratch_path(req.format), req.format, **req.synth_kwargs())
+        return _audio_response(await await_job(request, job))
 
     @app.post("/v1/audio/speech", response_class=Response)
-    async def openai_speech(req: SpeechRequest) -> Response:
+    async def openai_speech(req: SpeechRequest, request: Request) -> Response:
         fmt = req.response_format.lower()
         if fmt not in OPENAI_FORMATS:
             raise APIError(
@@ -188,7 +229,8 @@ def create_app(
                 f"response_format {req.response_format!r} is not supported; use one of {', '.join(OPENAI_FORMATS)}",
                 code="unsupported_response_format",
             )
-        _check_text(req.input, effective_max_chars(worker, max_chars), "input")
+        check_text(req.input, effective_max_chars(worker, max_chars), "input")
+        check_unicode(req.voice, "voice")
         kwargs: dict[str, Any] = {"speed": req.mapped_speed()}
         voice = req.voice
         if voice and voice not in OPENAI_VOICES:
@@ -200,19 +242,32 @@ def create_app(
                     code="UnknownVoiceError",
                 )
             kwargs["speaker"] = voice
-        res = await worker.synthesize_async(req.input, **kwargs)
-        return _audio_response(worker, res, fmt, {"X-Applied-Speed": f"{kwargs['speed']:.3f}"})
+        job = worker.submit_to_file(req.input, scratch_path(fmt), fmt, **kwargs)
+        res = await await_job(request, job)
+        return _audio_response(res, {"X-Applied-Speed": f"{kwargs['speed']:.3f}"})
+
+    for route, methods in API_ROUTES.items():  # wrong method on an API route: 405, not the UI's 404
+        others = [m for m in OTHER_METHODS if m not in methods and not (m == "HEAD" and "GET" in methods)]
+        allow = ", ".join(methods)
+
+        async def not_allowed(request: Request, _allow: str = allow) -> Response:
+            raise APIError(405, f"{request.method} is not allowed on {request.url.path}; use {_allow}",
+                           code="method_not_allowed", headers={"Allow": _allow})
+
+        app.add_api_route(route, not_allowed, methods=others, include_in_schema=False)
 
     if ui:
         from .ui import mount_ui
 
         app = mount_ui(app, worker, max_chars=effective_max_chars(worker, max_chars),
-                       output_dir=output_dir, max_upload_bytes=max_upload_bytes)
+                       output_dir=output_dir, max_upload_bytes=max_upload_bytes, scratch_dir=scratch,
+                       temp_cap_bytes=temp_cap_bytes)
 
-    # The middleware added last runs first: auth is checked before the body is read.
-    # UI uploads (multipart) have their own cap; Gradio also checks max_upload_bytes itself.
+    # The middleware added last runs first: errors are shielded outermost, then auth is
+    # checked before the body is read.  UI uploads (multipart) have their own cap.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes,
                        prefix_limits={"/gradio_api/upload": max_upload_bytes + (1 << 20)})
     if credentials:
         app.add_middleware(BasicAuthMiddleware, credentials=credentials)
+    app.add_middleware(ErrorShieldMiddleware)
     return app

@@ -1,36 +1,43 @@
 """One engine worker shared by the HTTP API and the web UI, plus audio encoders.
 
 The synthesizer is not thread-safe and the machine has few cores, so every request
-(API or UI) runs on the same engine one at a time: callers block on a lock in a
-worker thread; the asyncio event loop never runs synthesis itself.  When more than
-``max_pending`` requests wait, new ones are refused with :class:`ServerBusyError`
-(HTTP 503) instead of piling up without bound.
+(API or UI) runs on one dedicated engine thread, one job at a time; the asyncio event
+loop never runs synthesis itself.  A single thread also keeps glibc from growing one
+malloc arena per request thread.  When more than ``max_pending`` jobs wait, new ones are
+refused with :class:`ServerBusyError` (HTTP 503) instead of piling up without bound.
+
+Each job carries a cancel flag: a job whose client went away (HTTP disconnect, closed
+browser tab, server shutdown) stops at the next segment boundary and the queue moves on.
+Results are streamed segment by segment into a file (see :mod:`.audiofile`), so a long
+text is never held in memory twice.
 """
 from __future__ import annotations
 
 import io
+import itertools
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import memory
+from .audiofile import AUDIO_MEDIA_TYPES, AudioFile, synthesize_to_file
+from .errors import JobCancelled, ServerBusyError, ShuttingDownError
+
 log = logging.getLogger(__name__)
 
-#: Response formats the server can produce.
-AUDIO_MEDIA_TYPES = {
-    "wav": "audio/wav",
-    "pcm": "audio/L16",  # raw 16-bit little-endian mono, no header (OpenAI's "pcm")
-    "flac": "audio/flac",
-}
+__all__ = ["AUDIO_MEDIA_TYPES", "AudioFile", "EngineInfo", "EngineWorker", "Job", "ServerBusyError",
+           "encode_audio", "to_int16"]
 
-
-class ServerBusyError(RuntimeError):
-    """Too many requests are already waiting for the engine."""
+#: After a job on at least this many characters, free heap is handed back to the OS.
+TRIM_AFTER_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -82,17 +89,33 @@ def _names(items: Any) -> tuple[list[str], dict[str, str]]:
     return names, labels
 
 
+class Job:
+    """One unit of engine work: ``fn(cancel_event)`` run on the engine thread."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, fn: Callable[[threading.Event], Any], owner: str | None = None, size: int = 0) -> None:
+        self.id = next(self._ids)
+        self.fn, self.owner, self.size = fn, owner, size
+        self.cancel = threading.Event()
+        self.future: Future = Future()
+
+
 class EngineWorker:
-    """Serialises calls into one synthesizer; safe to call from any thread."""
+    """Serialises calls into one synthesizer on one thread; safe to call from any thread."""
 
     def __init__(self, synth: Any, *, max_pending: int = 16) -> None:
         self.synth = synth
         self.max_pending = max_pending
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held by the engine thread while a job runs
         self._count_lock = threading.Lock()
-        self._pending = 0
+        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._jobs: dict[int, Job] = {}
         self._info: EngineInfo | None = None
+        self._closing = False
+        self._thread: threading.Thread | None = None
 
+    # ------------------------------------------------------------------ info
     @property
     def info(self) -> EngineInfo:
         if self._info is None:
@@ -101,37 +124,111 @@ class EngineWorker:
 
     @property
     def pending(self) -> int:
-        return self._pending
+        """Jobs waiting or running."""
+        return len(self._jobs)
 
-    def _enter(self) -> None:
+    # ------------------------------------------------------------------ queue
+    def submit(self, fn: Callable[[threading.Event], Any], *, owner: str | None = None, size: int = 0) -> Job:
+        """Queue ``fn(cancel)``; raises ServerBusyError when the queue is full."""
+        job = Job(fn, owner, size)
         with self._count_lock:
-            if self._pending >= self.max_pending:
-                raise ServerBusyError(
-                    f"the server is busy ({self._pending} requests waiting); try again shortly"
-                )
-            self._pending += 1
+            if self._closing:
+                raise ShuttingDownError("the server is shutting down; try again shortly")
+            if len(self._jobs) >= self.max_pending:
+                raise ServerBusyError(f"the server is busy ({len(self._jobs)} requests waiting); try again shortly")
+            self._jobs[job.id] = job
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="tts-engine", daemon=True)
+                self._thread.start()
+        self._queue.put(job)
+        return job
 
-    def _leave(self) -> None:
+    def run(self, fn: Callable[[threading.Event], Any], *, owner: str | None = None, size: int = 0,
+            cancel: threading.Event | None = None) -> Any:
+        """Blocking: submit and wait for the result (raises what ``fn`` raised)."""
+        job = self.submit(fn, owner=owner, size=size)
+        if cancel is not None:
+            _link(cancel, job.cancel)
+        return job.future.result()
+
+    def cancel_owner(self, owner: str) -> int:
+        """Cancel every waiting or running job of ``owner`` (e.g. a closed browser tab)."""
         with self._count_lock:
-            self._pending -= 1
+            jobs = [j for j in self._jobs.values() if j.owner == owner]
+        for j in jobs:
+            j.cancel.set()
+        if jobs:
+            log.info("cancelled %d job(s) of a session that went away", len(jobs))
+        return len(jobs)
+
+    def shutdown(self) -> None:
+        """Refuse new jobs and stop the running ones at their next segment."""
+        with self._count_lock:
+            self._closing = True
+            jobs = list(self._jobs.values())
+        for j in jobs:
+            j.cancel.set()
+        self._queue.put(None)
+
+    def _loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            try:
+                if job.cancel.is_set():
+                    job.future.set_exception(ShuttingDownError() if self._closing else JobCancelled("cancelled"))
+                    continue
+                with self._lock:
+                    try:
+                        job.future.set_result(job.fn(job.cancel))
+                    except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
+                        job.future.set_exception(ShuttingDownError() if self._closing and isinstance(e, JobCancelled)
+                                                 else e)
+                if job.size >= TRIM_AFTER_CHARS:
+                    memory.trim()
+            finally:
+                with self._count_lock:
+                    self._jobs.pop(job.id, None)
+
+    # ------------------------------------------------------------------ synthesis
+    def synthesize_to_file(self, text: str, path: str | Path, fmt: str = "wav", *, owner: str | None = None,
+                           cancel: threading.Event | None = None,
+                           progress: Callable[[int, int], None] | None = None, **kwargs: Any) -> AudioFile:
+        """Blocking: synthesize ``text`` into ``path`` (removed again on any failure)."""
+        def work(stop: threading.Event) -> AudioFile:
+            return self._timed(text, lambda: synthesize_to_file(self.synth, text, Path(path), fmt, stop,
+                                                                progress=progress, **kwargs))
+        return self.run(work, owner=owner, size=len(text), cancel=cancel)
+
+    def submit_to_file(self, text: str, path: str | Path, fmt: str = "wav", **kwargs: Any) -> Job:
+        """Non-blocking variant of :meth:`synthesize_to_file` (for async callers)."""
+        def work(stop: threading.Event) -> AudioFile:
+            return self._timed(text, lambda: synthesize_to_file(self.synth, text, Path(path), fmt, stop, **kwargs))
+        return self.submit(work, size=len(text))
 
     def synthesize(self, text: str, progress: Callable[[int, int], None] | None = None, **kwargs: Any):
-        """Blocking synthesis; waits for the engine when another job runs."""
-        self._enter()
-        try:
-            with self._lock:
-                t0 = time.perf_counter()
-                res = self.synth.synthesize(text, progress=progress, **kwargs)
-                log.info("synthesized %d chars in %.2fs", len(text), time.perf_counter() - t0)
-                return res
-        finally:
-            self._leave()
+        """Blocking in-memory synthesis (warm-up, short texts); returns the engine's result."""
+        return self.run(lambda _stop: self._timed(text, lambda: self.synth.synthesize(text, progress=progress,
+                                                                                       **kwargs)),
+                        size=len(text))
 
-    async def synthesize_async(self, text: str, **kwargs: Any):
-        """Run :meth:`synthesize` in a worker thread so the event loop stays free."""
-        import anyio.to_thread
+    @staticmethod
+    def _timed(text: str, fn: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        res = fn()
+        log.info("synthesized %d chars in %.2fs", len(text), time.perf_counter() - t0)
+        return res
 
-        return await anyio.to_thread.run_sync(partial(self.synthesize, text, **kwargs))
+
+def _link(source: threading.Event, target: threading.Event) -> None:
+    """Set ``target`` once ``source`` is set (a tiny watcher thread, ends with either)."""
+    def watch() -> None:
+        while not target.is_set():
+            if source.wait(0.25):
+                target.set()
+                return
+    threading.Thread(target=watch, name="tts-cancel-link", daemon=True).start()
 
 
 def to_int16(wav: np.ndarray) -> np.ndarray:

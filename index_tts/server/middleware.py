@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from .errors import error_body, send_json_error
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +30,6 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     if not sep or not user or not password:
         raise ValueError("auth must look like user:password (both non-empty)")
     return user, password
-
-
-def error_body(message: str, type_: str, code: str | None = None) -> bytes:
-    err: dict[str, Any] = {"message": message, "type": type_}
-    if code:
-        err["code"] = code
-    return json.dumps({"error": err}, ensure_ascii=False).encode("utf-8")
-
-
-async def send_json_error(send: Send, status: int, body: bytes, headers: list | None = None) -> None:
-    hdrs = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": hdrs + (headers or [])})
-    await send({"type": "http.response.body", "body": body})
 
 
 class BasicAuthMiddleware:
@@ -85,15 +73,21 @@ class BasicAuthMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse request bodies larger than ``max_bytes`` with 413 (declared or streamed).
+    """Refuse request bodies larger than ``max_bytes`` with 413, declared or chunked.
 
-    ``prefix_limits`` gives other limits for path prefixes (e.g. the UI's file uploads).
+    A body without Content-Length (chunked) is read here first, up to the limit, and
+    replayed to the app; the app never sees a half-read body.  Past the limit the rest is
+    read and thrown away (up to ``drain_bytes``) before answering, so the client, still
+    sending, reads a 413 instead of a connection reset.  ``prefix_limits`` gives other
+    limits for path prefixes (e.g. the UI's file uploads).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, prefix_limits: dict[str, int] | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, prefix_limits: dict[str, int] | None = None,
+                 drain_bytes: int = 64 << 20) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.prefix_limits = dict(prefix_limits or {})
+        self.drain_bytes = drain_bytes
 
     def _limit(self, path: str) -> int:
         for prefix, limit in self.prefix_limits.items():
@@ -101,45 +95,53 @@ class BodySizeLimitMiddleware:
                 return limit
         return self.max_bytes
 
+    async def _refuse(self, receive: Receive, send: Send, max_bytes: int, seen: int, more: bool) -> None:
+        while more and seen <= self.drain_bytes:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client is gone
+            seen += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        msg = f"request body is larger than the limit of {max_bytes} bytes"
+        await send_json_error(send, 413, error_body(msg, "invalid_request_error", "body_too_large"))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         max_bytes = self._limit(scope.get("path", ""))
-        msg = f"request body is larger than the limit of {max_bytes} bytes"
+        declared = None
         for name, value in scope.get("headers") or []:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    declared = 0
-                if declared > max_bytes:
-                    await send_json_error(send, 413, error_body(msg, "invalid_request_error", "body_too_large"))
+                    declared = None
+        if declared is not None and declared > max_bytes:
+            await self._refuse(receive, send, max_bytes, 0, True)
+            return
+        if declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
+            chunks, size, more = [], 0, True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # disconnected before the body arrived
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                more = message.get("more_body", False)
+                if size > max_bytes:
+                    await self._refuse(receive, send, max_bytes, size, more)
                     return
-        received = 0
-        started = False
+            body = b"".join(chunks)
+            replayed = False
 
-        async def guarded_receive() -> dict[str, Any]:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > max_bytes:
-                    raise _BodyTooLarge()
-            return message
+            async def replay() -> dict[str, Any]:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()
 
-        async def tracking_send(message: dict[str, Any]) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, guarded_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
-                await send_json_error(send, 413, error_body(msg, "invalid_request_error", "body_too_large"))
-
-
-class _BodyTooLarge(Exception):
-    pass
+            await self.app(scope, replay, send)
+            return
+        await self.app(scope, receive, send)

@@ -28,7 +28,7 @@ OPENAI_FORMATS = ("wav", "pcm", "flac")
 class SynthesizeRequest(BaseModel):
     """Body of ``POST /synthesize``. Unknown fields are rejected (typos show up)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     text: StrictStr = Field(description="Mandarin text; inline overrides like 还[huan2] allowed")
     speed: float = Field(1.0, ge=SPEED_RANGE[0], le=SPEED_RANGE[1], description="speaking rate ratio")
@@ -82,7 +82,7 @@ class SynthesizeRequest(BaseModel):
 class SpeechRequest(BaseModel):
     """Body of ``POST /v1/audio/speech`` (OpenAI compatible; extra fields are ignored)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
     model: StrictStr = "index-tts"
     input: StrictStr

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import logging
 import os
-import time
-from dataclasses import dataclass
+import tempfile
 from pathlib import Path
-from typing import Any
 
-from ..errors import InputError, ReferenceAudioError
 from ..hub import PROJECT_ROOT
-from .engine import EngineWorker, ServerBusyError, encode_audio
+from .engine import EngineWorker
+from .outputs import TempJanitor, remove_partials
+from .ui_handlers import UIConfig, _Handlers, unique_output_path
+
+__all__ = ["UIConfig", "_Handlers", "build_ui", "mix_emotions", "mix_vector", "mount_ui", "unique_output_path"]
 
 log = logging.getLogger(__name__)
 
@@ -79,120 +80,10 @@ EXAMPLES = [
 ]
 
 
-def unique_output_path(out_dir: Path, now: float | None = None) -> Path:
-    """Reserve ``out_dir/YYYYMMDD_HHMMSS.wav`` (``_1``, ``_2`` … on collision); never overwrites."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = time.strftime("%Y%m%d_%H%M%S", time.localtime(now))
-    for i in range(10000):
-        path = out_dir / (f"{stem}.wav" if i == 0 else f"{stem}_{i}.wav")
-        try:
-            with open(path, "xb"):
-                return path
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"cannot find a free file name for {stem} in {out_dir}")
-
-
-def _shown_path(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(PROJECT_ROOT).as_posix()
-    except ValueError:
-        return str(path)
-
-
-@dataclass(frozen=True)
-class UIConfig:
-    max_chars: int
-    output_dir: Path
-    max_upload_bytes: int
-
-
 def _theme():
     import gradio as gr
 
     return gr.themes.Soft(primary_hue="indigo", neutral_hue="slate", font=SYSTEM_FONTS, font_mono=MONO_FONTS)
-
-
-class _Handlers:
-    """Event handlers (run in Gradio's worker threads; the engine lock serialises them)."""
-
-    def __init__(self, worker: EngineWorker, cfg: UIConfig) -> None:
-        self.worker, self.cfg = worker, cfg
-
-    def generate(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                 reference, seed, history, progress=None, *, reference_strength=0.7,
-                 mix: dict[str, float] | None = None):
-        """One synthesis. ``mix`` (emotion -> weight 0–1, zeros dropped) overrides ``emotion``."""
-        import gradio as gr
-
-        text = (text or "").strip()
-        if not text:
-            gr.Warning("请输入要合成的文本。Please type some text first.")
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        if len(text) > self.cfg.max_chars:
-            raise gr.Error(f"文本太长：{len(text)} 字，上限 {self.cfg.max_chars} 字。"
-                           f"Text too long: {len(text)} characters, the limit is {self.cfg.max_chars}.")
-        info = self.worker.info
-        kwargs: dict[str, Any] = dict(speed=float(speed), pitch=float(pitch),
-                                      sentence_pause=float(sentence_pause), comma_pause=float(comma_pause))
-        if len(info.voices) > 1 and voice:
-            kwargs["speaker"] = voice
-        mix = {k: float(v) for k, v in (mix or {}).items() if v and float(v) > 0.0}
-        if info.emotions and mix:  # the mix overrides the dropdown
-            kwargs["emotion_vector"] = mix
-            kwargs["intensity"] = float(intensity)
-        elif info.emotions and emotion and emotion != "neutral":  # neutral = no emotion control
-            kwargs["emotion_label"] = emotion
-            kwargs["intensity"] = float(intensity)
-        if info.reference_audio and reference:
-            if os.path.getsize(reference) > self.cfg.max_upload_bytes:
-                raise gr.Error(f"参考音频太大 / reference audio is larger than {self.cfg.max_upload_bytes // 2**20} MB")
-            kwargs["reference_audio"] = reference
-            kwargs["reference_strength"] = float(reference_strength)
-        if seed not in (None, ""):
-            kwargs["seed"] = int(seed)
-
-        def on_progress(done: int, total: int) -> None:
-            if progress is not None:
-                progress((done, total), desc="合成中 Synthesizing", unit="sentences")
-
-        try:
-            if progress is not None:
-                progress(0.0, desc="排队/准备 Preparing")
-            res = self.worker.synthesize(text, progress=on_progress, **kwargs)
-        except ReferenceAudioError as e:  # a bad clip: say why, keep the page as it is
-            msg = f"参考音频无法使用 / The reference clip cannot be used: {e}"
-            gr.Warning(msg)
-            return gr.skip(), f"**参考音频 Reference:** {e}", gr.skip(), gr.skip(), gr.skip()
-        except InputError as e:
-            raise gr.Error(str(e)) from None
-        except ServerBusyError as e:
-            raise gr.Error(f"服务器忙 / {e}") from None
-        except Exception:
-            log.exception("UI synthesis failed")
-            raise gr.Error("合成失败（内部错误，详见服务器日志）。Synthesis failed: internal error, see the server log.") from None
-
-        path = unique_output_path(self.cfg.output_dir)
-        path.write_bytes(encode_audio(res.wav, res.sample_rate, "wav"))
-        seconds = len(res.wav) / res.sample_rate
-        timings = getattr(res, "timings", {}) or {}
-        status = f"**完成 Done** · {seconds:.1f} s 音频 · 用时 {float(timings.get('total_s', 0.0)):.2f} s"
-        if "rtf" in timings:
-            status += f" · RTF {float(timings['rtf']):.3f}"
-        status += f" · 已保存 saved: `{_shown_path(path)}`"
-        for w in getattr(res, "warnings", []) or []:
-            status += f"\n\n**注意 Warning:** {w}"
-            gr.Warning(str(w))
-        snippet = text if len(text) <= 24 else text[:24] + "…"
-        label = f"{path.stem} · {snippet}"
-        history = [{"label": label, "path": str(path)}] + list(history or [])
-        choices = [(h["label"], h["path"]) for h in history]
-        return (str(path), status, history, gr.update(choices=choices, value=str(path)),
-                [h["path"] for h in history])
-
-    @staticmethod
-    def replay(path):
-        return path or None
 
 
 def build_ui(worker: EngineWorker, cfg: UIConfig):
@@ -201,7 +92,8 @@ def build_ui(worker: EngineWorker, cfg: UIConfig):
 
     info = worker.info
     h = _Handlers(worker, cfg)
-    with gr.Blocks(title="IndexTTS 中文语音合成", analytics_enabled=False) as demo:
+    with gr.Blocks(title="IndexTTS 中文语音合成", analytics_enabled=False,
+                   delete_cache=(600, 3600)) as demo:
         gr.Markdown("# IndexTTS · 中文语音合成\n离线运行的普通话语音合成。Offline Mandarin text-to-speech — "
                     "nothing leaves this computer.", elem_id="title")
         with gr.Row(equal_height=False):
@@ -269,32 +161,65 @@ def build_ui(worker: EngineWorker, cfg: UIConfig):
         # Progress must stay a positional parameter (Gradio injects it by position); the
         # variable number of mix sliders arrives as *mix_values after it.
         def _generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                      reference, seed, history, reference_strength, progress=gr.Progress(), *mix_values):
+                      reference, seed, history, reference_strength, request: gr.Request,
+                      progress=gr.Progress(), *mix_values):
             return h.generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
                               reference, seed, history, progress=progress,
-                              reference_strength=reference_strength, mix=mix_vector(mix_names, mix_values))
+                              reference_strength=reference_strength, mix=mix_vector(mix_names, mix_values),
+                              request=request)
+
+        def _closed(request: gr.Request):
+            h.session_closed(request)
+
+        # ``from __future__ import annotations`` makes these strings Gradio cannot resolve
+        # (gr is local here); Gradio injects the request by its real type.
+        _generate.__annotations__["request"] = gr.Request
+        _closed.__annotations__["request"] = gr.Request
 
         inputs = [text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity, reference, seed,
                   history, reference_strength, *mix_sliders]
         gen.click(_generate, inputs, [audio, status, history, pick, files], concurrency_id="engine",
                   api_visibility="private")
-        pick.change(h.replay, [pick], [replay], queue=False, api_visibility="private")
+        pick.change(h.replay, [pick, history], [replay], queue=False, api_visibility="private")
         clear.add([status])
+        demo.unload(_closed)
     return demo
 
 
 def mount_ui(app, worker: EngineWorker, *, max_chars: int, output_dir: str | Path | None,
-             max_upload_bytes: int):
-    """Mount the UI at ``/`` of ``app`` and return the app."""
+             max_upload_bytes: int, scratch_dir: str | Path | None = None, temp_cap_bytes: int = 200 << 20):
+    """Mount the UI at ``/`` of ``app`` and return the app.
+
+    ``outputs/`` is deliberately not servable: the page gets results through Gradio's
+    cache (random folder names); the cache is swept by age and kept under ``temp_cap_bytes``.
+    """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
     out = Path(output_dir) if output_dir else PROJECT_ROOT / "outputs"
-    cfg = UIConfig(max_chars=max_chars, output_dir=out, max_upload_bytes=max_upload_bytes)
+    remove_partials(out)
+    temp_root = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+    janitor = TempJanitor(temp_root, temp_cap_bytes)
+    scratch = Path(scratch_dir) if scratch_dir else None
+    cfg = UIConfig(max_chars=max_chars, output_dir=out, max_upload_bytes=max_upload_bytes,
+                   scratch_dir=scratch, janitor=janitor)
     demo = build_ui(worker, cfg)
     demo.queue(default_concurrency_limit=1, max_size=64)
+    # Gradio copies returned files into its cache only from allowed folders, the working
+    # directory or the system temp folder; only an outputs/ outside those must be allowed
+    # (its file names are unguessable).
+    allowed = [] if any(_inside(out, p) for p in (Path.cwd(), Path(tempfile.gettempdir()))) else [str(out)]
     return gr.mount_gradio_app(
-        app, demo, path="/", theme=_theme(), css=CSS, allowed_paths=[str(out)],
+        app, demo, path="/", theme=_theme(), css=CSS, allowed_paths=allowed,
+        blocked_paths=[str(scratch)] if scratch else [],
         max_file_size=max_upload_bytes, footer_links=[], ssr_mode=False, show_error=True,
         mcp_server=False,
     )
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False

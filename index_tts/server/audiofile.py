@@ -1,0 +1,141 @@
+"""Synthesis streamed segment by segment into an audio file.
+
+``Synthesizer.stream()`` yields one segment at a time; each is converted to 16-bit PCM and
+appended to the file at once, so a long text never sits in memory as a whole (let alone
+twice, as float and as encoded bytes).  A cancel flag is checked between segments.  On any
+failure the partial file is removed.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import JobCancelled
+
+log = logging.getLogger(__name__)
+
+#: Response formats the server can produce.
+AUDIO_MEDIA_TYPES = {
+    "wav": "audio/wav",
+    "pcm": "audio/L16",  # raw 16-bit little-endian mono, no header (OpenAI's "pcm")
+    "flac": "audio/flac",
+}
+
+
+@dataclass
+class AudioFile:
+    """A finished synthesis on disk."""
+
+    path: Path
+    sample_rate: int
+    samples: int
+    fmt: str = "wav"
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples / float(self.sample_rate)
+
+
+class _Writer:
+    """Appends float chunks to a wav/flac (16-bit PCM) or raw s16le file."""
+
+    def __init__(self, path: Path, fmt: str, sample_rate: int) -> None:
+        if fmt not in AUDIO_MEDIA_TYPES:
+            raise ValueError(f"unsupported audio format {fmt!r}")
+        self.fmt = fmt
+        if fmt == "pcm":
+            self._f: Any = open(path, "wb")
+        else:
+            import soundfile as sf
+
+            self._f = sf.SoundFile(str(path), "w", samplerate=sample_rate, channels=1,
+                                   format=fmt.upper(), subtype="PCM_16")
+
+    def write(self, chunk: np.ndarray) -> None:
+        from .engine import to_int16
+
+        pcm = to_int16(chunk)
+        if self.fmt == "pcm":
+            self._f.write(pcm.tobytes())
+        else:
+            self._f.write(pcm)
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def synthesize_to_file(synth: Any, text: str, path: Path, fmt: str, stop: threading.Event, *,
+                       progress: Callable[[int, int], None] | None = None, **kwargs: Any) -> AudioFile:
+    """Run ``synth`` on ``text`` and write the audio to ``path`` segment by segment.
+
+    Raises :class:`JobCancelled` (file removed) when ``stop`` is set between segments.
+    """
+    if stop.is_set():
+        raise JobCancelled("cancelled before it started")
+    t0 = time.perf_counter()
+    sample_rate = int(getattr(synth, "sample_rate", 0) or synth.info().get("sample_rate") or 24000)
+    warnings: list[str] = []
+    stats: dict[str, float] = {"frontend_s": 0.0, "acoustic_s": 0.0, "vocoder_s": 0.0}
+    samples = 0
+    first: float | None = None
+    writer = None
+    try:
+        writer = _Writer(path, fmt, sample_rate)
+        for chunk in _chunks(synth, text, warnings, stats, progress, kwargs):
+            if first is None:
+                first = time.perf_counter() - t0
+            writer.write(chunk)
+            samples += len(chunk)
+            if stop.is_set():
+                raise JobCancelled("the client went away; stopped at a segment boundary")
+        writer.close()
+        writer = None
+    except BaseException:
+        if writer is not None:
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - the original error matters
+                pass
+        _unlink(path)
+        raise
+    total = time.perf_counter() - t0
+    dur = max(samples / sample_rate, 1e-9)
+    timings = dict(stats)
+    timings.update(total_s=total, first_audio_s=first or total, audio_s=dur, rtf=total / dur)
+    return AudioFile(path, sample_rate, samples, fmt, warnings, timings)
+
+
+def _chunks(synth: Any, text: str, warnings: list[str], stats: dict[str, float],
+            progress: Callable[[int, int], None] | None, kwargs: dict[str, Any]):
+    """Segments from ``synth.stream`` (or the whole result from ``synthesize`` if it has no stream)."""
+    if callable(getattr(synth, "stream", None)):
+        gen = synth.stream(text, progress=progress, _warnings=warnings, _stats=stats, **kwargs)
+        try:
+            for chunk, _info in gen:
+                yield chunk
+        finally:
+            gen.close()
+        return
+    res = synth.synthesize(text, progress=progress, **kwargs)
+    warnings.extend(getattr(res, "warnings", []) or [])
+    stats.update({k: float(v) for k, v in (getattr(res, "timings", {}) or {}).items() if k in stats})
+    yield res.wav
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        log.warning("could not remove the partial file %s: %s", path.name, e)

@@ -1,0 +1,172 @@
+"""Event handlers of the web UI (run in Gradio's worker threads; the engine runs one job at a time).
+
+Every user mistake becomes a plain message (``gr.Error`` / ``gr.Warning``), never a stack
+trace; messages are safe to show whatever the text held.  Results are synthesized into a
+scratch file and moved to ``outputs/`` under an unguessable name once complete.  The
+history dropdown carries opaque ids, not server paths.  A closed tab cancels its jobs.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, ReferenceAudioError
+from .engine import EngineWorker
+from .errors import JobCancelled, ServerBusyError, lone_surrogate_at, safe_text
+from .outputs import TempJanitor, publish, unique_output_path
+
+log = logging.getLogger(__name__)
+
+__all__ = ["UIConfig", "_Handlers", "unique_output_path"]
+
+
+@dataclass(frozen=True)
+class UIConfig:
+    max_chars: int
+    output_dir: Path
+    max_upload_bytes: int
+    scratch_dir: Path | None = None
+    janitor: TempJanitor | None = None
+
+
+def _session_of(request: Any) -> str | None:
+    return getattr(request, "session_hash", None) if request is not None else None
+
+
+class _Handlers:
+    """The UI's callbacks; ``generate`` is wired to the Generate button."""
+
+    def __init__(self, worker: EngineWorker, cfg: UIConfig) -> None:
+        self.worker, self.cfg = worker, cfg
+        # never inside outputs/: a kill mid-synthesis must leave nothing there
+        self.scratch = cfg.scratch_dir or Path(tempfile.mkdtemp(prefix="index-tts-ui-"))
+        self._uploads: dict[str, set[str]] = {}
+
+    def generate(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
+                 reference, seed, history, progress=None, *, reference_strength=0.7,
+                 mix: dict[str, float] | None = None, request: Any = None):
+        """One synthesis. ``mix`` (emotion -> weight 0–1, zeros dropped) overrides ``emotion``."""
+        import gradio as gr
+
+        text = (text or "").strip() if isinstance(text, str) else ""
+        if not text:
+            gr.Warning("请输入要合成的文本。Please type some text first.")
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if len(text) > self.cfg.max_chars:
+            raise gr.Error(f"文本太长：{len(text)} 字，上限 {self.cfg.max_chars} 字。"
+                           f"Text too long: {len(text)} characters, the limit is {self.cfg.max_chars}.")
+        bad = lone_surrogate_at(text)
+        if bad >= 0:
+            raise gr.Error(f"文本含有无效字符（第 {bad + 1} 个字符）。The text contains an invalid character "
+                           f"(a lone surrogate) at position {bad + 1}; please retype or paste it again.")
+        try:
+            kwargs = self._kwargs(speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
+                                  reference, seed, reference_strength, mix)
+        except (TypeError, ValueError) as e:
+            raise gr.Error(f"参数无效 / invalid setting: {safe_text(e)}") from None
+        session = _session_of(request)
+        if session and kwargs.get("reference_audio"):
+            self._uploads.setdefault(session, set()).add(str(kwargs["reference_audio"]))
+
+        def on_progress(done: int, total: int) -> None:
+            if progress is not None:
+                progress((done, total), desc="合成中 Synthesizing", unit="sentences")
+
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        partial = self.scratch / f"ui-{secrets.token_hex(12)}.wav.part"
+        try:
+            if progress is not None:
+                progress(0.0, desc="排队/准备 Preparing")
+            res = self.worker.synthesize_to_file(text, partial, "wav", owner=session, progress=on_progress,
+                                                 **kwargs)
+        except ReferenceAudioError as e:  # a bad clip: say why, keep the page as it is
+            msg = safe_text(e)
+            gr.Warning(f"参考音频无法使用 / The reference clip cannot be used: {msg}")
+            return gr.skip(), f"**参考音频 Reference:** {msg}", gr.skip(), gr.skip(), gr.skip()
+        except InputError as e:
+            raise gr.Error(safe_text(e)) from None
+        except JobCancelled:
+            log.info("UI synthesis cancelled (the page was closed)")
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        except ServerBusyError as e:
+            raise gr.Error(f"服务器忙 / {safe_text(e)}") from None
+        except Exception:
+            log.exception("UI synthesis failed")
+            raise gr.Error("合成失败（内部错误，详见服务器日志）。Synthesis failed: internal error, see the server log.") from None
+        finally:
+            if self.cfg.janitor is not None:
+                self.cfg.janitor.sweep()
+        path = publish(res.path, self.cfg.output_dir)
+        return self._done(text, path, res, history)
+
+    def _kwargs(self, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity, reference, seed,
+                reference_strength, mix) -> dict[str, Any]:
+        import gradio as gr
+
+        info = self.worker.info
+        kwargs: dict[str, Any] = dict(speed=float(speed), pitch=float(pitch),
+                                      sentence_pause=float(sentence_pause), comma_pause=float(comma_pause))
+        if len(info.voices) > 1 and voice:
+            kwargs["speaker"] = voice
+        mix = {k: float(v) for k, v in (mix or {}).items() if v and float(v) > 0.0}
+        if info.emotions and mix:  # the mix overrides the dropdown
+            kwargs["emotion_vector"] = mix
+            kwargs["intensity"] = float(intensity)
+        elif info.emotions and emotion and emotion != "neutral":  # neutral = no emotion control
+            kwargs["emotion_label"] = emotion
+            kwargs["intensity"] = float(intensity)
+        if info.reference_audio and reference:
+            try:
+                size = os.path.getsize(reference)
+            except OSError:
+                raise gr.Error("参考音频已失效，请重新上传。The reference clip is gone; please upload it again.") from None
+            if size > self.cfg.max_upload_bytes:
+                raise gr.Error(f"参考音频太大 / reference audio is larger than {self.cfg.max_upload_bytes // 2**20} MB")
+            kwargs["reference_audio"] = reference
+            kwargs["reference_strength"] = float(reference_strength)
+        if seed not in (None, ""):
+            kwargs["seed"] = int(seed)
+        return kwargs
+
+    def _done(self, text: str, path: Path, res: Any, history: list | None):
+        import gradio as gr
+
+        timings = res.timings or {}
+        status = f"**完成 Done** · {res.duration_s:.1f} s 音频 · 用时 {float(timings.get('total_s', 0.0)):.2f} s"
+        if "rtf" in timings:
+            status += f" · RTF {float(timings['rtf']):.3f}"
+        status += f" · 已保存 saved: `{self.cfg.output_dir.name}/{path.name}`"
+        for w in res.warnings or []:
+            status += f"\n\n**注意 Warning:** {safe_text(w)}"
+            gr.Warning(safe_text(w))
+        snippet = text if len(text) <= 24 else text[:24] + "…"
+        item = {"id": secrets.token_hex(6), "label": f"{path.stem[:15]} · {snippet}", "path": str(path)}
+        history = [item] + [h for h in (history or []) if isinstance(h, dict) and "id" in h]
+        choices = [(h["label"], h["id"]) for h in history]
+        return (str(path), status, history, gr.update(choices=choices, value=item["id"]),
+                [h["path"] for h in history])
+
+    @staticmethod
+    def replay(pick, history):
+        """The saved file of the history entry ``pick`` (an opaque id) from this session's history."""
+        for h in history or []:
+            if isinstance(h, dict) and h.get("id") == pick and Path(h["path"]).is_file():
+                return h["path"]
+        return None
+
+    def session_closed(self, request: Any = None) -> None:
+        """The tab was closed or reloaded: stop its jobs and delete its uploaded clips."""
+        session = _session_of(request)
+        if not session:
+            return
+        self.worker.cancel_owner(session)
+        for upload in self._uploads.pop(session, set()):
+            try:
+                os.unlink(upload)
+            except OSError:
+                pass
