@@ -1,0 +1,1 @@
+"""Second synthesis engines behind the ``Synthesizer`` facade (the Kokoro teacher voices)."""
