@@ -125,6 +125,19 @@ def test_clause_phonemes_split_at_clause_breaks(frontend):
     assert clause_phonemes(seg) == ["wo↓mən ʨʰy↘ kʊ→ŋɥɛ↗n sa↘npu↘ pa,", "xau↓ ma?"]
 
 
+def test_cut_piece_drops_look_ahead_context_and_continues():
+    from types import SimpleNamespace
+
+    # 我们去 | 公园 (look-ahead context from phone 9 on), cut mid-sentence
+    phones = ["sil", "^", "uo3", "#0", "m", "en5", "#1", "q", "v4", "#1", "g", "ong1", "#0", "^", "van2", "sil", "eos"]
+    words = [-1, 0, 0, 0, 0, 0, -1, 1, 1, -1, -1, -1, -1, -1, -1, -1, -1]
+    piece = SimpleNamespace(phones=phones, word_index=words, sentence_type="declarative",
+                            context_start=10, ends_sentence=False)
+    assert segment_phonemes(piece) == "wo↓mən ʨʰy↘,"
+    whole = SimpleNamespace(phones=phones, word_index=words, sentence_type="question")
+    assert segment_phonemes(whole) == "wo↓mən ʨʰy↘ kʊ→ŋɥɛ↗n?"
+
+
 @pytest.mark.skipif(importlib.util.find_spec("misaki") is None, reason="misaki[zh] not installed (requirements-dev.txt)")
 @pytest.mark.parametrize("text", [
     "春天来了，河边的柳树都发芽了。",

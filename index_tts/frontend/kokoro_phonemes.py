@@ -150,8 +150,20 @@ def phones_to_phonemes(
 
 
 def segment_phonemes(segment) -> str:
-    """A frontend ``Segment`` -> Kokoro phoneme string (``"ni↗xau↓, ʂɨ↘ʨje↘."``)."""
-    return phones_to_phonemes(segment.phones, segment.sentence_type, segment.word_index)
+    """A frontend ``Segment`` -> Kokoro phoneme string (``"ni↗xau↓, ʂɨ↘ʨje↘."``).
+
+    A piece cut out of a longer sentence (``ends_sentence`` false) ends with ``,`` so it keeps
+    a continuing tune; its look-ahead context (``phones[context_start:]``, which the default
+    voice reads and then drops) is left out: Kokoro gives no durations to cut audio with.
+    """
+    phones, words = list(segment.phones), list(segment.word_index)
+    start = getattr(segment, "context_start", None)
+    if start is not None:
+        phones, words = phones[:start], words[:start]
+    text = phones_to_phonemes(phones, segment.sentence_type, words)
+    if text and not getattr(segment, "ends_sentence", True):
+        text = text[:-1] + ","
+    return text
 
 
 def clause_phonemes(segment) -> list[str]:
