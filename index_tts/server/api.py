@@ -265,6 +265,11 @@ def create_app(
 
     # The middleware added last runs first: errors are shielded outermost, then auth is
     # checked before the body is read.  UI uploads (multipart) have their own cap.
+    if ui:
+        from .pathalias import PathAliasMiddleware
+        from .ui import gradio_temp_root
+
+        app.add_middleware(PathAliasMiddleware, root=gradio_temp_root())
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes,
                        prefix_limits={"/gradio_api/upload": max_upload_bytes + (1 << 20)})
     if credentials:

@@ -198,8 +198,7 @@ def mount_ui(app, worker: EngineWorker, *, max_chars: int, output_dir: str | Pat
 
     out = Path(output_dir) if output_dir else PROJECT_ROOT / "outputs"
     remove_partials(out)
-    temp_root = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
-    janitor = TempJanitor(temp_root, temp_cap_bytes)
+    janitor = TempJanitor(gradio_temp_root(), temp_cap_bytes)
     scratch = Path(scratch_dir) if scratch_dir else None
     cfg = UIConfig(max_chars=max_chars, output_dir=out, max_upload_bytes=max_upload_bytes,
                    scratch_dir=scratch, janitor=janitor)
@@ -215,6 +214,11 @@ def mount_ui(app, worker: EngineWorker, *, max_chars: int, output_dir: str | Pat
         max_file_size=max_upload_bytes, footer_links=[], ssr_mode=False, show_error=True,
         mcp_server=False,
     )
+
+
+def gradio_temp_root() -> Path:
+    """Gradio's temp folder (uploads and the copies of results it serves)."""
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
 
 
 def _inside(path: Path, folder: Path) -> bool:
