@@ -211,3 +211,21 @@ def test_engine_warnings_travel_in_an_ascii_header(client):
     assert raw.isascii()
     warnings = json.loads(raw)
     assert any("☃" in w for w in warnings), warnings
+
+
+def test_bad_override_then_valid_request_on_the_same_connection(client):
+    """The issue's repro: a bad override used to be a 500 that reset the next request."""
+    bad = client.post("/synthesize", json={"text": "你好", "pinyin_overrides": {"还": "zzz9"}})
+    assert bad.status_code == 400 and "zzz9" in bad.json()["error"]["message"]
+    ok = client.post("/synthesize", json={"text": "你好。"})
+    assert ok.status_code == 200 and ok.content[:4] == b"RIFF"
+
+
+def test_results_are_not_kept_in_the_scratch_folder(client, live_server):
+    r = client.post("/synthesize", json={"text": "你好。", "format": "flac"})
+    assert r.status_code == 200 and r.content[:4] == b"fLaC"
+    scratch = live_server.app.state.scratch_dir
+    deadline = time.monotonic() + 10  # removed right after the last byte went out
+    while list(scratch.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(scratch.iterdir())
