@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, ReferenceAudioError
+from ..errors import ReferenceAudioError
 from .engine import EngineWorker
-from .errors import JobCancelled, ServerBusyError, lone_surrogate_at, safe_text
+from .errors import JobCancelled, describe, lone_surrogate_at, safe_text
 from .outputs import TempJanitor, publish, unique_output_path
 
 log = logging.getLogger(__name__)
@@ -88,15 +88,15 @@ class _Handlers:
             msg = safe_text(e)
             gr.Warning(f"参考音频无法使用 / The reference clip cannot be used: {msg}")
             return gr.skip(), f"**参考音频 Reference:** {msg}", gr.skip(), gr.skip(), gr.skip()
-        except InputError as e:
-            raise gr.Error(safe_text(e)) from None
         except JobCancelled:
             log.info("UI synthesis cancelled (the page was closed)")
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        except ServerBusyError as e:
-            raise gr.Error(f"服务器忙 / {safe_text(e)}") from None
-        except Exception:
-            log.exception("UI synthesis failed")
+        except Exception as e:  # the API's mapping decides what is the user's to fix
+            info = describe(e)
+            if info.status == 503:
+                raise gr.Error(f"服务器忙 / {safe_text(info.message)}") from None
+            if info.status < 500:
+                raise gr.Error(safe_text(info.message)) from None
             raise gr.Error("合成失败（内部错误，详见服务器日志）。Synthesis failed: internal error, see the server log.") from None
         finally:
             if self.cfg.janitor is not None:
