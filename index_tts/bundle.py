@@ -20,6 +20,7 @@ from torch import nn
 
 from .audio.mel import MelConfig
 from .hub import resolve_bundle, verify_manifest, write_manifest
+from .utils.config import ConfigBase
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,26 @@ BUNDLE_VERSION = 1
 
 class BundleError(ValueError):
     """A bundle's config is malformed or its components disagree."""
+
+
+@dataclass(frozen=True)
+class InferenceSettings(ConfigBase):
+    """How a voice should be run (``config.json`` key ``inference``).
+
+    ``max_segment_syllables``: the longest segment the acoustic model says well, measured
+    (``python -m index_tts.eval.length_sweep``); the frontend cuts longer sentences. A bundle
+    without it gets the conservative default below (the limit measured for ``baker-zh``).
+    """
+
+    variance_dropout: bool = False
+    dropout_pitch_gain: float = 1.0
+    max_segment_syllables: int = 26
+
+    def __post_init__(self) -> None:
+        if self.max_segment_syllables < 4:
+            raise ValueError("inference.max_segment_syllables must be at least 4")
+        if not 0.0 < self.dropout_pitch_gain <= 4.0:
+            raise ValueError("inference.dropout_pitch_gain must be in (0, 4]")
 
 
 @dataclass
@@ -50,6 +71,7 @@ class Bundle:
     default_vocoder: str
     speakers: dict = field(default_factory=dict)
     emotions: dict = field(default_factory=dict)
+    inference: InferenceSettings = field(default_factory=InferenceSettings)
 
     @property
     def name(self) -> str:
@@ -255,5 +277,9 @@ def load_bundle(
         raise BundleError(f"default_vocoder {default!r} is not in the bundle")
     if vocoders is not None and default not in vocs and vocs:
         default = sorted(vocs)[0]
+    try:
+        inference = InferenceSettings.from_dict(dict(config.get("inference") or {}))
+    except (TypeError, ValueError) as exc:
+        raise BundleError(f"{cfg_path}: bad 'inference' settings ({exc})") from exc
     return Bundle(root, config, mel, symbols, acoustic, vocs, default, dict(config.get("speakers") or {}),
-                  dict(config.get("emotions") or {}))
+                  dict(config.get("emotions") or {}), inference)

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 import numpy as np
 
@@ -34,7 +34,9 @@ LIMITS: dict[str, tuple[float, float]] = {
     "intensity": (0.0, 1.0),
     "reference_strength": (0.0, 1.0),
 }
-FADE_S = 0.005
+# A segment cut where the text has no punctuation gets this fraction of the comma pause
+# (a short phrase pause).
+PHRASE_PAUSE_RATIO = 0.5
 # The model ends an utterance right after its last syllable; a short tail of silence keeps
 # players (and listeners) from clipping the final sound.
 TAIL_SILENCE_S = 0.2
@@ -116,6 +118,7 @@ class Synthesizer:
         fp16: bool = False,
         vocoder: Optional[str] = None,
         variance_dropout: Optional[bool] = None,
+        max_segment_syllables: Optional[int] = None,
     ) -> None:
         import torch
 
@@ -144,11 +147,13 @@ class Synthesizer:
         if self.fp16:
             self.acoustic.half()
             self.vocoder.half()
-        inference_cfg = self.bundle.config.get("inference", {})
-        self.variance_dropout = (
-            bool(inference_cfg.get("variance_dropout", False)) if variance_dropout is None else bool(variance_dropout)
-        )
-        self.dropout_pitch_gain = float(inference_cfg.get("dropout_pitch_gain", 1.0))
+        settings = self.bundle.inference
+        self.variance_dropout = settings.variance_dropout if variance_dropout is None else bool(variance_dropout)
+        self.dropout_pitch_gain = settings.dropout_pitch_gain
+        if max_segment_syllables is not None and int(max_segment_syllables) < 4:
+            raise InvalidParameterError("max_segment_syllables must be at least 4")
+        # The longest segment this voice says well (measured per bundle); longer sentences are cut.
+        self.max_segment_syllables = int(max_segment_syllables or settings.max_segment_syllables)
         self.frontend = Frontend(symbols=self.bundle.symbols)
         self.emotion_encoder = EmotionEncoder.from_bundle_config(self.bundle.config)
         self._speaker_encoder = None
@@ -179,6 +184,7 @@ class Synthesizer:
             "vocoder": self.vocoder_name,
             "vocoders": sorted(self.bundle.vocoders),
             "limits": {k: list(v) for k, v in LIMITS.items()},
+            "max_segment_syllables": self.max_segment_syllables,
         }
 
     def _speaker_dim(self) -> int:
@@ -297,7 +303,7 @@ class Synthesizer:
         )
         stats = _stats if _stats is not None else {}
         t_front = time.perf_counter()
-        utt = self.frontend(text, pinyin_overrides=pinyin_overrides)
+        utt = self.frontend(text, pinyin_overrides=pinyin_overrides, max_segment_syllables=self.max_segment_syllables)
         stats["frontend_s"] = stats.get("frontend_s", 0.0) + time.perf_counter() - t_front
         warnings = req.warnings + list(utt.warnings)
         if _warnings is not None:
@@ -335,6 +341,7 @@ class Synthesizer:
         return SynthesisResult(wav=wav, sample_rate=self.sample_rate, segments=infos, timings=timings, warnings=warnings)
 
     def _segment_audio(self, seg: Any, req: _Request, last: bool, stats: dict[str, float]) -> tuple[np.ndarray, int]:
+        from .audio import splice
         from .encoders.prosody import build_segment_control
 
         torch = self._torch
@@ -365,42 +372,20 @@ class Synthesizer:
         stats["acoustic_s"] = stats.get("acoustic_s", 0.0) + (t1 - t0)
         stats["vocoder_s"] = stats.get("vocoder_s", 0.0) + (t2 - t1)
         durations = out.durations[0].cpu().numpy().astype(np.int64)
-        wav = self._insert_comma_pauses(wav, seg.phones, durations, req.comma_pause * pauses.comma)
+        if seg.context_start is not None:
+            wav, durations = splice.drop_context(wav, durations, seg.context_start, self.hop, self.sample_rate)
+        wav = splice.insert_pauses(wav, seg.phones, durations, req.comma_pause * pauses.comma, self.hop,
+                                   self.sample_rate)
         if last:
             pause = TAIL_SILENCE_S
         elif seg.pause_after == "sentence":
             pause = req.sentence_pause * pauses.sentence
+        elif seg.pause_after == "phrase":
+            pause = req.comma_pause * pauses.comma * PHRASE_PAUSE_RATIO
         else:
             pause = req.comma_pause * pauses.comma
         wav = np.concatenate([wav, np.zeros(int(round(pause * self.sample_rate)), np.float32)])
         return np.clip(wav, -1.0, 1.0).astype(np.float32), int(durations.sum())
-
-    def _insert_comma_pauses(self, wav: np.ndarray, phones: Sequence[str], durations: np.ndarray, pause_s: float) -> np.ndarray:
-        """Insert ``pause_s`` of silence after each in-segment comma break (#3), with short fades."""
-        n_pause = int(round(pause_s * self.sample_rate))
-        if n_pause <= 0:
-            return wav
-        ends = np.cumsum(durations) * self.hop
-        cuts = [int(ends[i]) for i, p in enumerate(phones) if p == "#3" and 0 < ends[i] < len(wav)]
-        if not cuts:
-            return wav
-        fade = max(1, int(FADE_S * self.sample_rate))
-        ramp = np.linspace(1.0, 0.0, fade, dtype=np.float32)
-        pieces, start = [], 0
-        for cut in cuts:
-            piece = wav[start:cut].copy()
-            k = min(fade, len(piece))
-            if k:
-                piece[-k:] *= ramp[-k:] if k < fade else ramp
-            pieces.append(piece)
-            pieces.append(np.zeros(n_pause, np.float32))
-            start = cut
-        tail = wav[start:].copy()
-        k = min(fade, len(tail))
-        if k:
-            tail[:k] *= ramp[::-1][:k]
-        pieces.append(tail)
-        return np.concatenate(pieces)
 
     # ------------------------------------------------------------------ I/O
     @staticmethod

@@ -160,3 +160,22 @@ def test_phrase_break_stretches_with_pause_scale():
     i2 = seg.phones.index("#2")
     ctrl, _ = build_segment_control(seg, ENC.encode("melancholic", intensity=1.0))
     assert ctrl.duration_scale[i2] > 1.3
+
+
+def test_piece_cut_from_a_sentence_gets_no_final_contour():
+    """A non-final piece of a long sentence (ends_sentence=False) continues: no boundary tone,
+    no final lengthening; the same words ending the sentence get both."""
+    from dataclasses import replace
+
+    words = [[("j", "in1"), ("t", "ian1")], [("t", "ian1"), ("q", "i4")], [("h", "en3"), ("h", "ao3")]]
+    end = make_segment(words)
+    piece = replace(end, ends_sentence=False, pause_after="comma")
+    sad = ENC.encode("sad", intensity=1.0)
+    c_end, _ = build_segment_control(end, sad)
+    c_piece, _ = build_segment_control(piece, sad)
+    last = [i for i, s in enumerate(end.syllable_index) if s == 5]
+    assert c_end.duration_scale is not None and all(c_end.duration_scale[i] > 1.0 for i in last)
+    assert c_piece.duration_scale is None or all(c_piece.duration_scale[i] == 1.0 for i in last)
+    first = [i for i, s in enumerate(end.syllable_index) if s == 1]  # not touched by the contour
+    assert np.allclose(c_end.pitch_shift[first], c_piece.pitch_shift[first])
+    assert not np.allclose(c_end.pitch_shift[last], c_piece.pitch_shift[last])

@@ -29,7 +29,11 @@ def check_segment(seg: Segment, symbols=BAKER_SYMBOLS):
     assert seg.phones[0] == "sil" and seg.phones[-2:] == ["sil", "eos"]
     assert len(seg.ids) == len(seg.tones) == len(seg.syllable_index) == len(seg.word_index) == n
     assert [symbols[i] for i in seg.ids] == seg.phones
-    for p, t, si, wi in zip(seg.phones, seg.tones, seg.syllable_index, seg.word_index):
+    own = seg.context_start if seg.context_start is not None else n
+    for k, (p, t, si, wi) in enumerate(zip(seg.phones, seg.tones, seg.syllable_index, seg.word_index)):
+        if k >= own:  # look-ahead context: read by the model, not part of this segment
+            assert si == -1 and wi == -1
+            continue
         if is_final_symbol(p):
             assert t == int(p[-1]) and si >= 0 and 0 <= wi < len(seg.words)
         else:
@@ -95,18 +99,23 @@ def test_full_width_forms(fe):
 
 
 def test_long_text_split_at_commas_then_words(fe):
+    limit = fe.config.max_segment_syllables
     clause = "我们在银行工作"  # 7 syllables
     text = "，".join([clause] * 20) + "。"
     u = fe(text)
     assert len(u.segments) > 1
-    assert all(s.n_syllables <= 60 for s in u.segments)
+    assert all(s.n_syllables <= limit for s in u.segments)
     assert sum(s.n_syllables for s in u.segments) == 140
     assert [s.pause_after for s in u.segments][:-1] == ["comma"] * (len(u.segments) - 1)
     assert all(s.text.startswith(clause) for s in u.segments)
     assert "".join(s.text for s in u.segments) == text
     no_punct = clause * 30  # 210 syllables, no punctuation at all
     u = fe(no_punct)
-    assert all(s.n_syllables <= 60 for s in u.segments) and len(u.segments) == 4
+    assert all(s.n_syllables <= limit for s in u.segments)
+    # few segments (at most one more than the limit forces), each cut at a phrase break (#2)
+    assert len(u.segments) <= -(-210 // (limit - 4)) + 1
+    assert all(s.phones[s.context_start - 1] == "#2" for s in u.segments[:-1])
+    assert [s.pause_after for s in u.segments][:-1] == ["phrase"] * (len(u.segments) - 1)
     words = [w for s in u.segments for w in s.words]
     assert set(words) <= {"我们", "在", "银行", "工作"}  # never cut inside a word
     for s in u.segments:
@@ -114,7 +123,7 @@ def test_long_text_split_at_commas_then_words(fe):
 
 
 def test_segment_limit_is_configurable():
-    fe = Frontend(config=FrontendConfig(max_segment_chars=10))
+    fe = Frontend(config=FrontendConfig(max_segment_syllables=10))
     u = fe("今天天气真不错，我们一起去公园散步吧，然后回家。")
     assert all(s.n_syllables <= 10 for s in u.segments) and len(u.segments) >= 3
 
@@ -156,12 +165,12 @@ def test_huge_text_is_linear_and_bounded(fe):
     u = fe(text)
     elapsed = time.perf_counter() - t0
     assert elapsed < 10.0, f"20,000 characters took {elapsed:.1f} s"
-    assert all(s.n_syllables <= 60 for s in u.segments)
+    assert all(s.n_syllables <= fe.config.max_segment_syllables for s in u.segments)
     assert not u.warnings
     t0 = time.perf_counter()
     u = fe("这是一个没有标点的长句子" * 1700)
     assert time.perf_counter() - t0 < 10.0
-    assert all(s.n_syllables <= 60 for s in u.segments)
+    assert all(s.n_syllables <= fe.config.max_segment_syllables for s in u.segments)
 
 
 def test_custom_symbol_table():
@@ -177,10 +186,10 @@ def test_custom_symbol_table():
 
 
 def test_config_roundtrip():
-    cfg = FrontendConfig(max_segment_chars=40)
+    cfg = FrontendConfig(max_segment_syllables=40)
     assert FrontendConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ValueError):
-        FrontendConfig(max_segment_chars=0)
+        FrontendConfig(max_segment_syllables=0)
     with pytest.raises(ValueError):
         FrontendConfig.from_dict({"max_len": 3})
 

@@ -50,7 +50,7 @@ def test_phrase_breaks_only_in_long_stretches(fe):
 
 
 def test_comma_level_punctuation_gives_break3(fe):
-    seg = fe("他们在追求梦想的同时，也面临着住房、交通和工作压力等诸多问题：这是事实").segments[0]
+    seg = fe("他们在追求梦想的同时，也面临着住房、交通和工作压力等诸多问题：这是事实", max_segment_syllables=60).segments[0]
     assert seg.phones.count("#3") == 3
 
 

@@ -106,7 +106,9 @@ def build_segment_control(segment: Any, ctrl: Optional[EmotionControl], *, speed
         add_to_syllable(shift, syl, c.emphasis_st)
         add_to_syllable(energy, syl, c.emphasis_db)
 
-    if order:
+    # Only a segment that ends its sentence gets the sentence-final contour and lengthening;
+    # a piece cut out of a long sentence continues into the next one.
+    if order and getattr(segment, "ends_sentence", True):
         last = order[-1]
         pen = order[-2] if len(order) > 1 else None
         k = c.contour_scale

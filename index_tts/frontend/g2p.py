@@ -111,6 +111,7 @@ def _hanzi_words(run: str, unknown: list[str], clause_start: bool) -> list[Word]
         readings, covered = _pinyin_of(w)
         prev_w, prev_pos = pairs[k - 1] if k else ("", "")
         next_w, next_pos = pairs[k + 1] if k + 1 < len(pairs) else ("", "")
+        next2_w, next2_pos = pairs[k + 2] if k + 2 < len(pairs) else ("", "")
         syls: list[Syllable] = []
         for i, ch in enumerate(w):
             reading = readings[i]
@@ -120,6 +121,7 @@ def _hanzi_words(run: str, unknown: list[str], clause_start: bool) -> list[Word]
                     next_char=w[i + 1] if i + 1 < len(w) else next_w[:1],
                     prev_word=prev_w, next_word=next_w, word=w, pos=pos,
                     prev_pos=prev_pos, next_pos=next_pos, at_clause_start=clause_start and k == 0,
+                    next2_word=next2_w, next2_pos=next2_pos,
                 )
                 reading = char_reading(ch, ctx) or reading
             if reading is None:
@@ -207,8 +209,10 @@ def clause_words(norm: str, overrides: OverrideTable, unknown: list[str], erhua:
                 pos="x", kind="override",
             )]
         if new:
-            if pending_break == 2 and new[0].kind in _NON_HANZI and words[-1].kind in _NON_HANZI:
+            if pending_break == 2 and new[0].kind in _NON_HANZI and words[-1].kind in _NON_HANZI \
+                    and not (new[0].kind == words[-1].kind == "number"):
                 pending_break = 1  # "iPhone 15", "Pro Max": a word gap, not a phrase break
+                # (two digit groups apart, as in 400 812 3123, keep their phrase break)
             new[0].break_before = max(new[0].break_before, pending_break)
             pending_break = 0
             words.extend(new)

@@ -30,7 +30,7 @@ _NOT_LIANG_NEXT = ("年级", "分之", "点零", "号")
 
 _KEYWORDS = (
     "电话|手机|号码|房间|房号|门牌|编号|学号|工号|账号|帐号|卡号|单号|验证码|密码|邮编|尾号|"
-    "车次|航班|分机|身份证|序列号|订单|批号|代码|代号|车牌|QQ|qq|微信|ID|id"
+    "车次|航班|分机|身份证|序列号|订单|批号|代码|代号|车牌|热线|拨打|致电|传真|QQ|qq|微信|ID|id"
 )
 
 _UNITS = (
@@ -73,6 +73,13 @@ def _digit_words(s: str, yao: bool = True) -> str:
         out.append(_w(read_digits(digits[pos:pos + k], yao=yao)))
         pos += k
     return "".join(out)
+
+
+def _hotline(groups: tuple[str, ...]) -> str:
+    """Digit groups of a service number, a short phrase pause (space) between groups."""
+    if sum(len(g) for g in groups) != 10:
+        return "-".join(groups)  # not a hotline after all: leave it to the other rules
+    return " ".join(_w(read_digits(g, yao=True)) for g in groups)
 
 
 def _sub(pattern: str, repl: Callable[[re.Match], str] | str, text: str, flags: int = 0) -> str:
@@ -140,7 +147,12 @@ def _numbers(text: str) -> str:
     text = _sub(r"\+(\d{1,3})(?=[\s-]?\d)", lambda m: "加" + _digit_words(m.group(1)) + " ", text)
     text = _sub(r"(?<!\d)(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)", _digits_yao, text)
     text = _sub(r"(?<!\d)(0\d{2,3})-(\d{7,8})(?!\d)", _digits_yao, text)
-    text = _sub(r"(?<!\d)([48]00)-(\d{3})-(\d{4})(?!\d)", _digits_yao, text)
+    # 400/800 service hotlines: ten digits, read digit by digit in the groups written
+    # (400-812-3123, 4006-123-456) or, unseparated, in the usual 3-3-4 grouping
+    text = _sub(r"(?<![\d.])([48]00\d?)[-\s](\d{3,4})[-\s](\d{3,4})(?![\d.])",
+                lambda m: _hotline(m.groups()), text)
+    text = _sub(r"(?<![\d.])([48]00)(\d{3})(\d{4})(?![\d.])(?!\s*[人元块个万亿米件次台辆年岁])",
+                lambda m: _hotline(m.groups()), text)
     # numbers that are codes: after a keyword, before 室/房间/路, long or zero-led strings
     text = _sub(
         rf"(?<![A-Za-z])({_KEYWORDS})([号码]*)([是为:：\s]{{0,3}})(\d+)",

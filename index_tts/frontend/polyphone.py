@@ -60,10 +60,27 @@ class Context:
     prev_pos: str = ""
     next_pos: str = ""
     at_clause_start: bool = False
+    next2_word: str = ""  # the word after next_word (same hanzi run), and its POS
+    next2_pos: str = ""
+
+
+_PRONOUNS = frozenset("我 你 他 她 它 您 我们 你们 他们 她们 它们 人家 大家".split())
+_RETURN_RESULTS = frozenset("清 回 完 回来 回去 掉".split())
 
 
 def _hai_huan(c: Context) -> str:
-    return "huan2" if c.next_char and c.next_char in "给钱债款账贷书" else "hai2"
+    """还 as the verb huán (give back) or the adverb hái (still, also)."""
+    if c.next_char and c.next_char in "给钱债款账贷书":
+        return "huan2"  # 还给, 还钱, 还书
+    if c.word != "还":
+        return "hai2"
+    if c.next_word in _RETURN_RESULTS:
+        return "huan2"  # 还清了, 还回去
+    if c.next_word in _PRONOUNS and (not c.next2_word or c.next2_pos.startswith(("n", "m", "q"))):
+        return "huan2"  # 还你钱, 还我河山, 把书还我。 (the adverb is followed by a verb: 还你去)
+    if c.next_word == "了" and c.prev_word[-1:] in "钱债款账书":
+        return "huan2"  # 钱还了
+    return "hai2"
 
 
 def _xing_hang(c: Context) -> str:

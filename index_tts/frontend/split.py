@@ -1,15 +1,30 @@
-"""Packing a sentence's clauses into synthesis segments of bounded length.
+"""Cutting one sentence into synthesis segments the voice can say.
 
-Clauses (split at ，、：) are packed greedily while the total stays within ``max_len``
-syllables; a clause that is itself too long is cut at word boundaries into pieces of
-similar length (a single word longer than the limit is the only thing ever cut inside).
+A voice has a safe segment length (measured per bundle: past it the acoustic model's output
+turns to mush). A sentence within that length stays one segment. A longer one is cut at the
+strongest boundaries available, chosen together by a small dynamic programme:
+
+    colon  >  comma / 顿号  >  prosodic phrase (#2)  >  prosodic word (#1)  >  inside a
+    prosodic word (#0)  >  inside an over-long word (digit or letter strings only)
+
+while keeping the number of segments low and their lengths even. Every non-final piece also
+gets a short *look-ahead context* (the first prosodic word of the next piece): the model reads
+it, so the piece does not end like an utterance (no sentence-final fall), and the Synthesizer
+drops its audio at the cut.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from .types import Word
+
+# Cost of cutting at a gap of each kind (lower = better place to cut).
+CUT_COST = {"colon": -1.0, 3: 0.0, 2: 6.0, 1: 14.0, 0: 30.0, "split": 80.0}
+PIECE_COST = 2.0  # per segment: fewer segments when the boundaries are equally good
+BALANCE_COST = 2.0  # x (size / limit)^2: prefer even lengths
+SHORT_PIECE = 3  # pieces below this many syllables ...
+SHORT_COST = 2.0  # ... cost this much more
+CONTEXT_MAX = 4  # look-ahead context: at most this many syllables
 
 
 @dataclass
@@ -24,72 +39,99 @@ class Clause:
 
 
 @dataclass
-class Chunk:
-    """Words for one segment plus its texts; ``split_inside`` marks a cut within a clause."""
+class Piece:
+    """Words ``[start, end)`` of a sentence, its texts, and the look-ahead context after it."""
 
-    raw_parts: list[str] = field(default_factory=list)
-    norm_parts: list[str] = field(default_factory=list)
-    words: list[Word] = field(default_factory=list)
-    split_inside: bool = False
-
-    @property
-    def size(self) -> int:
-        return sum(len(w) for w in self.words)
+    start: int
+    end: int
+    raw: str
+    normalized: str
+    cut_level: int = 0  # break level of the gap after the piece (3 = punctuation)
+    context: list[Word] = field(default_factory=list)  # look-ahead context (first words of the next piece)
 
 
-def _split_word(w: Word, max_len: int) -> list[Word]:
-    out = []
-    for i in range(0, len(w.syllables), max_len):
-        syls = w.syllables[i:i + max_len]
-        out.append(Word(text="".join(s.text for s in syls), syllables=syls, pos=w.pos, kind=w.kind,
-                        break_before=w.break_before if i == 0 else 0))
+def split_long_words(words: list[Word], max_len: int) -> tuple[list[Word], set[int]]:
+    """Cut words longer than ``max_len`` syllables (long digit/letter strings) into pieces.
+
+    Returns the new word list and the gap indices (gap k lies after word k) that fall inside
+    an original word.
+    """
+    out: list[Word] = []
+    inside: set[int] = set()
+    for w in words:
+        if len(w) <= max_len:
+            out.append(w)
+            continue
+        for i in range(0, len(w.syllables), max_len):
+            syls = w.syllables[i:i + max_len]
+            if i:
+                inside.add(len(out) - 1)
+            out.append(Word(text="".join(s.text for s in syls), syllables=syls, pos=w.pos, kind=w.kind,
+                            break_before=w.break_before if i == 0 else 0))
+    return out, inside
+
+
+def plan_cuts(sizes: list[int], gap_kinds: list[object], max_len: int) -> list[int]:
+    """Gap indices to cut at so that every piece has at most ``max_len`` syllables.
+
+    ``sizes``: syllables per word; ``gap_kinds[k]``: the kind of the gap after word k (a key
+    of CUT_COST). Every word must fit (``split_long_words`` first).
+    """
+    n = len(sizes)
+    if max_len < 1:
+        raise ValueError("max_len must be positive")
+    if any(s > max_len for s in sizes):
+        raise ValueError("a word is longer than max_len; split it first")
+    if sum(sizes) <= max_len:
+        return []
+    inf = float("inf")
+    best = [inf] * (n + 1)
+    back = [0] * (n + 1)
+    best[0] = 0.0
+    prefix = [0]
+    for s in sizes:
+        prefix.append(prefix[-1] + s)
+    for j in range(1, n + 1):
+        i = j - 1
+        while i >= 0 and prefix[j] - prefix[i] <= max_len:
+            size = prefix[j] - prefix[i]
+            cost = best[i] + PIECE_COST + BALANCE_COST * (size / max_len) ** 2
+            if size < SHORT_PIECE:
+                cost += SHORT_COST
+            if i > 0:
+                cost += CUT_COST[gap_kinds[i - 1]]
+            if cost < best[j]:
+                best[j], back[j] = cost, i
+            i -= 1
+    cuts = []
+    j = n
+    while j > 0:
+        i = back[j]
+        if i > 0:
+            cuts.append(i - 1)
+        j = i
+    return sorted(cuts)
+
+
+def context_words(words: list[Word], breaks: list[int], start: int, budget: int) -> list[Word]:
+    """The look-ahead context that starts at word ``start``: its first prosodic word (words
+    joined by #0), at most ``budget`` syllables; a first word longer than that contributes
+    its first ``budget`` syllables."""
+    out: list[Word] = []
+    size, k = 0, start
+    while k < len(words) and size + len(words[k]) <= budget:
+        out.append(words[k])
+        size += len(words[k])
+        k += 1
+        if k < len(words) and breaks[k - 1] >= 1:
+            break
+    if not out and start < len(words):
+        w = words[start]
+        syls = w.syllables[:budget]
+        out.append(Word(text="".join(s.text for s in syls), syllables=syls, pos=w.pos, kind=w.kind))
     return out
 
 
-def _cut_clause(c: Clause, max_len: int) -> list[Chunk]:
-    words = [piece for w in c.words for piece in (_split_word(w, max_len) if len(w) > max_len else [w])]
-    total = sum(len(w) for w in words)
-    target = math.ceil(total / math.ceil(total / max_len))
-    pieces: list[list[Word]] = [[]]
-    size = 0
-    for w in words:
-        if pieces[-1] and (size + len(w) > max_len or size >= target):
-            pieces.append([])
-            size = 0
-        pieces[-1].append(w)
-        size += len(w)
-    chunks = []
-    for ws in pieces:
-        ws[0].break_before = 0
-        text = "".join(w.text for w in ws)
-        chunks.append(Chunk(raw_parts=[text], norm_parts=[text], words=ws, split_inside=True))
-    return chunks
-
-
-def pack_clauses(clauses: list[Clause], max_len: int) -> list[Chunk]:
-    """Group clauses (dropping empty ones) into chunks of at most ``max_len`` syllables."""
-    if max_len < 1:
-        raise ValueError("max_len must be positive")
-    chunks: list[Chunk] = []
-    cur = Chunk()
-    for c in clauses:
-        if not c.words:
-            if cur.words:
-                cur.raw_parts.append(c.raw)  # keep the original text complete
-            continue
-        if c.size > max_len:
-            if cur.words:
-                chunks.append(cur)
-                cur = Chunk()
-            chunks.extend(_cut_clause(c, max_len))
-            continue
-        if cur.words and cur.size + c.size > max_len:
-            chunks.append(cur)
-            cur = Chunk()
-        c.words[0].break_before = 3 if cur.words else 0
-        cur.raw_parts.append(c.raw)
-        cur.norm_parts.append(c.normalized)
-        cur.words.extend(c.words)
-    if cur.words:
-        chunks.append(cur)
-    return chunks
+def context_budget(max_len: int) -> int:
+    """Syllables kept free for the look-ahead context inside a segment of ``max_len``."""
+    return max(1, min(CONTEXT_MAX, max_len // 4))

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 SENTENCE_TYPES = ("declarative", "question", "exclamation")
-PAUSES = ("none", "comma", "sentence")
+PAUSES = ("none", "comma", "phrase", "sentence")
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,13 @@ class Segment:
 
     All per-phone lists (``phones``, ``ids``, ``tones``, ``syllable_index``, ``word_index``)
     have the same length. ``pinyin`` has one entry per syllable (erhua written ``wanr2``).
+
+    A piece cut out of a longer sentence has ``ends_sentence=False`` and, except at the end of
+    the text, a look-ahead context: ``phones[context_start:]`` are the first word(s) of the
+    next segment (plus the closing sil/eos) that the model reads but whose audio is dropped;
+    their ``syllable_index``/``word_index`` are -1 and ``pinyin``/``words`` leave them out.
+    ``pause_after``: "sentence" after a sentence end, "comma" after a cut at punctuation,
+    "phrase" after a cut at a prosodic boundary without punctuation.
     """
 
     text: str
@@ -26,9 +34,13 @@ class Segment:
     sentence_type: str = "declarative"
     pause_after: str = "none"
     pinyin: list[str] = field(default_factory=list)
+    ends_sentence: bool = True
+    context_start: Optional[int] = None
 
     def __post_init__(self) -> None:
         n = len(self.phones)
+        if self.context_start is not None and not 0 < self.context_start < n:
+            raise ValueError(f"context_start {self.context_start} outside the {n} phones")
         for name in ("ids", "tones", "syllable_index", "word_index"):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"Segment.{name} has {len(getattr(self, name))} entries, phones has {n}")

@@ -1,0 +1,217 @@
+"""``python -m index_tts.eval.length_sweep``: where does a voice stop saying long segments well?
+
+Windows of natural text of a target length (in syllables) are synthesized as ONE segment each
+(the segment limit is lifted), transcribed with Whisper base and scored (CER), under several
+seeds with variance dropout on and off, optionally at a slow speed (to tell whether the limit
+is in syllables or in frames). Each window also gets a quality proxy: DNSMOS OVRL when PyPI
+``speechmos`` is installed. The report groups CER by target length and by predicted frames;
+the safe length is the longest target whose mean CER stays within ``--tolerance`` of the
+short-window baseline (mean of the two shortest targets) in every condition.
+
+    python -m index_tts.eval.length_sweep --lengths 10,15,20,25,30,35,40,50,60 --seeds 0,1,2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..hub import PROJECT_ROOT
+
+PASSAGES = Path(__file__).with_name("data") / "sweep_passages_zh.txt"
+DEFAULT_OUT = PROJECT_ROOT / "outputs" / "length_sweep"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepItem:
+    length: int  # target syllables
+    passage: int
+    text: str
+    condition: str  # e.g. "dropout-on/seed0", "dropout-off", "dropout-on/seed0/speed0.75"
+    syllables: int
+    frames: int
+    audio_s: float
+    cer: float
+    hypothesis: str
+    dnsmos_ovrl: Optional[float] = None
+
+
+def load_passages(path: Path = PASSAGES) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+
+
+def make_window(passage: str, length: int, offset: int) -> str:
+    """About ``length`` characters of ``passage`` starting after the ``offset``-th comma,
+    ending at a word boundary, with a full stop."""
+    import jieba
+
+    starts = [0] + [i + 1 for i, ch in enumerate(passage) if ch == "，"]
+    starts = [s for s in starts if len(passage) - s >= length + 2] or [0]
+    text = passage[starts[offset % len(starts)]:]
+    words = jieba.lcut(text)
+    out, n = "", 0
+    for w in words:
+        hanzi = sum(1 for ch in w if "\u4e00" <= ch <= "\u9fff")
+        if n + hanzi > length and n >= length - 2:
+            break
+        out += w
+        n += hanzi
+        if n >= length:
+            break
+    return out.rstrip("，。") + "。"
+
+
+def dnsmos_ovrl(wav: np.ndarray, sr: int) -> Optional[float]:
+    try:
+        from speechmos import dnsmos
+    except Exception:  # noqa: BLE001 - optional quality proxy
+        return None
+    import librosa
+
+    y = librosa.resample(wav.astype(np.float32), orig_sr=sr, target_sr=16000)
+    peak = float(np.max(np.abs(y))) or 1.0
+    return float(dnsmos.run(y / peak * 0.9, sr=16000)["ovrl_mos"])
+
+
+def run_sweep(lengths: Sequence[int], seeds: Sequence[int], *, slow_speed: Optional[float], quality: bool,
+              model: Optional[str], out_dir: Path) -> list[SweepItem]:
+    import soundfile as sf
+
+    from ..synthesizer import Synthesizer
+    from . import asr
+    from .textnorm import cer_counts
+
+    passages = load_passages()
+    engines = {
+        "dropout-on": Synthesizer(model_path=model, device="cpu", variance_dropout=True, max_segment_syllables=10000),
+        "dropout-off": Synthesizer(model_path=model, device="cpu", variance_dropout=False, max_segment_syllables=10000),
+    }
+    conditions: list[tuple[str, str, Optional[int], float]] = [
+        (f"dropout-on/seed{s}", "dropout-on", s, 1.0) for s in seeds
+    ] + [("dropout-off", "dropout-off", 0, 1.0)]
+    if slow_speed:
+        conditions.append((f"dropout-on/seed{seeds[0]}/speed{slow_speed}", "dropout-on", seeds[0], slow_speed))
+    (out_dir / "wavs").mkdir(parents=True, exist_ok=True)
+    items: list[SweepItem] = []
+    for length in lengths:
+        for p, passage in enumerate(passages):
+            text = make_window(passage, length, offset=p + length)
+            for name, engine, seed, speed in conditions:
+                tts = engines[engine]
+                res = tts.synthesize(text, seed=seed, speed=speed)
+                if len(res.segments) != 1:
+                    raise RuntimeError(f"expected one segment for {text!r}, got {len(res.segments)}")
+                hyp = asr.transcribe(res.wav, res.sample_rate)
+                counts = cer_counts(text, hyp)
+                item = SweepItem(
+                    length=length, passage=p, text=text, condition=name, syllables=counts.ref_len,
+                    frames=res.segments[0].frames, audio_s=res.duration_s, cer=counts.cer, hypothesis=hyp,
+                    dnsmos_ovrl=dnsmos_ovrl(res.wav, res.sample_rate) if quality else None,
+                )
+                items.append(item)
+                tag = name.replace("/", "_")
+                sf.write(str(out_dir / "wavs" / f"L{length:03d}_p{p}_{tag}.wav"), res.wav, res.sample_rate,
+                         subtype="PCM_16")
+                log.info("L=%d p=%d %s frames=%d cer=%.3f %s", length, p, name, item.frames, item.cer, hyp)
+    return items
+
+
+def _mean(xs: Sequence[float]) -> float:
+    return float(np.mean(xs)) if xs else float("nan")
+
+
+def summarize(items: Sequence[SweepItem], tolerance: float) -> dict:
+    conditions = sorted({i.condition for i in items})
+    lengths = sorted({i.length for i in items})
+    by_len = {}
+    for L in lengths:
+        row = {}
+        for c in conditions:
+            sel = [i for i in items if i.length == L and i.condition == c]
+            row[c] = {
+                "cer": _mean([i.cer for i in sel]),
+                "frames": _mean([i.frames for i in sel]),
+                "syllables": _mean([i.syllables for i in sel]),
+                "dnsmos": _mean([i.dnsmos_ovrl for i in sel if i.dnsmos_ovrl is not None]),
+            }
+        by_len[L] = row
+    frame_edges = [0, 200, 300, 400, 500, 600, 700, 800, 1000, 100000]
+    by_frames = {}
+    for lo, hi in zip(frame_edges, frame_edges[1:]):
+        sel = [i for i in items if lo <= i.frames < hi]
+        if sel:
+            by_frames[f"{lo}-{hi}"] = {"n": len(sel), "cer": _mean([i.cer for i in sel]),
+                                       "dnsmos": _mean([i.dnsmos_ovrl for i in sel if i.dnsmos_ovrl is not None])}
+    base = {c: _mean([by_len[L][c]["cer"] for L in lengths[:2]]) for c in conditions}
+    safe = {}
+    for c in conditions:
+        ok = [L for L in lengths if by_len[L][c]["cer"] <= base[c] + tolerance]
+        # the safe length: the longest target such that it and every shorter target pass
+        best = lengths[0]
+        for L in lengths:
+            if L not in ok:
+                break
+            best = L
+        safe[c] = best
+    return {"by_length": by_len, "by_frames": by_frames, "baseline_cer": base, "safe_length": safe,
+            "tolerance": tolerance}
+
+
+def format_summary(summary: dict) -> str:
+    conds = sorted(next(iter(summary["by_length"].values())).keys())
+    lines = ["| target syllables | " + " | ".join(f"{c} CER" for c in conds) + " | frames (seed 0) | DNSMOS (seed 0) |",
+             "|---" * (len(conds) + 3) + "|"]
+    first = conds[0]
+    for L, row in summary["by_length"].items():
+        cells = [f"{row[c]['cer'] * 100:.1f}%" for c in conds]
+        lines.append(f"| {L} | " + " | ".join(cells) + f" | {row[first]['frames']:.0f} | {row[first]['dnsmos']:.2f} |")
+    lines.append("")
+    lines.append("| predicted frames | n | CER | DNSMOS |")
+    lines.append("|---|---|---|---|")
+    for k, v in summary["by_frames"].items():
+        lines.append(f"| {k} | {v['n']} | {v['cer'] * 100:.1f}% | {v['dnsmos']:.2f} |")
+    lines.append("")
+    lines.append(f"safe length (CER within {summary['tolerance'] * 100:.0f} points of the short-window baseline): "
+                 + ", ".join(f"{c}: {v}" for c, v in summary["safe_length"].items()))
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m index_tts.eval.length_sweep", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--lengths", default="10,15,20,25,30,35,40,50,60")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--slow-speed", type=float, default=0.75, help="extra condition at this speed (0 = off)")
+    p.add_argument("--no-quality", action="store_true", help="skip the DNSMOS quality proxy")
+    p.add_argument("--tolerance", type=float, default=0.03)
+    p.add_argument("--model", help="bundle name or folder (default baker-zh)")
+    p.add_argument("--out", default=str(DEFAULT_OUT))
+    p.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    import torch
+
+    torch.set_num_threads(2)
+    out = Path(args.out)
+    items = run_sweep([int(x) for x in args.lengths.split(",")], [int(x) for x in args.seeds.split(",")],
+                      slow_speed=args.slow_speed or None, quality=not args.no_quality, model=args.model, out_dir=out)
+    summary = summarize(items, args.tolerance)
+    (out / "sweep.json").write_text(json.dumps({"items": [asdict(i) for i in items], "summary": summary},
+                                               ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    text = format_summary(summary)
+    (out / "sweep.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
