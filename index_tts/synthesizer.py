@@ -5,8 +5,9 @@
     tts.save_wav(res, "out.wav")
 
 The chain per segment: frontend -> prosody control (emotion / reference / sliders)
--> FastSpeech2.infer -> vocoder.infer -> pauses. Segments are produced one by one
-(``stream``), so the first audio of a long text is ready after its first sentence.
+-> FastSpeech2.infer -> vocoder.infer -> pauses (a Kokoro teacher voice, index_tts/engines/kokoro.py,
+renders the same segment instead). Segments are produced one by one (``stream``), so the first
+audio of a long text is ready after its first sentence.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 
 import numpy as np
 
+from .engines.kokoro import TeacherVoices
 from .errors import EmptyTextError, InvalidParameterError, TextTooLongError, UnknownVoiceError
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ class _Request:
     comma_pause: float
     generator: Any
     warnings: list[str]
+    teacher: Optional[str] = None  # a Kokoro teacher voice id: that engine renders the segments
 
 
 def _check_range(name: str, value: Any) -> float:
@@ -160,13 +163,15 @@ class Synthesizer:
         self._baseline = None
         self._lock = threading.RLock()
         self._torch = torch
+        self.teacher_voices = TeacherVoices(threads=torch.get_num_threads())  # listed when installed
         log.info("Synthesizer ready: bundle=%s device=%s vocoder=%s", self.bundle_dir.name, self.device, name)
 
     # ------------------------------------------------------------------ info
     def voices(self) -> list[dict[str, Any]]:
         speakers = self.bundle.config.get("speakers") or {}
         out = [{"id": k, "display_name": v.get("display_name", k)} for k, v in speakers.items()]
-        return out or [{"id": "default", "display_name": self.bundle.config.get("display_name", "默认女声")}]
+        out = out or [{"id": "default", "display_name": self.bundle.config.get("display_name", "默认女声")}]
+        return out + self.teacher_voices.describe()
 
     def emotions(self) -> list[dict[str, str]]:
         return self.emotion_encoder.describe()
@@ -216,6 +221,10 @@ class Synthesizer:
         reference_strength = _check_range("reference_strength", reference_strength)
         warnings: list[str] = []
 
+        teacher, notes = self.teacher_voices.prepare(speaker, pitch=pitch, reference=reference_audio is not None,
+                                                     emotion=emotion_label is not None or emotion_vector is not None)
+        warnings.extend(notes)
+        reference_audio = None if teacher else reference_audio
         ctrl = None
         if emotion_label is not None or emotion_vector is not None:
             mix = parse_emotion(label=emotion_label, vector=emotion_vector, intensity=intensity)
@@ -230,11 +239,11 @@ class Synthesizer:
 
                 ctrl = combine(ctrl, ref_ctrl)
 
-        spk = self._speaker_vector(speaker)
+        spk = None if teacher else self._speaker_vector(speaker)
         gen = None
         if seed is not None:
             gen = self._torch.Generator(device=self.device).manual_seed(int(seed))
-        return _Request(ctrl, spk, speed, pitch, sentence_pause, comma_pause, gen, warnings)
+        return _Request(ctrl, spk, speed, pitch, sentence_pause, comma_pause, gen, warnings, teacher)
 
     def _reference_control(self, reference_audio: Any, strength: float):
         from .encoders.style import analyze_reference, measure_voice_baseline, style_to_control
@@ -346,6 +355,9 @@ class Synthesizer:
 
         torch = self._torch
         control, pauses = build_segment_control(seg, req.emotion, speed=req.speed, pitch=req.pitch)
+        if req.teacher:  # speed x the emotion's rate and the pauses apply; pitch/energy do not
+            wav = self.teacher_voices.render(seg, req.teacher, control.speed, req.comma_pause * pauses.comma, stats)
+            return self._add_pause(wav, seg, req, pauses, last), len(wav) // self.hop
         if self.variance_dropout and control.pitch_shift is not None and self.dropout_pitch_gain != 1.0:
             # Under variance dropout the voice overshoots requested pitch shifts (measured ~1.4x);
             # the bundle's calibrated gain keeps emotion profiles at their designed size.
@@ -376,6 +388,10 @@ class Synthesizer:
             wav, durations = splice.drop_context(wav, durations, seg.context_start, self.hop, self.sample_rate)
         wav = splice.insert_pauses(wav, seg.phones, durations, req.comma_pause * pauses.comma, self.hop,
                                    self.sample_rate)
+        return self._add_pause(wav, seg, req, pauses, last), int(durations.sum())
+
+    def _add_pause(self, wav: np.ndarray, seg: Any, req: _Request, pauses: Any, last: bool) -> np.ndarray:
+        """Append the pause after a segment (tail silence after the last) and clip to [-1, 1]."""
         if last:
             pause = TAIL_SILENCE_S
         elif seg.pause_after == "sentence":
@@ -385,7 +401,7 @@ class Synthesizer:
         else:
             pause = req.comma_pause * pauses.comma
         wav = np.concatenate([wav, np.zeros(int(round(pause * self.sample_rate)), np.float32)])
-        return np.clip(wav, -1.0, 1.0).astype(np.float32), int(durations.sum())
+        return np.clip(wav, -1.0, 1.0).astype(np.float32)
 
     # ------------------------------------------------------------------ I/O
     @staticmethod

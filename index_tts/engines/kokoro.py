@@ -256,3 +256,64 @@ def _fade(wav: np.ndarray, n: int) -> np.ndarray:
     wav[:n] *= ramp
     wav[-n:] *= ramp[::-1]
     return wav
+
+
+class TeacherVoices:
+    """The Synthesizer's view of the kokoro-zh voices: cheap to create, loads on first use.
+
+    ``describe()`` is empty while the bundle is not installed (looked up again on each call
+    until found, so a bundle built after start-up appears without a restart).
+    """
+
+    def __init__(self, threads: int = 1, name: str = BUNDLE_NAME) -> None:
+        self.threads = max(1, int(threads))
+        self.name = name
+        self._engine: Optional[KokoroEngine] = None
+        self._voices: dict[str, KokoroVoice] = {}
+        self._lock = threading.Lock()
+
+    def _lookup(self) -> dict[str, KokoroVoice]:
+        if not self._voices:
+            folder = find_bundle(self.name)
+            if folder is not None:
+                cfg = read_config(folder)
+                self._voices = {vid: KokoroVoice.from_dict(vid, d) for vid, d in cfg["voices"].items()}
+        return self._voices
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [v.describe() for v in self._lookup().values()]
+
+    def has(self, voice: Optional[str]) -> bool:
+        return bool(voice) and voice in self._lookup()
+
+    def engine(self) -> KokoroEngine:
+        with self._lock:
+            if self._engine is None:
+                self._engine = KokoroEngine.from_hub(self.name, threads=self.threads)
+            return self._engine
+
+    def prepare(self, speaker: Optional[str], *, pitch: float = 1.0, reference: bool = False,
+                emotion: bool = False) -> tuple[Optional[str], list[str]]:
+        """(teacher voice id or None, warnings for requested controls it ignores or applies in part)."""
+        if not self.has(speaker):
+            return None, []
+        label = f"voice {speaker} ({self._voices[speaker].display_name}, Kokoro teacher voice)"
+        out = []
+        if abs(pitch - 1.0) > 1e-6:
+            out.append(f"{label} has no pitch control; pitch was ignored")
+        if reference:
+            out.append(f"{label} cannot imitate a reference clip; it was ignored")
+        if emotion:
+            out.append(f"{label}: only the emotion's speaking rate and pauses apply")
+        return speaker, out
+
+    def render(self, segment, voice: str, speed: float, comma_pause: float,
+               stats: Optional[dict[str, float]] = None) -> np.ndarray:
+        """One frontend segment -> audio (``stats["acoustic_s"]`` gets the engine time)."""
+        import time
+
+        t0 = time.perf_counter()
+        wav = self.engine().render_segment(segment, voice, speed=speed, comma_pause=comma_pause)
+        if stats is not None:
+            stats["acoustic_s"] = stats.get("acoustic_s", 0.0) + time.perf_counter() - t0
+        return wav

