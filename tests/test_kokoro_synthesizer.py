@@ -83,7 +83,11 @@ def test_unsupported_controls_are_reported_not_silently_dropped(tts):
     res = tts.synthesize("你好。", speaker="zf_xiaoyi", pitch=1.1)
     assert any("pitch" in w for w in res.warnings)
     plain = tts.synthesize("你好。", speaker="zf_xiaoyi")
-    assert not any("pitch" in w for w in plain.warnings)
+    assert not plain.warnings
+    assert np.array_equal(res.wav, plain.wav)  # pitch really has no effect on a teacher voice
+    sad = tts.synthesize("你好。", speaker="zf_xiaoyi", emotion_label="sad", intensity=1.0)
+    assert any("speaking rate" in w for w in sad.warnings)
+    assert len(sad.wav) > 1.1 * len(plain.wav)  # the sad profile's slower rate (0.8) applies
 
 
 def test_unknown_voice_still_raises(tts):
