@@ -214,10 +214,11 @@ class ErrorShieldMiddleware:
         except BaseException as exc:  # noqa: BLE001 - the point of this middleware
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            info = describe(exc)
-            if state["started"]:
-                log.warning("error after the response started (%s): %s", scope.get("path"), safe_text(exc))
+            if state["started"]:  # too late for an error answer; a stream cut by shutdown is normal
+                level = logging.DEBUG if isinstance(exc, asyncio.CancelledError) else logging.WARNING
+                log.log(level, "error after the response started (%s): %r", scope.get("path"), exc)
                 return
+            info = describe(exc)
             try:
                 headers = [(k.lower().encode(), v.encode()) for k, v in info.headers.items()]
                 await send_json_error(send, info.status, error_body(info.message, info.type, info.code), headers)
