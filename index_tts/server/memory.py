@@ -4,7 +4,8 @@ Long texts make the engine allocate and free many large blocks.  With glibc's de
 (one malloc arena per thread, a mmap threshold that grows after large frees) that memory
 stays in the process as fragmented heap.  ``tune_malloc()`` (called once at server start)
 caps the arenas and fixes the mmap threshold; ``trim()`` hands freed heap back to the
-OS after big requests.  Both are no-ops where glibc is absent.
+OS after big requests.  Both are no-ops where glibc is absent, or with
+``INDEX_TTS_MALLOC_TUNING=off`` in the environment (to measure or rule them out).
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ _libc = None
 
 def _glibc():
     global _libc
+    if os.environ.get("INDEX_TTS_MALLOC_TUNING", "").lower() in ("off", "0", "no"):
+        return None
     if _libc is None:
         try:
             lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
