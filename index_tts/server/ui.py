@@ -198,7 +198,9 @@ def mount_ui(app, worker: EngineWorker, *, max_chars: int, output_dir: str | Pat
 
     out = Path(output_dir) if output_dir else PROJECT_ROOT / "outputs"
     remove_partials(out)
-    janitor = TempJanitor(gradio_temp_root(), temp_cap_bytes)
+    # Only a temp folder of our own is swept (webui.py sets GRADIO_TEMP_DIR to .run/tmp-<pid>/gradio);
+    # the shared system-wide default may hold other programs' files.
+    janitor = TempJanitor(gradio_temp_root(), temp_cap_bytes) if os.environ.get("GRADIO_TEMP_DIR") else None
     scratch = Path(scratch_dir) if scratch_dir else None
     cfg = UIConfig(max_chars=max_chars, output_dir=out, max_upload_bytes=max_upload_bytes,
                    scratch_dir=scratch, janitor=janitor)
