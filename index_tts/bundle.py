@@ -36,14 +36,16 @@ class BundleError(ValueError):
 class InferenceSettings(ConfigBase):
     """How a voice should be run (``config.json`` key ``inference``).
 
-    ``max_segment_syllables``: the longest segment the acoustic model says well, measured
-    (``python -m index_tts.eval.length_sweep``); the frontend cuts longer sentences. A bundle
-    without it gets the conservative default below (the limit measured for ``baker-zh``).
+    ``max_segment_syllables``: the longest segment (at speed 1.0, look-ahead context included)
+    the acoustic model says well, measured with ``python -m index_tts.eval.length_sweep``
+    (docs/LONG_TEXT.md); the frontend cuts longer sentences, and the Synthesizer lowers it in
+    proportion for slower speech. A bundle without it gets the default below: the value
+    measured for ``baker-zh`` (30 syllables, about 550 of the ~700 frames it says well).
     """
 
     variance_dropout: bool = False
     dropout_pitch_gain: float = 1.0
-    max_segment_syllables: int = 26
+    max_segment_syllables: int = 30
 
     def __post_init__(self) -> None:
         if self.max_segment_syllables < 4:

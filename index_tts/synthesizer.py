@@ -39,6 +39,7 @@ LIMITS: dict[str, tuple[float, float]] = {
 # A segment cut where the text has no punctuation gets this fraction of the comma pause
 # (a short phrase pause).
 PHRASE_PAUSE_RATIO = 0.5
+MIN_SEGMENT_SYLLABLES = 8  # slow speech never cuts segments shorter than this
 # The model ends an utterance right after its last syllable; a short tail of silence keeps
 # players (and listeners) from clipping the final sound.
 TAIL_SILENCE_S = 0.2
@@ -245,6 +246,14 @@ class Synthesizer:
             gen = self._torch.Generator(device=self.device).manual_seed(int(seed))
         return _Request(ctrl, spk, speed, pitch, sentence_pause, comma_pause, gen, warnings, teacher)
 
+    def _segment_limit(self, req: _Request) -> int:
+        """Syllables per segment for this request. The voice's limit is really one of frames
+        (measured: docs/LONG_TEXT.md), so slower speech (speed x the emotion's rate below 1)
+        gets proportionally fewer syllables per segment; faster speech keeps the bundle's."""
+        rate = float(getattr(req.emotion, "rate", 1.0) or 1.0) if req.emotion is not None else 1.0
+        tempo = min(1.0, req.speed * rate)
+        return max(MIN_SEGMENT_SYLLABLES, int(self.max_segment_syllables * tempo))
+
     def _reference_control(self, reference_audio: Any, strength: float):
         from .encoders.style import analyze_reference, measure_voice_baseline, style_to_control
 
@@ -312,7 +321,7 @@ class Synthesizer:
         )
         stats = _stats if _stats is not None else {}
         t_front = time.perf_counter()
-        utt = self.frontend(text, pinyin_overrides=pinyin_overrides, max_segment_syllables=self.max_segment_syllables)
+        utt = self.frontend(text, pinyin_overrides=pinyin_overrides, max_segment_syllables=self._segment_limit(req))
         stats["frontend_s"] = stats.get("frontend_s", 0.0) + time.perf_counter() - t_front
         warnings = req.warnings + list(utt.warnings)
         if _warnings is not None:

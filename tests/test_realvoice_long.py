@@ -65,3 +65,15 @@ def test_cut_pieces_keep_their_natural_tempo(default_bundle, synth):
     ref = synth.synthesize(short, seed=0, comma_pause=0.0, sentence_pause=0.0)
     ref_frames = sum(s.frames for s in ref.segments)
     assert 0.9 <= frames / ref_frames <= 1.15, (frames, ref_frames, n_syl)
+
+
+def test_slower_speech_gets_shorter_segments(default_bundle, synth):
+    """The measured limit is in frames: at speed 0.7 (or a slow emotion) a segment holds fewer
+    syllables, so no segment's audio grows past what the voice says well."""
+    fast = synth.synthesize(RUN_ON, seed=0)
+    slow = synth.synthesize(RUN_ON, seed=0, speed=0.7)
+    sad = synth.synthesize(RUN_ON, seed=0, emotion_label="sad", intensity=1.0)
+    assert len(slow.segments) > len(fast.segments)
+    assert len(sad.segments) > len(fast.segments)
+    longest = max(s.frames for s in fast.segments)
+    assert max(s.frames for s in slow.segments) <= longest * 1.15

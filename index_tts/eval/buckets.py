@@ -49,6 +49,10 @@ def format_tables(reports: Mapping[str, object]) -> str:
             continue
         cells = [f"{per[x][b][0] * 100:.1f}%" if b in per[x] else "-" for x in names]
         lines.append(f"| {b} | {n} | " + " | ".join(cells) + " |")
+    short = {x: _cer([r for r in rep.sentences if len(r.text) < 60]) for x, rep in reports.items()}
+    if any(n for _, n in short.values()):
+        cells = [f"{short[x][0] * 100:.1f}%" for x in names]
+        lines.append(f"| <60 (both) | {short[names[0]][1]} | " + " | ".join(cells) + " |")
     cells = [f"{rep.cer * 100:.1f}%" for rep in reports.values()]
     lines.append("| all | {} | ".format(len(next(iter(reports.values())).sentences)) + " | ".join(cells) + " |")
     lines += ["", "| category | n | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]

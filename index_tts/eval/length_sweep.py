@@ -5,8 +5,8 @@ Windows of natural text of a target length (in syllables) are synthesized as ONE
 seeds with variance dropout on and off, optionally at a slow speed (to tell whether the limit
 is in syllables or in frames). Each window also gets a quality proxy: DNSMOS OVRL when PyPI
 ``speechmos`` is installed. The report groups CER by target length and by predicted frames;
-the safe length is the longest target whose mean CER stays within ``--tolerance`` of the
-short-window baseline (mean of the two shortest targets) in every condition.
+the safe length is the longest target up to which the mean CER stays within ``--tolerance``
+of the best level reached (very short windows are hard for Whisper, so they are not the baseline).
 
     python -m index_tts.eval.length_sweep --lengths 10,15,20,25,30,35,40,50,60 --seeds 0,1,2
 """
@@ -82,7 +82,8 @@ def dnsmos_ovrl(wav: np.ndarray, sr: int) -> Optional[float]:
 
 
 def run_sweep(lengths: Sequence[int], seeds: Sequence[int], *, slow_speed: Optional[float], quality: bool,
-              model: Optional[str], out_dir: Path) -> list[SweepItem]:
+              model: Optional[str], out_dir: Path, paired_limit: Optional[int] = None,
+              only_paired: bool = False) -> list[SweepItem]:
     import soundfile as sf
 
     from ..synthesizer import Synthesizer
@@ -99,6 +100,11 @@ def run_sweep(lengths: Sequence[int], seeds: Sequence[int], *, slow_speed: Optio
     ] + [("dropout-off", "dropout-off", 0, 1.0)]
     if slow_speed:
         conditions.append((f"dropout-on/seed{seeds[0]}/speed{slow_speed}", "dropout-on", seeds[0], slow_speed))
+    if paired_limit:
+        # the same windows cut into short segments: a paired baseline that has the same words
+        engines["cut"] = Synthesizer(model_path=model, device="cpu", max_segment_syllables=paired_limit)
+        paired = [(f"cut{paired_limit}/seed{s}", "cut", s, 1.0) for s in seeds[:1]]
+        conditions = paired if only_paired else conditions + paired
     (out_dir / "wavs").mkdir(parents=True, exist_ok=True)
     items: list[SweepItem] = []
     for length in lengths:
@@ -107,13 +113,13 @@ def run_sweep(lengths: Sequence[int], seeds: Sequence[int], *, slow_speed: Optio
             for name, engine, seed, speed in conditions:
                 tts = engines[engine]
                 res = tts.synthesize(text, seed=seed, speed=speed)
-                if len(res.segments) != 1:
+                if engine != "cut" and len(res.segments) != 1:
                     raise RuntimeError(f"expected one segment for {text!r}, got {len(res.segments)}")
                 hyp = asr.transcribe(res.wav, res.sample_rate)
                 counts = cer_counts(text, hyp)
                 item = SweepItem(
                     length=length, passage=p, text=text, condition=name, syllables=counts.ref_len,
-                    frames=res.segments[0].frames, audio_s=res.duration_s, cer=counts.cer, hypothesis=hyp,
+                    frames=sum(seg.frames for seg in res.segments), audio_s=res.duration_s, cer=counts.cer, hypothesis=hyp,
                     dnsmos_ovrl=dnsmos_ovrl(res.wav, res.sample_rate) if quality else None,
                 )
                 items.append(item)
@@ -150,14 +156,18 @@ def summarize(items: Sequence[SweepItem], tolerance: float) -> dict:
         if sel:
             by_frames[f"{lo}-{hi}"] = {"n": len(sel), "cer": _mean([i.cer for i in sel]),
                                        "dnsmos": _mean([i.dnsmos_ovrl for i in sel if i.dnsmos_ovrl is not None])}
-    base = {c: _mean([by_len[L][c]["cer"] for L in lengths[:2]]) for c in conditions}
+    # Very short windows are hard for Whisper (little context), so the baseline is the best
+    # level the voice reaches; the safe length is the longest target from there on up to which
+    # every target stays within ``tolerance`` of it.
+    base = {c: min(by_len[L][c]["cer"] for L in lengths) for c in conditions}
     safe = {}
     for c in conditions:
-        ok = [L for L in lengths if by_len[L][c]["cer"] <= base[c] + tolerance]
-        # the safe length: the longest target such that it and every shorter target pass
-        best = lengths[0]
+        start = min(lengths, key=lambda L: (by_len[L][c]["cer"], L))
+        best = start
         for L in lengths:
-            if L not in ok:
+            if L <= start:
+                continue
+            if by_len[L][c]["cer"] > base[c] + tolerance:
                 break
             best = L
         safe[c] = best
@@ -179,7 +189,7 @@ def format_summary(summary: dict) -> str:
     for k, v in summary["by_frames"].items():
         lines.append(f"| {k} | {v['n']} | {v['cer'] * 100:.1f}% | {v['dnsmos']:.2f} |")
     lines.append("")
-    lines.append(f"safe length (CER within {summary['tolerance'] * 100:.0f} points of the short-window baseline): "
+    lines.append(f"safe length (CER within {summary['tolerance'] * 100:.0f} points of the best level): "
                  + ", ".join(f"{c}: {v}" for c, v in summary["safe_length"].items()))
     return "\n".join(lines)
 
@@ -187,11 +197,15 @@ def format_summary(summary: dict) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="python -m index_tts.eval.length_sweep", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--lengths", default="10,15,20,25,30,35,40,50,60")
+    p.add_argument("--lengths", default="10,15,20,25,30,35,40,50,60", help="target syllables ('none': only --merge)")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--slow-speed", type=float, default=0.75, help="extra condition at this speed (0 = off)")
     p.add_argument("--no-quality", action="store_true", help="skip the DNSMOS quality proxy")
     p.add_argument("--tolerance", type=float, default=0.03)
+    p.add_argument("--paired-limit", type=int, default=0,
+                   help="also synthesize every window cut at this segment limit (a paired baseline)")
+    p.add_argument("--only-paired", action="store_true", help="run only the paired-baseline condition")
+    p.add_argument("--merge", nargs="*", default=[], help="sweep.json files of earlier runs to report together")
     p.add_argument("--model", help="bundle name or folder (default baker-zh)")
     p.add_argument("--out", default=str(DEFAULT_OUT))
     p.add_argument("-v", "--verbose", action="store_true")
@@ -202,8 +216,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     torch.set_num_threads(2)
     out = Path(args.out)
-    items = run_sweep([int(x) for x in args.lengths.split(",")], [int(x) for x in args.seeds.split(",")],
-                      slow_speed=args.slow_speed or None, quality=not args.no_quality, model=args.model, out_dir=out)
+    out.mkdir(parents=True, exist_ok=True)
+    items: list[SweepItem] = []
+    if args.lengths != "none":
+        items = run_sweep([int(x) for x in args.lengths.split(",")], [int(x) for x in args.seeds.split(",")],
+                          slow_speed=args.slow_speed or None, quality=not args.no_quality, model=args.model,
+                          out_dir=out, paired_limit=args.paired_limit or None, only_paired=args.only_paired)
+    for path in args.merge:
+        items += [SweepItem(**d) for d in json.loads(Path(path).read_text(encoding="utf-8"))["items"]]
     summary = summarize(items, args.tolerance)
     (out / "sweep.json").write_text(json.dumps({"items": [asdict(i) for i in items], "summary": summary},
                                                ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -11,9 +11,9 @@ from .g2p import clause_words
 from .normalize import normalize, strip_marks
 from .overrides import apply_overrides
 from .pinyin import decompose
-from .prosody import ProsodyParams, assign_breaks
+from .prosody import CONJUNCTIONS, ProsodyParams, assign_breaks
 from .sandhi import apply_sandhi
-from .split import Clause, Piece, context_budget, context_words, plan_cuts, split_long_words
+from .split import Clause, Piece, context_budget, context_words, gap_bias, plan_cuts, split_long_words
 from .symbols import ERHUA, EOS, SIL, SymbolTable, is_final_symbol
 from .text import clean, describe_unknown, sentence_type, split_clauses, split_sentences
 from .types import Segment, Utterance, Word
@@ -154,7 +154,7 @@ class Frontend:
         kinds: list[object] = [
             "split" if k in inside else "colon" if k in colon_gaps else breaks[k] for k in range(len(breaks))
         ]
-        cuts = plan_cuts([len(w) for w in words], kinds, pack_len)
+        cuts = plan_cuts([len(w) for w in words], kinds, pack_len, gap_bias(words, CONJUNCTIONS))
         bounds = [0] + [k + 1 for k in cuts] + [len(words)]
         pieces = []
         for a, b in zip(bounds, bounds[1:]):

@@ -21,7 +21,9 @@ RIGHT_ATTACH = frozenset(
 _LOCALIZER_POS = ("f", "u", "y", "e")
 CONJUNCTIONS = frozenset(
     "但是 而且 所以 因为 如果 虽然 然后 可是 并且 或者 不过 于是 因此 而 但 却 就是 然而 还是 "
-    "以及 以便 否则 只要 只有 除非 即使 尽管 既然 假如 要是".split()
+    "以及 以便 否则 只要 只有 除非 即使 尽管 既然 假如 要是 "
+    # discourse connectives that open a new phrase in run-on text
+    "其实 比如 例如 另外 此外 首先 其次 最后 总之 同时 接着 后来 甚至 从而 因而 毕竟 其中".split()
 )
 CLAUSE_VERBS = frozenset(
     "觉得 认为 知道 希望 发现 表示 告诉 相信 以为 感觉 看到 听说 说 想 记得 明白 担心 同意 决定".split()

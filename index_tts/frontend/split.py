@@ -15,6 +15,7 @@ drops its audio at the cut.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 from .types import Word
 
@@ -71,11 +72,13 @@ def split_long_words(words: list[Word], max_len: int) -> tuple[list[Word], set[i
     return out, inside
 
 
-def plan_cuts(sizes: list[int], gap_kinds: list[object], max_len: int) -> list[int]:
+def plan_cuts(sizes: list[int], gap_kinds: list[object], max_len: int,
+              bias: Optional[list[float]] = None) -> list[int]:
     """Gap indices to cut at so that every piece has at most ``max_len`` syllables.
 
     ``sizes``: syllables per word; ``gap_kinds[k]``: the kind of the gap after word k (a key
-    of CUT_COST). Every word must fit (``split_long_words`` first).
+    of CUT_COST); ``bias[k]``: extra cost of cutting there (see ``gap_bias``). Every word must
+    fit (``split_long_words`` first).
     """
     n = len(sizes)
     if max_len < 1:
@@ -99,7 +102,7 @@ def plan_cuts(sizes: list[int], gap_kinds: list[object], max_len: int) -> list[i
             if size < SHORT_PIECE:
                 cost += SHORT_COST
             if i > 0:
-                cost += CUT_COST[gap_kinds[i - 1]]
+                cost += CUT_COST[gap_kinds[i - 1]] + (bias[i - 1] if bias else 0.0)
             if cost < best[j]:
                 best[j], back[j] = cost, i
             i -= 1
@@ -111,6 +114,27 @@ def plan_cuts(sizes: list[int], gap_kinds: list[object], max_len: int) -> list[i
             cuts.append(i - 1)
         j = i
     return sorted(cuts)
+
+
+# Words that bind to what follows (a cut right after them splits a phrase: 自己的 | 注意力,
+# 属于 | 自己, 在 | 家里) and words that open a new phrase (a cut right before them is natural).
+BINDS_RIGHT = frozenset("的 地 之 是 在 把 被 给 对 向 和 与 跟 及 从 为 让 比 属于 关于 通过 按照 根据 作为 一个 这个 那个 每个".split())
+WEAK_BIND_COST = 8.0
+OPENS_PHRASE_BONUS = 3.0
+
+
+def gap_bias(words: list[Word], opens_phrase: frozenset[str]) -> list[float]:
+    """Extra cut cost per gap from the words on either side (negative = a good place)."""
+    out = []
+    for k in range(len(words) - 1):
+        w = words[k]
+        binds = w.text in BINDS_RIGHT or (w.kind == "hanzi" and (
+            w.pos.startswith(("m", "q")) or (len(w) == 1 and w.pos.startswith(("a", "p")))))
+        b = WEAK_BIND_COST if binds else 0.0  # 两款 | 产品, 新 | 产品, 在 | 家里
+        if words[k + 1].text in opens_phrase:
+            b -= OPENS_PHRASE_BONUS
+        out.append(b)
+    return out
 
 
 def context_words(words: list[Word], breaks: list[int], start: int, budget: int) -> list[Word]:

@@ -52,6 +52,11 @@ DEFAULT_VARIANCE_DROPOUT = True
 # With dropout on, requested pitch shifts come out ~1.4x too large (+3 st -> +4.2..4.7 st,
 # measured with pyworld over 10 dev sentences); the Synthesizer scales them by this gain.
 DROPOUT_PITCH_GAIN = 0.7
+# Longest segment the voice says well, at speed 1.0 (python -m index_tts.eval.length_sweep,
+# 6 passages x 9 lengths x 3 seeds, dropout on/off, speed 0.75): Whisper CER stays at its
+# 11-13 % window level up to ~700 predicted frames, rises to 18 % at 700-800, 49 % at 800-1000
+# and ~100 % beyond (looping gibberish). 30 syllables = 518-574 frames. docs/LONG_TEXT.md.
+MAX_SEGMENT_SYLLABLES = 30
 
 
 class WheelUnavailableError(RuntimeError):
@@ -193,7 +198,8 @@ def build_bundle(out: Path, wheel: Optional[Path] = None, with_stats: bool = Tru
         provenance=provenance,
         model_card=model_card(provenance, licence, conv),
         extra={"inference": {"variance_dropout": DEFAULT_VARIANCE_DROPOUT,
-                             "dropout_pitch_gain": DROPOUT_PITCH_GAIN}},
+                             "dropout_pitch_gain": DROPOUT_PITCH_GAIN,
+                             "max_segment_syllables": MAX_SEGMENT_SYLLABLES}},
     )
     log.info("wrote %s in %.1f s", out, time.perf_counter() - t0)
     return out
