@@ -22,7 +22,7 @@ from . import lexicon
 
 NEUTRAL = "neutral"
 THRESHOLD = 0.45
-DUTIR_WEIGHT = 0.35
+DUTIR_WEIGHT = 0.5
 BASE_INTENSITY = 0.55
 CLAUSE_BREAK = re.compile(r"[，,。.！!？?；;：:…、\s“”\"]")
 # Fixed order for ties (earlier wins): the more marked emotions first.
