@@ -1,6 +1,7 @@
-"""Command line: ``python -m index_tts {synth, models, bench}``.
+"""Command line: ``python -m index_tts {synth, batch, models, bench}``.
 
     python -m index_tts synth --text "你好，世界。" --out hello.wav [--emotion happy --intensity 0.6]
+    python -m index_tts batch story.txt --out out/story [--formats wav,flac] [--seed 1]  (index_tts/batch/cli.py)
     python -m index_tts models list | verify [NAME] | fetch OWNER/NAME | build [--force]
     python -m index_tts bench [--text-file F] [--device cpu] [--json]
 
@@ -145,6 +146,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.run_cli(args)
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch.cli import run_cli
+
+    return run_cli(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m index_tts", description="IndexTTS: offline Mandarin TTS")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
@@ -166,6 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--voice", help="preset voice name")
     s.add_argument("--seed", type=int)
     s.set_defaults(func=cmd_synth)
+
+    from .batch.cli import add_arguments as add_batch_arguments
+
+    bt = sub.add_parser("batch", help="render a script (or a folder of scripts): per-line audio, joined "
+                        "audio, SRT/WebVTT subtitles, manifest; resumable")
+    add_batch_arguments(bt)
+    bt.set_defaults(func=cmd_batch)
 
     m = sub.add_parser("models", help="list, verify, fetch or build model bundles")
     m.add_argument("action", nargs="?", choices=["list", "verify", "fetch", "build"], default="list")
