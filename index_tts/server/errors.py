@@ -139,7 +139,7 @@ def describe(exc: BaseException) -> ErrorInfo:
         log.error("engine error: %s", safe_text(exc))
         return ErrorInfo(500, str(exc), "server_error", type(exc).__name__)
     log.error("unexpected error while serving a request", exc_info=exc)
-    return ErrorInfo(500, "internal error while synthesizing (see the server log)", "server_error")
+    return ErrorInfo(500, "internal server error (see the server log)", "server_error")
 
 
 def error_response(exc: BaseException):
@@ -175,8 +175,14 @@ def install_handlers(app) -> None:
 class ErrorShieldMiddleware:
     """Outermost wrapper: exceptions become JSON responses and never reach uvicorn.
 
-    Also rewrites the mounted UI's plain ``{"detail": ...}`` 404/405 answers into the API's
-    error shape, and answers a request cut short by shutdown with a JSON 503.
+    - Rewrites the mounted UI's plain ``{"detail": ...}`` 404/405 answers into the API's
+      error shape.
+    - Holds back a 500 until the app has finished: the mounted UI's own error handler sends a
+      plain-text 500 and then re-raises, so the exception reaches this middleware and is
+      mapped here instead (a malformed request to the UI's protocol is the client's error).
+    - An exception after the response started (a stream) ends that response cleanly
+      instead of leaving it cut off, so the connection survives.
+    - A request cut short by shutdown gets a JSON 503.
     """
 
     REWRITE = (404, 405)
@@ -189,41 +195,86 @@ class ErrorShieldMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        state = {"started": False, "held": None}
+        path = scope.get("path", "")
+        state: dict[str, Any] = {"started": False, "complete": False, "held": []}
+
+        async def forward(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                state["complete"] = True
+            await send(message)
 
         async def guarded_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                if message["status"] in self.REWRITE and not scope.get("path", "").startswith(self.ui_prefix):
-                    state["held"] = message  # wait for the body: maybe a {"detail": ...} to rewrite
+            held = state["held"]
+            if message["type"] == "http.response.start" and not state["started"]:
+                status = message["status"]
+                if status == 500 or (status in self.REWRITE and not path.startswith(self.ui_prefix)):
+                    held.append(message)  # wait for the body (and, for a 500, for the app's end)
                     return
-                state["started"] = True
-            elif message["type"] == "http.response.body" and state["held"] is not None:
-                start, state["held"] = state["held"], None
-                state["started"] = True
-                body = message.get("body", b"")
-                rewritten = _rewrite_detail(start["status"], body) if not message.get("more_body") else None
+            elif held and message["type"] == "http.response.body":
+                held.append(message)
+                if message.get("more_body") or held[0]["status"] == 500:
+                    return
+                start, state["held"] = held[0], []
+                body = b"".join(m.get("body", b"") for m in held[1:])
+                rewritten = _rewrite_detail(start["status"], body)
                 if rewritten is not None:
                     extra = [(k, v) for k, v in start.get("headers", []) if k.lower() == b"allow"]
+                    state["started"] = state["complete"] = True
                     await send_json_error(send, start["status"], rewritten, extra)
                     return
-                await send(start)
-            await send(message)
+                for m in [start, *held[1:]]:
+                    await forward(m)
+                return
+            await forward(message)
 
         try:
             await self.app(scope, receive, guarded_send)
         except BaseException as exc:  # noqa: BLE001 - the point of this middleware
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
+            await self._after_error(exc, path, state, send)
+            return
+        if state["held"]:  # a 500 the app produced itself, after catching an error
+            info = describe_ui(None) if path.startswith(self.ui_prefix) else ErrorInfo(
+                500, "internal server error (see the server log)", "server_error")
+            await send_json_error(send, info.status, error_body(info.message, info.type, info.code))
+
+    async def _after_error(self, exc: BaseException, path: str, state: dict[str, Any], send: Send) -> None:
+        try:
             if state["started"]:  # too late for an error answer; a stream cut by shutdown is normal
                 level = logging.DEBUG if isinstance(exc, asyncio.CancelledError) else logging.WARNING
-                log.log(level, "error after the response started (%s): %r", scope.get("path"), exc)
+                log.log(level, "error after the response started (%s): %r", path, exc)
+                if not state["complete"]:
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
                 return
-            info = describe(exc)
-            try:
-                headers = [(k.lower().encode(), v.encode()) for k, v in info.headers.items()]
-                await send_json_error(send, info.status, error_body(info.message, info.type, info.code), headers)
-            except Exception as e:  # noqa: BLE001 - the client is gone
-                log.debug("could not send the error response: %s", e)
+            info = describe_ui(exc) if path.startswith(self.ui_prefix) else describe(exc)
+            headers = [(k.lower().encode(), v.encode()) for k, v in info.headers.items()]
+            await send_json_error(send, info.status, error_body(info.message, info.type, info.code), headers)
+        except Exception as e:  # noqa: BLE001 - the client is gone
+            log.debug("could not send the error response: %s", e)
+
+
+def describe_ui(exc: BaseException | None) -> ErrorInfo:
+    """Like :func:`describe`, for the web page's own protocol routes (``/gradio_api/``).
+
+    Errors there come from reading the page's request: a lookup or type error (an unknown
+    ``fn_index``, too few inputs), or text that cannot be encoded, possibly wrapped in the
+    UI framework's own RuntimeError.  Those are the request's fault: 400.  ``exc=None`` is a
+    500 the UI framework answered itself after catching such an error.
+    """
+    chain, e = [], exc
+    while e is not None and len(chain) < 10:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    if exc is None or any(isinstance(c, (LookupError, TypeError, ValueError)) for c in chain):
+        log.info("malformed web UI request: %r", exc)
+        unicode = any(isinstance(c, UnicodeError) for c in chain)
+        return ErrorInfo(400, "the web page sent a request the server cannot use"
+                              f"{' (invalid Unicode)' if unicode else ''}; reload the page",
+                         "invalid_request_error", "invalid_unicode" if unicode else "invalid_ui_request")
+    return describe(exc)
 
 
 def _rewrite_detail(status: int, body: bytes) -> bytes | None:

@@ -148,6 +148,30 @@ def _systematic() -> Iterator[Case]:
                  "/%2e%2e/%2e%2e/etc/passwd", "/synthesize/../webui.py", "/" + "a" * 4000, "/static/../../x",
                  "/gradio_api/file=%00", "/v1/audio/speech?x=" + "%ff" * 50, "/gradio_api/file=cache_hub/baker-zh/config.json"):
         yield Case("traversal", "GET", path)
+    yield from _ui_protocol()
+
+
+def _ui_protocol() -> Iterator[Case]:
+    """Malformed requests to the web page's own protocol (Gradio's /gradio_api routes)."""
+    file_refs = [{"path": p, "meta": {"_type": "gradio.FileData"}} for p in
+                 ("/etc/passwd", "../../webui.py", "@tmp/../../../etc/passwd", "outputs/x.wav", "\ud800", "")]
+    for fn in (0, 1, 2, 3, 4, 5, 999, -1, "x", None, 10**12):
+        for data in ([], ["你好。"], [None] * 21, ["你好。"] + file_refs[:1] * 20, "notalist"):
+            yield post("ui:join", "/gradio_api/queue/join",
+                       {"data": data, "fn_index": fn, "session_hash": "fuzz", "trigger_id": 6})
+    for ref in file_refs:
+        yield post("ui:fileref", "/gradio_api/queue/join",
+                   {"data": ["你好。"] + [ref] * 20, "fn_index": 2, "session_hash": "fuzz2", "trigger_id": 6})
+    for body, ctype in ((b"garbage", "multipart/form-data; boundary=zz"), (b"garbage", "text/plain"),
+                        (b"", "multipart/form-data"), (b"--zz\r\n\r\n--zz--", "multipart/form-data; boundary=zz")):
+        yield Case("ui:upload", "POST", "/gradio_api/upload", body, {"content-type": ctype})
+    for q in ("", "?session_hash=", "?session_hash=%ff%fe", "?session_hash=nosuch", "?session_hash=" + "x" * 2000):
+        yield Case("ui:data", "GET", "/gradio_api/queue/data" + q)
+    for path in ("/gradio_api/heartbeat/..%2f..", "/gradio_api/file=@tmp/x", "/gradio_api/file=@tmp/%2e%2e/%2e%2e/x",
+                 "/gradio_api/file=@tmp", "/config?x=%ed%a0%80", "/gradio_api/info", "/gradio_api/run/predict"):
+        yield Case("ui:route", "GET", path)
+    for path in ("/gradio_api/run/predict", "/gradio_api/stream/abc", "/gradio_api/reset", "/gradio_api/api/_generate"):
+        yield post("ui:post", path, {"data": [1, {"$x": "\ud800"}], "fn_index": 2})
 
 
 def _random_case(rng: random.Random) -> Case:
