@@ -279,7 +279,8 @@ def assemble(out: Path, name: str, jobs: list[Job], metas: dict[int, dict], sr: 
                      "emotion": job.emotion or "neutral", "emotion_source": job.emotion_source,
                      "intensity": job.intensity, "speed": job.speed, "pitch": job.pitch, "text": job.text,
                      "chapter": job.chapter, "file": f"lines/{job.stem}.wav",
-                     "start": round(start, 3), "end": round(cursor / sr, 3), "seed": job.seed})
+                     "start": round(start, 3), "end": round(cursor / sr, 3),
+                     "start_sample": line_start, "end_sample": cursor, "seed": job.seed})
     pieces.append(np.zeros(int(round(tail * sr)), np.float32))
     joined = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
     files: dict[str, str] = {}
