@@ -177,12 +177,12 @@ def summarize(items: Sequence[SweepItem], tolerance: float) -> dict:
 
 def format_summary(summary: dict) -> str:
     conds = sorted(next(iter(summary["by_length"].values())).keys())
-    lines = ["| target syllables | " + " | ".join(f"{c} CER" for c in conds) + " | frames (seed 0) | DNSMOS (seed 0) |",
+    lines = ["| target syllables | " + " | ".join(f"{c} CER" for c in conds) + " | frames (first dropout-on) | DNSMOS (same) |",
              "|---" * (len(conds) + 3) + "|"]
-    first = conds[0]
     for L, row in summary["by_length"].items():
-        cells = [f"{row[c]['cer'] * 100:.1f}%" for c in conds]
-        lines.append(f"| {L} | " + " | ".join(cells) + f" | {row[first]['frames']:.0f} | {row[first]['dnsmos']:.2f} |")
+        cells = [f"{row[c]['cer'] * 100:.1f}%" if row[c]["cer"] == row[c]["cer"] else "-" for c in conds]
+        main = next((c for c in conds if c.startswith("dropout-on") and row[c]["frames"] == row[c]["frames"]), conds[0])
+        lines.append(f"| {L} | " + " | ".join(cells) + f" | {row[main]['frames']:.0f} | {row[main]['dnsmos']:.2f} |")
     lines.append("")
     lines.append("| predicted frames | n | CER | DNSMOS |")
     lines.append("|---|---|---|---|")

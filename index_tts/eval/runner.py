@@ -70,7 +70,7 @@ def summarize(results: Sequence[SentenceResult], **meta: Any) -> EvalReport:
         sentences=list(results),
         cer=edits / chars,
         mean_cer=float(np.mean([r.cer for r in results])),
-        rtf=sum(r.synth_s for r in results) / audio if audio > 0 else float("inf"),
+        rtf=sum(r.synth_s for r in results if r.audio_s > 0) / audio if audio > 0 else float("inf"),
         speaker_similarity=float(np.mean(sims)) if sims else None,
         **meta,
     )
@@ -129,7 +129,17 @@ def run_eval(
     results = []
     for i, sent in enumerate(sentences, 1):
         t0 = time.perf_counter()
-        res = tts.synthesize(sent.text, **kwargs)
+        try:
+            res = tts.synthesize(sent.text, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - an engine that cannot say a text scores CER 1 on it
+            log.warning("%s: synthesis failed (%s); scored as CER 1.0", sent.id, exc)
+            counts = cer_counts(sent.text, "")
+            results.append(SentenceResult(
+                id=sent.id, category=sent.category, text=sent.text, hypothesis="", ref_norm=counts.ref_norm,
+                hyp_norm="", edits=counts.ref_len, ref_len=counts.ref_len, cer=1.0, audio_s=0.0,
+                synth_s=time.perf_counter() - t0, rtf=float("inf"), warnings=[f"synthesis failed: {exc}"],
+            ))
+            continue
         synth_s = time.perf_counter() - t0
         wav_path = out / "wavs" / f"{sent.id}.wav"
         sf.write(str(wav_path), np.clip(res.wav, -1.0, 1.0), res.sample_rate, subtype="PCM_16")
