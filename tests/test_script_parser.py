@@ -209,3 +209,19 @@ def test_script_line_is_frozen():
     assert isinstance(line, ScriptLine)
     with pytest.raises(Exception):
         line.text = "x"  # type: ignore[misc]
+
+
+def test_readme_example_and_demo_script_parse():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### The script format"):]
+    begin = section.index("```text\n") + 8
+    block = section[begin:section.index("\n```", begin)]
+    s = parse_script(block, source="README")
+    assert [ln.character for ln in s.lines] == ["旁白", "旁白", "林雨", "陈默", "旁白", "林雨", "旁白"]
+    assert s.cast["陈默"].emotion == "calm" and s.lines[5].parts[1] == 0.8
+    demo = parse_script((root / "index_tts/batch/data/demo_script.txt").read_text(encoding="utf-8"))
+    assert len(demo.lines) == 31 and set(demo.characters) == {"旁白", "林雨", "陈默"}
+    assert len(demo.chapters) == 3

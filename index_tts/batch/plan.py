@@ -72,6 +72,8 @@ def _emotion(line: ScriptLine, choice: VoiceChoice, detect: Optional[Detect]) ->
         if value is None:
             continue
         if value == AUTO:
+            if line.is_chapter_title:  # a title like "第二章 消息" is read plainly
+                return None, 0.0, "none"
             if detect is None:
                 raise ValueError("emotion 'auto' needs the text-emotion detector")
             guess = detect(line.text)

@@ -1,0 +1,123 @@
+"""Measure a batch: speed, Whisper-base CER of the joined audio, and subtitle timing.
+
+    python -m index_tts.batch.measure                       # the bundled 30-line demo script
+    python -m index_tts.batch.measure story.txt --out /tmp/m --threads 1
+
+Renders the script (or reuses a finished render in ``--out``), transcribes the joined audio
+with Whisper base (word timestamps, faster-whisper), and prints one JSON report:
+
+- ``cer``: character error rate of the whole transcript against the spoken text;
+- ``cue_start_error_s``: for each SRT cue, cue start minus the time Whisper gives the cue's
+  first character (characters aligned with difflib); median and 90th percentile of |error|;
+- ``render``: lines, audio seconds, synthesis seconds and real-time factor.
+
+Needs the dev requirements (faster-whisper, the Whisper-base parts, opencc).
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+DEMO = Path(__file__).with_name("data") / "demo_script.txt"
+
+
+def whisper_chars(wav, sr: int, threads: int) -> list[tuple[str, float]]:
+    """(character, time) for every character Whisper hears, simplified and normalised."""
+    import numpy as np
+    import opencc
+    from faster_whisper import WhisperModel
+    from scipy.signal import resample_poly
+
+    from ..eval.asr import whisper_model_dir
+    from ..eval.textnorm import normalize_for_cer
+
+    audio = resample_poly(np.asarray(wav, np.float32), 2, 3).astype(np.float32) if sr == 24000 else wav
+    model = WhisperModel(str(whisper_model_dir()), device="cpu", compute_type="int8", cpu_threads=threads)
+    segments, _ = model.transcribe(audio, language="zh", beam_size=1, temperature=0.0, word_timestamps=True,
+                                   condition_on_previous_text=False, vad_filter=False)
+    t2s = opencc.OpenCC("tw2s")
+    out: list[tuple[str, float]] = []
+    for seg in segments:
+        for w in seg.words or []:
+            chars = normalize_for_cer(t2s.convert(w.word))
+            for k, ch in enumerate(chars):
+                out.append((ch, w.start + (w.end - w.start) * k / max(len(chars), 1)))
+    return out
+
+
+def cue_errors(cues: list[tuple[float, float, str]], heard: list[tuple[str, float]]) -> tuple[list[float], str]:
+    """Per cue: its start minus Whisper's time for its first character (None when unmatched)."""
+    from ..eval.textnorm import normalize_for_cer
+
+    ref, first = "", []
+    for _, _, text in cues:
+        body = text.split("：", 1)[1] if "：" in text[:10] else text  # drop the speaker label
+        first.append(len(ref))
+        ref += normalize_for_cer(body)
+    hyp = "".join(c for c, _ in heard)
+    ref_to_hyp: dict[int, int] = {}
+    for block in difflib.SequenceMatcher(None, ref, hyp, autojunk=False).get_matching_blocks():
+        for k in range(block.size):
+            ref_to_hyp[block.a + k] = block.b + k
+    errors = []
+    for (start, _, _), pos in zip(cues, first):
+        if pos in ref_to_hyp:
+            errors.append(start - heard[ref_to_hyp[pos]][1])
+    return errors, ref
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m index_tts.batch.measure", description=__doc__.split("\n")[0])
+    p.add_argument("script", nargs="?", default=str(DEMO))
+    p.add_argument("--out", default="outputs/batch_measure")
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args(argv)
+
+    import soundfile as sf
+
+    from ..cli import limit_threads
+    from ..eval.textnorm import cer
+    from ..script import parse_script
+    from ..synthesizer import Synthesizer
+    from .runner import run_batch
+    from .subtitles import parse_srt
+
+    limit_threads(args.threads)
+    path = Path(args.script)
+    script = parse_script(path.read_text(encoding="utf-8"), source=str(path))
+    t0 = time.perf_counter()
+    res = run_batch(script, args.out, Synthesizer(device="cpu"), name=path.stem)
+    wall = time.perf_counter() - t0
+    wav, sr = sf.read(str(Path(args.out) / f"{path.stem}.wav"), dtype="float32")
+    cues = parse_srt((Path(args.out) / f"{path.stem}.srt").read_text(encoding="utf-8"))
+    t1 = time.perf_counter()
+    heard = whisper_chars(wav, sr, args.threads)
+    errors, ref = cue_errors(cues, heard)
+    absolute = sorted(abs(e) for e in errors)
+    report = {
+        "script": str(path),
+        "render": {"lines": len(res.jobs), "rendered": res.rendered, "audio_s": round(res.audio_s, 2),
+                   "render_s": round(res.render_s, 2), "wall_s": round(wall, 2),
+                   "rtf": round(res.render_s / res.rendered_audio_s, 3) if res.rendered else None},
+        "cer": round(cer(ref, "".join(c for c, _ in heard)), 4),
+        "cues": len(cues), "cues_matched": len(errors),
+        "cue_start_error_s": {
+            "median_abs": round(statistics.median(absolute), 3) if absolute else None,
+            "p90_abs": round(absolute[int(0.9 * (len(absolute) - 1))], 3) if absolute else None,
+            "median_signed": round(statistics.median(errors), 3) if errors else None,
+            "within_150ms": sum(1 for e in absolute if e <= 0.15)},
+        "asr_s": round(time.perf_counter() - t1, 1),
+    }
+    json.dump(report, sys.stdout, ensure_ascii=False, indent=1)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
