@@ -34,6 +34,9 @@ from index_tts.eval.textnorm import (
         ("3:45出发", "三点四十五分出发"),
         ("3.45元", "三点四五元"),  # a decimal, not a time
         ("比分3:2", "比分三二"),
+        ("热线400-812-3123", "热线四零零八一二三一二三"),  # phone-number groups join
+        ("4001 888 999", "四零零一八八八九九九"),
+        ("2019-2023年", "二千零一十九二零二三年"),  # a year range is not a phone number
     ],
 )
 def test_normalize_golden(text, expected):

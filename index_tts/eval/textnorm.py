@@ -4,6 +4,7 @@ The same rule runs on the reference text and on the ASR hypothesis, so that spel
 sound the same compare equal:
 
 - ``1,500`` → ``1500`` (thousands separators), then NFKC (full-width → half-width);
+- digit groups of a phone number joined: ``400-812-3123`` / ``4001 888 999`` → one digit string;
 - ``20%`` → ``百分之二十``; clock times ``3:45`` / ``3.45分`` → ``3点45分``;
 - Arabic numbers → Chinese numerals: a 4-digit number before 年, a number with a leading
   zero, and any number of 5+ digits are read digit by digit (``2023年`` → ``二零二三年``,
@@ -26,6 +27,8 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 _CLOCK = re.compile(r"(?<![\d.])(\d{1,2})(?::|\.(?=\d\d分))(\d\d)(?!\d)(分?)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# Digit groups split by hyphens or spaces that make a phone number (400-812-3123, 4001 888 999)
+_DIGIT_GROUPS = re.compile(r"(?<![\d.])\d{3,4}(?:[-\s]\d{3,4}){1,2}(?![\d.])")
 _CHAR_MAP = str.maketrans({"〇": "零", "幺": "一"})
 
 
@@ -69,6 +72,8 @@ def normalize_for_cer(text: str) -> str:
         raise TypeError(f"text must be str, got {type(text).__name__}")
     text = _THOUSANDS.sub("", text)
     text = unicodedata.normalize("NFKC", text)
+    text = _DIGIT_GROUPS.sub(lambda m: m.group().replace("-", "").replace(" ", "")
+                             if len(m.group()) - m.group().count("-") - m.group().count(" ") >= 10 else m.group(), text)
     text = _PERCENT.sub(lambda m: "百分之" + m.group(1), text)
     text = _CLOCK.sub(lambda m: f"{m.group(1)}点{m.group(2)}分", text)
     text = _replace_numbers(text)
