@@ -177,3 +177,16 @@ def test_unknown_format_is_refused_before_work(tmp_path):
     with pytest.raises(InvalidParameterError, match="unknown audio format 'aac'"):
         run_batch(SCRIPT, tmp_path, fake, formats=["aac"])
     assert fake.calls == []
+
+
+def test_measure_aligns_cues_with_heard_characters():
+    from index_tts.batch.measure import cue_errors
+
+    wav = np.zeros(24000 * 4, np.float32)
+    wav[36000:48000] = 0.3  # speech from 1.5 s
+    wav[72000:84000] = 0.3  # and from 3.0 s
+    heard = [("你", 1.1), ("好", 1.3), ("再", 2.9), ("外", 3.0), ("见", 3.1)]
+    errors, ref, silent = cue_errors([(1.5, 2.0, "小明：你好"), (3.0, 3.5, "再见")], heard, wav, 24000)
+    assert ref == "你好再见"
+    assert errors == pytest.approx([0.4, 0.1])
+    assert silent == 2  # nothing but silence between Whisper's times and the cue starts

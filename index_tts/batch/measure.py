@@ -8,7 +8,8 @@ with Whisper base (word timestamps, faster-whisper), and prints one JSON report:
 
 - ``cer``: character error rate of the whole transcript against the spoken text;
 - ``cue_start_error_s``: for each SRT cue, cue start minus the time Whisper gives the cue's
-  first character (characters aligned with difflib); median and 90th percentile of |error|;
+  first character (characters aligned with difflib); median and 90th percentile of |error|,
+  and for how many cues the audio between the two times is silence (Whisper early, not the cue late);
 - ``render``: lines, audio seconds, synthesis seconds and real-time factor.
 
 Needs the dev requirements (faster-whisper, the Whisper-base parts, opencc).
@@ -51,8 +52,11 @@ def whisper_chars(wav, sr: int, threads: int) -> list[tuple[str, float]]:
     return out
 
 
-def cue_errors(cues: list[tuple[float, float, str]], heard: list[tuple[str, float]]) -> tuple[list[float], str]:
-    """Per cue: its start minus Whisper's time for its first character (None when unmatched)."""
+def cue_errors(cues: list[tuple[float, float, str]], heard: list[tuple[str, float]],
+               wav=None, sr: int = 24000) -> tuple[list[float], str, int]:
+    """Per matched cue: its start minus Whisper's time for its first character; the spoken
+    reference; and for how many cues the audio between the two times is silence (peak below
+    0.02), i.e. the difference is Whisper placing the word early, inside the pause."""
     from ..eval.textnorm import normalize_for_cer
 
     ref, first = "", []
@@ -65,11 +69,15 @@ def cue_errors(cues: list[tuple[float, float, str]], heard: list[tuple[str, floa
     for block in difflib.SequenceMatcher(None, ref, hyp, autojunk=False).get_matching_blocks():
         for k in range(block.size):
             ref_to_hyp[block.a + k] = block.b + k
-    errors = []
+    errors, silent = [], 0
     for (start, _, _), pos in zip(cues, first):
         if pos in ref_to_hyp:
-            errors.append(start - heard[ref_to_hyp[pos]][1])
-    return errors, ref
+            heard_at = heard[ref_to_hyp[pos]][1]
+            errors.append(start - heard_at)
+            if wav is not None:
+                lo, hi = sorted((int(heard_at * sr), int(start * sr)))
+                silent += bool(hi <= lo or float(abs(wav[lo:hi]).max()) < 0.02)
+    return errors, ref, silent
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -98,7 +106,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     cues = parse_srt((Path(args.out) / f"{path.stem}.srt").read_text(encoding="utf-8"))
     t1 = time.perf_counter()
     heard = whisper_chars(wav, sr, args.threads)
-    errors, ref = cue_errors(cues, heard)
+    errors, ref, silent = cue_errors(cues, heard, wav, sr)
     absolute = sorted(abs(e) for e in errors)
     report = {
         "script": str(path),
@@ -111,7 +119,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "median_abs": round(statistics.median(absolute), 3) if absolute else None,
             "p90_abs": round(absolute[int(0.9 * (len(absolute) - 1))], 3) if absolute else None,
             "median_signed": round(statistics.median(errors), 3) if errors else None,
-            "within_150ms": sum(1 for e in absolute if e <= 0.15)},
+            "within_150ms": sum(1 for e in absolute if e <= 0.15),
+            "only_silence_between": silent},
         "asr_s": round(time.perf_counter() - t1, 1),
     }
     json.dump(report, sys.stdout, ensure_ascii=False, indent=1)

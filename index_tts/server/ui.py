@@ -14,6 +14,7 @@ from pathlib import Path
 from ..hub import PROJECT_ROOT
 from .engine import EngineWorker
 from .outputs import TempJanitor, remove_partials
+from .ui_batch import build_batch_section
 from .ui_handlers import UIConfig, _Handlers, unique_output_path
 
 __all__ = ["UIConfig", "_Handlers", "build_ui", "mix_emotions", "mix_vector", "mount_ui", "unique_output_path"]
@@ -157,6 +158,7 @@ def build_ui(worker: EngineWorker, cfg: UIConfig):
                 replay = gr.Audio(label="回放 Replay", type="filepath", interactive=False,
                                   buttons=["download"], scale=3)
             files = gr.File(label="下载 Downloads", file_count="multiple", interactive=False)
+        build_batch_section(worker, cfg.output_dir)  # 书稿/批量: scripts and batches (ui_batch.py)
 
         # Progress must stay a positional parameter (Gradio injects it by position); the
         # variable number of mix sliders arrives as *mix_values after it.
