@@ -96,7 +96,8 @@ class Script:
 
     @property
     def characters(self) -> list[str]:
-        """Speaking characters in order of first appearance (declared ones first if unused)."""
+        """Speaking characters in order of first appearance (lines that name a voice id directly
+        with ``voice=`` are not counted)."""
         seen: list[str] = []
         for line in self.lines:
             if line.voice is None and line.character not in seen:
