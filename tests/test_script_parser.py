@@ -225,3 +225,9 @@ def test_readme_example_and_demo_script_parse():
     demo = parse_script((root / "index_tts/batch/data/demo_script.txt").read_text(encoding="utf-8"))
     assert len(demo.lines) == 31 and set(demo.characters) == {"旁白", "林雨", "陈默"}
     assert len(demo.chapters) == 3
+
+
+@pytest.mark.parametrize("line", ["10:30 我们出发。", "第一章：开始", "注：以下内容纯属虚构。", "http://example.com 看这里"])
+def test_colons_that_do_not_introduce_a_speaker(line):
+    s = parse_script(line + "\n")
+    assert [ln.character for ln in s.lines] == ["旁白"] and s.lines[0].text == line

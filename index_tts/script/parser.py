@@ -28,6 +28,7 @@ MAX_NAME_CHARS = 8
 # ``名字：台词`` is narration, not a character, when the "name" ends like a speech verb
 # (他说：…, 小明大声喊道：…) — those colons introduce quoted speech inside narration.
 _SPEECH_VERBS = ("说", "道", "问", "喊", "叫", "答", "讲", "想", "写", "曰", "骂", "吼", "嚷", "笑", "哭", "叹")
+_NOT_A_NAME = re.compile(r"^(?:[0-9０-９]+|https?|第.{1,6}[章节回幕集卷部]|注|备注|提示|时间|地点)$", re.IGNORECASE)
 _NAME_RE = re.compile(r"^[^\s\[\]【】|｜:：,，。.!！?？、;；\"“”'‘’()（）]+$")
 _PAUSE_RE = re.compile(r"^(?:pause|停顿|停)\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|秒|毫秒)?$", re.IGNORECASE)
 _CHAPTER_RE = re.compile(r"^(?:chapter|章节|章)\s+(.+)$", re.IGNORECASE)
@@ -354,7 +355,8 @@ class _Parser:
             return True
         if not self.settings.auto_cast or not _NAME_RE.match(name) or len(name) > MAX_NAME_CHARS:
             return False
-        return not name.endswith(_SPEECH_VERBS)
+        # 他说：… / 10:30 出发 / 第一章：… / http://… are narration, not a character's line
+        return not (name.endswith(_SPEECH_VERBS) or _NOT_A_NAME.match(name))
 
     def _emit(self, lineno: int, character: str, spoken: str, parts: tuple, opts: dict[str, Any]) -> None:
         if not spoken.strip():
