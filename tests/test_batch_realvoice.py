@@ -108,3 +108,15 @@ def test_cli_killed_with_sigkill_and_restarted(tmp_path, synth):
     for f in ("story.wav", "story.srt", "story.vtt", "manifest.json"):
         assert (tmp_path / "ref" / f).read_bytes() == (out / f).read_bytes(), f
     assert not list(out.rglob("*.tmp-*"))
+
+
+@pytest.mark.slow
+def test_cli_two_workers_equal_one_worker(tmp_path, synth):
+    script = tmp_path / "story.txt"
+    script.write_text(SCRIPT + "第二天早上，阳光照进了小屋。\n小明：我有一个好消息！\n", encoding="utf-8")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    base = [sys.executable, "-m", "index_tts", "batch", str(script), "--threads", "1", "--out"]
+    subprocess.run(base + [str(tmp_path / "one")], check=True, env=env, capture_output=True)
+    subprocess.run(base + [str(tmp_path / "two"), "--workers", "2"], check=True, env=env, capture_output=True)
+    for f in ("story.wav", "story.srt", "story.vtt", "manifest.json"):
+        assert (tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes(), f

@@ -190,3 +190,35 @@ def test_measure_aligns_cues_with_heard_characters():
     assert ref == "你好再见"
     assert errors == pytest.approx([0.4, 0.1])
     assert silent == 2  # nothing but silence between Whisper's times and the cue starts
+
+
+def fake_engine(model_path=None, device=None):
+    """Engine factory for worker processes (ParallelSpec.engine)."""
+    return FakeSynth()
+
+
+def test_parallel_workers_give_the_same_files_and_resume(tmp_path):
+    from index_tts.batch.parallel import ParallelSpec
+
+    script = SCRIPT + "".join(f"第{i}句话。\n" for i in range(6))
+    run_batch(script, tmp_path / "one", FakeSynth(), name="b")
+    spec = ParallelSpec(2, engine="test_batch_unit:fake_engine")
+    seen = []
+    res = run_batch(script, tmp_path / "two", FakeSynth(), name="b", parallel=spec, progress=seen.append)
+    assert res.rendered == 9 and sorted(p.done for p in seen) == list(range(10))
+    for f in ("b.wav", "b.srt", "b.vtt", "b.timing.json", "manifest.json"):
+        assert (tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes(), f
+    next((tmp_path / "two" / "lines").glob("0005_*.json")).unlink()
+    assert run_batch(script, tmp_path / "two", FakeSynth(), name="b", parallel=spec).rendered == 1
+
+
+def test_job_round_trips_through_json_for_task_queues(tmp_path):
+    jobs, _, _ = make_jobs(parse_script("小红：我……[pause 0.8s]不知道。\n"), ["baker"])
+    from index_tts.batch import Job
+
+    again = Job.from_dict(json.loads(json.dumps(jobs[0].to_dict())))
+    assert again == jobs[0] and again.parts == ("我……", 0.8, "不知道。")
+    from index_tts.batch.runner import store_line
+
+    meta = store_line(FakeSynth(), again, tmp_path)  # what a queue worker runs
+    assert (tmp_path / f"{again.stem}.wav").is_file() and meta["key"] == again.key

@@ -22,7 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="batch seed (default: @seed in the script, else 0)")
     p.add_argument("--model", help="bundle name under cache_hub/ or a bundle folder (default baker-zh)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    p.add_argument("--threads", type=int, help="torch threads per process (default 2; 1 with --workers)")
+    p.add_argument("--workers", type=int, default=1, help="render lines in this many processes (default 1); "
+                   "files are identical for the same --threads whatever the number of workers")
     p.add_argument("--dry-run", action="store_true", help="parse, show the cast and each line's voice and "
                    "emotion, make no audio")
 
@@ -73,8 +75,16 @@ def run_cli(args: argparse.Namespace) -> int:
     from ..cli import limit_threads
     from ..synthesizer import Synthesizer
 
-    limit_threads(args.threads)
+    if args.workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {args.workers}")
+    threads = args.threads or (1 if args.workers > 1 else 2)
+    limit_threads(threads)
     tts = Synthesizer(model_path=args.model, device=args.device)
+    parallel = None
+    if args.workers > 1:
+        from .parallel import ParallelSpec
+
+        parallel = ParallelSpec(args.workers, args.model, tts.device, threads)
     out_root = Path(args.out)
     for path, script in parsed:
         out = out_root / path.stem if len(parsed) > 1 else out_root
@@ -88,13 +98,13 @@ def run_cli(args: argparse.Namespace) -> int:
             continue
         t0 = time.perf_counter()
         res = run_batch(script, out, tts, name=path.stem, formats=formats, seed=args.seed,
-                        progress=_printer(path.name))
+                        progress=_printer(path.name), parallel=parallel)
         wall = time.perf_counter() - t0
         for w in res.warnings:
             print(f"warning: {w}", file=sys.stderr)
-        rtf = (f", RTF {res.render_s / res.rendered_audio_s:.3f} ({res.rendered_audio_s / res.render_s:.1f}x real time)"
+        rtf = (f", synthesis RTF {res.render_s / res.rendered_audio_s:.3f} ({res.rendered_audio_s / res.render_s:.1f}x real time)"
                if res.rendered and res.rendered_audio_s and res.render_s else "")
         print(f"{path.name}: {len(res.jobs)} lines ({res.rendered} rendered, {res.skipped} reused), "
-              f"{res.audio_s:.1f} s audio in {wall:.1f} s{rtf} -> {res.out_dir}/{res.files['wav']}, "
+              f"{res.audio_s:.1f} s audio in {wall:.1f} s wall{rtf} -> {res.out_dir}/{res.files['wav']}, "
               f"{res.files['srt']}, {res.files['vtt']}, manifest.json")
     return 0

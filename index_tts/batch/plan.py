@@ -54,9 +54,14 @@ class Job:
         return kw
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data (for a task queue); ``Job.from_dict`` reverses it."""
         d = asdict(self)
         d["parts"] = list(self.parts)
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Job":
+        return cls(**{**d, "parts": tuple(float(p) if isinstance(p, (int, float)) else p for p in d["parts"])})
 
 
 def _clip(name: str, value: float) -> float:

@@ -23,7 +23,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from ..errors import InvalidParameterError
 from ..script import Script, describe_cast, parse_script
 from .plan import Job, make_jobs
 from .subtitles import Cue, clean_text, speech_bounds, to_srt, to_vtt
+
+if TYPE_CHECKING:
+    from .parallel import ParallelSpec
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,7 @@ class BatchResult:
     rendered: int
     skipped: int
     audio_s: float            # the whole script
-    render_s: float           # synthesis time of the lines rendered in this run
+    render_s: float           # synthesis time of the lines rendered in this run (summed over workers)
     rendered_audio_s: float   # audio length of those lines
     files: dict[str, str] = field(default_factory=dict)
     cast: list[str] = field(default_factory=list)
@@ -156,6 +159,27 @@ def render_line(synth: Any, job: Job) -> tuple[np.ndarray, list[dict], list[str]
     return wav, segments, warnings
 
 
+def store_line(synth: Any, job: Job, lines_dir: Path) -> dict:
+    """Render one line and write its .wav, then its .json (the "done" mark), both atomically."""
+    sr = synth.sample_rate
+    wav, segments, warnings = render_line(synth, job)
+    meta = {"key": job.key, "index": job.index, "line": job.lineno, "samples": int(len(wav)),
+            "sample_rate": sr, "segments": segments, "warnings": warnings}
+    write_audio_atomic(lines_dir / f"{job.stem}.wav", wav, sr)
+    write_bytes_atomic(lines_dir / f"{job.stem}.json", _json_bytes(meta))
+    return meta
+
+
+def _render_sequential(synth: Any, todo: list[Job], lines_dir: Path,
+                       should_stop: Optional[Callable[[], bool]]) -> Iterator[tuple[Job, dict, float]]:
+    for job in todo:
+        if should_stop is not None and should_stop():
+            return
+        t = time.perf_counter()
+        meta = store_line(synth, job, lines_dir)
+        yield job, meta, time.perf_counter() - t
+
+
 def _line_done(lines_dir: Path, job: Job) -> Optional[dict]:
     meta_path, wav_path = lines_dir / f"{job.stem}.json", lines_dir / f"{job.stem}.wav"
     if not (meta_path.is_file() and wav_path.is_file()):
@@ -185,8 +209,12 @@ def plan_script(script: Script, synth: Any, seed: Optional[int] = None):
 
 def run_batch(script: Script | str, out_dir: str | Path, synth: Any, *, name: Optional[str] = None,
               formats: Iterable[str] = ("wav",), seed: Optional[int] = None, progress: Optional[Progress] = None,
-              should_stop: Optional[Callable[[], bool]] = None) -> BatchResult:
-    """Render ``script`` (a parsed ``Script`` or its text) into ``out_dir``; see the module doc."""
+              should_stop: Optional[Callable[[], bool]] = None,
+              parallel: Optional["ParallelSpec"] = None) -> BatchResult:
+    """Render ``script`` (a parsed ``Script`` or its text) into ``out_dir``; see the module doc.
+
+    ``parallel`` (workers > 1) renders the missing lines in that many processes, each with its
+    own engine (index_tts/batch/parallel.py); ``synth`` is then used only for planning."""
     if isinstance(script, str):
         script = parse_script(script, source=name or "<script>")
     formats = check_formats(formats)
@@ -216,24 +244,25 @@ def run_batch(script: Script | str, out_dir: str | Path, synth: Any, *, name: Op
     chars_left = sum(len(j.text) for j in todo)
     chars_done, render_s, rendered_samples = 0, 0.0, 0
     all_warnings: list[str] = []
-    for n, job in enumerate(todo, start=1):
-        if should_stop is not None and should_stop():
-            raise BatchCancelled(f"stopped after {skipped + n - 1} of {len(jobs)} lines")
-        t_line = time.perf_counter()
-        wav, segments, warnings = render_line(synth, job)
-        meta = {"key": job.key, "index": job.index, "line": job.lineno, "samples": int(len(wav)),
-                "sample_rate": sr, "segments": segments, "warnings": warnings}
-        write_audio_atomic(lines_dir / f"{job.stem}.wav", wav, sr)
-        write_bytes_atomic(lines_dir / f"{job.stem}.json", _json_bytes(meta))  # the "done" mark
+    t_render = time.perf_counter()
+    if parallel is not None and parallel.workers > 1 and len(todo) > 1:
+        from .parallel import render_parallel
+
+        results = render_parallel(todo, lines_dir, parallel, should_stop)
+    else:
+        results = _render_sequential(synth, todo, lines_dir, should_stop)
+    for n, (job, meta, seconds) in enumerate(results, start=1):
         metas[job.index] = meta
-        all_warnings += [f"line {job.lineno}: {w}" for w in warnings]
-        render_s += time.perf_counter() - t_line
-        rendered_samples += len(wav)
+        all_warnings += [f"line {job.lineno}: {w}" for w in meta["warnings"]]
+        render_s += seconds
+        rendered_samples += meta["samples"]
         chars_done += len(job.text)
         chars_left -= len(job.text)
         if progress:
-            eta = render_s / max(chars_done, 1) * chars_left
+            eta = (time.perf_counter() - t_render) / max(chars_done, 1) * chars_left
             progress(ProgressInfo(skipped + n, len(jobs), job, skipped, time.perf_counter() - t0, eta))
+    if len(metas) < len(jobs):  # a stop request ended the rendering early
+        raise BatchCancelled(f"stopped after {len(metas)} of {len(jobs)} lines")
     files = assemble(out, name, jobs, metas, sr, tail, formats, script, cast)
     _remove_stale_lines(lines_dir, jobs)
     audio_s = sum(m["samples"] for m in metas.values()) / sr
