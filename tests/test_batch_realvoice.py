@@ -120,3 +120,16 @@ def test_cli_two_workers_equal_one_worker(tmp_path, synth):
     subprocess.run(base + [str(tmp_path / "two"), "--workers", "2"], check=True, env=env, capture_output=True)
     for f in ("story.wav", "story.srt", "story.vtt", "manifest.json"):
         assert (tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes(), f
+
+
+def test_cues_for_a_single_synthesis(synth):
+    from index_tts.batch.subtitles import cues_from_result, to_srt
+
+    res = synth.synthesize("第一句话。第二句话比较长一点。", seed=1)
+    cues = cues_from_result(res)
+    assert [c.text for c in cues] == ["第一句话。", "第二句话比较长一点。"]
+    sr = res.sample_rate
+    for c, seg in zip(cues, res.segments):
+        assert seg.start_s <= c.start < c.end <= seg.end_s + 1e-3
+        assert abs(res.wav[int(c.start * sr):int(c.end * sr)]).max() > 0.1
+    assert to_srt(cues).count(" --> ") == 2

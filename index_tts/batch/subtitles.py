@@ -46,6 +46,18 @@ def speech_bounds(chunk: np.ndarray, sample_rate: int) -> tuple[int, int]:
     return int(loud[0]) * win, min(n, (int(loud[-1]) + 1) * win)
 
 
+def cues_from_result(result, speaker: str = "") -> list[Cue]:
+    """Sentence cues for one ``SynthesisResult`` (e.g. for ``/synthesize`` to return subtitles):
+    each segment's chunk is where its ``SegmentInfo`` says, the cue is the sound inside it."""
+    sr = result.sample_rate
+    cues = []
+    for i, seg in enumerate(result.segments, start=1):
+        begin, end = int(round(seg.start_s * sr)), int(round(seg.end_s * sr))
+        a, b = speech_bounds(result.wav[begin:end], sr)
+        cues.append(Cue(round((begin + a) / sr, 3), round((begin + b) / sr, 3), clean_text(seg.text), 0, i, speaker))
+    return cues
+
+
 def clean_text(text: str) -> str:
     return " ".join(_READING.sub("", text).split())
 
