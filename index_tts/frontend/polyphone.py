@@ -66,6 +66,7 @@ class Context:
 
 _PRONOUNS = frozenset("我 你 他 她 它 您 我们 你们 他们 她们 它们 人家 大家".split())
 _RETURN_RESULTS = frozenset("清 回 完 回来 回去 掉".split())
+_PREDICATE_END = frozenset("呢 啊 吧 嘛 呀 似的 一样 气".split())
 
 
 def _hai_huan(c: Context) -> str:
@@ -80,6 +81,11 @@ def _hai_huan(c: Context) -> str:
         return "huan2"  # 还你钱, 还我河山, 把书还我。 (the adverb is followed by a verb: 还你去)
     if c.next_word == "了" and c.prev_word[-1:] in "钱债款账书":
         return "huan2"  # 钱还了
+    if (c.next_pos.startswith(("n", "j")) and not c.next_pos.startswith("nr")
+            and c.next2_word not in _PREDICATE_END and not c.next_word.endswith(("气", "样"))):
+        # 还两本书, 按时还房贷: a noun object (the adverb precedes verbs and adjectives; a noun
+        # right after it is a nominal predicate only in speech: 他还学生呢, 还孩子气)
+        return "huan2"
     return "hai2"
 
 
