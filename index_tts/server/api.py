@@ -6,16 +6,18 @@
 Routes
   GET  /health            liveness + engine summary (never behind auth)
   GET  /voices            voices / emotions / limits reported by the engine
-  POST /synthesize        JSON -> audio/wav (or pcm / flac)
-  POST /v1/audio/speech   OpenAI-compatible text-to-speech
+  POST /synthesize        JSON -> audio/wav (or pcm / flac); ``"stream": true`` or ``?stream=true``
+                          sends wav/pcm segment by segment (see :mod:`.streaming`)
+  POST /v1/audio/speech   OpenAI-compatible text-to-speech (wav/pcm stream like OpenAI's)
   /                       the web UI (when ``ui=True``)
 Errors are JSON ``{"error": {"message", "type", "code"}}`` (see :mod:`.errors`, the one
 place that maps exceptions): 4xx for bad input, 503 + Retry-After when the queue is full
 or the server is stopping, 500 (logged) for anything unexpected.
 
-Audio is synthesized into a scratch file segment by segment and streamed from there; the
-file is deleted once sent.  A client that disconnects cancels its synthesis at the next
-segment boundary.
+Audio is synthesized into a scratch file segment by segment and sent from there (a streamed
+answer starts with the first segment, a whole-file answer after the last); the file is
+deleted once sent.  A client that disconnects cancels its synthesis at the next segment
+boundary.
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from fastapi.responses import FileResponse, Response
 
 from .. import __version__
 from ..errors import TextTooLongError
+from . import streaming
 from .engine import AUDIO_MEDIA_TYPES, AudioFile, EngineWorker, Job
 from .errors import APIError, ErrorShieldMiddleware, JobCancelled, install_handlers, lone_surrogate_at
 from .middleware import BasicAuthMiddleware, BodySizeLimitMiddleware, parse_auth
@@ -120,6 +123,23 @@ async def await_job(request: Request, job: Job) -> Any:
         raise
     finally:
         watcher.cancel()
+
+
+def _query_flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name)
+    if value is None:
+        return False
+    if value.lower() in ("1", "true", "yes", "on", ""):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise APIError(422, f"query parameter {name} must be true or false, got {value!r}", code="validation_error")
+
+
+def _check_streamable(fmt: str) -> None:
+    if fmt not in streaming.STREAM_FORMATS:
+        raise APIError(400, f"format {fmt!r} cannot be streamed; stream wav or pcm (or ask for {fmt} without "
+                            "streaming)", code="unsupported_stream_format")
 
 
 def _audio_response(res: AudioFile, extra: dict[str, str] | None = None) -> Response:
@@ -217,7 +237,14 @@ def create_app(
                            code="UnknownVoiceError")
         if req.reference_audio_base64 and not worker.info.reference_audio:
             raise APIError(400, "this model does not support reference audio", code="unsupported")
-        job = worker.submit_to_file(req.text, scratch_path(req.format), req.format, **req.synth_kwargs())
+        kwargs = req.synth_kwargs()
+        sse = req.stream_format == "sse"
+        if req.stream or sse or _query_flag(request, "stream"):
+            _check_streamable(req.format)
+            stream = await streaming.start(worker, req.text, scratch_path("pcm"), req.format, sse, request.receive,
+                                           **kwargs)
+            return streaming.StreamResponse(stream)
+        job = worker.submit_to_file(req.text, scratch_path(req.format), req.format, **kwargs)
         return _audio_response(await await_job(request, job))
 
     @app.post("/v1/audio/speech", response_class=Response)
@@ -242,9 +269,16 @@ def create_app(
                     code="UnknownVoiceError",
                 )
             kwargs["speaker"] = voice
+        applied = {"X-Applied-Speed": f"{kwargs['speed']:.3f}"}
+        sse = req.stream_format == "sse"
+        if sse or req.stream or (req.stream is None and fmt in streaming.STREAM_FORMATS):
+            _check_streamable(fmt)
+            stream = await streaming.start(worker, req.input, scratch_path("pcm"), fmt, sse, request.receive,
+                                           **kwargs)
+            return streaming.StreamResponse(stream, applied)
         job = worker.submit_to_file(req.input, scratch_path(fmt), fmt, **kwargs)
         res = await await_job(request, job)
-        return _audio_response(res, {"X-Applied-Speed": f"{kwargs['speed']:.3f}"})
+        return _audio_response(res, applied)
 
     for route, methods in API_ROUTES.items():  # wrong method on an API route: 405, not the UI's 404
         others = [m for m in OTHER_METHODS if m not in methods and not (m == "HEAD" and "GET" in methods)]

@@ -52,6 +52,9 @@ class SynthesizeRequest(BaseModel):
     reference_strength: float = Field(0.7, ge=0.0, le=1.0)
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     format: Literal["wav", "pcm", "flac"] = "wav"
+    stream: bool = Field(False, description="send audio segment by segment (wav/pcm; chunked transfer)")
+    stream_format: Literal["audio", "sse"] | None = Field(
+        None, description='"audio" = raw chunks; "sse" = OpenAI speech.audio.delta events (implies stream)')
 
     def synth_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``Synthesizer.synthesize`` (only what was given)."""
@@ -89,6 +92,9 @@ class SpeechRequest(BaseModel):
     voice: StrictStr | None = None
     speed: float = Field(1.0, ge=OPENAI_SPEED_RANGE[0], le=OPENAI_SPEED_RANGE[1])
     response_format: StrictStr = "wav"
+    # OpenAI streams wav/pcm as they are made; "sse" wraps the chunks in speech.audio.delta events.
+    stream_format: Literal["audio", "sse"] = "audio"
+    stream: bool | None = Field(None, description="false = one complete file (default: stream wav/pcm)")
 
     def mapped_speed(self) -> float:
         """OpenAI allows 0.25–4.0; the engine 0.7–1.3: clamp into ours."""
