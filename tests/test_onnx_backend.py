@@ -1,0 +1,88 @@
+"""ONNX Runtime backend: export into a bundle, same audio as PyTorch for the same seed, stale graphs caught."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+
+@pytest.fixture(scope="module")
+def bundle_copy(tmp_path_factory):
+    from index_tts import hub
+
+    src = hub.ensure_default_bundle()
+    dst = tmp_path_factory.mktemp("bundle") / "baker-zh"
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("onnx"))
+    from index_tts.cli import main
+
+    assert main(["export-onnx", "--bundle", str(dst)]) == 0
+    return dst
+
+
+@pytest.fixture(scope="module")
+def engines(bundle_copy):
+    from index_tts import Synthesizer
+
+    return (Synthesizer(model_path=str(bundle_copy), device="cpu"),
+            Synthesizer(model_path=str(bundle_copy), device="cpu", backend="onnx"))
+
+
+def test_export_writes_graphs_and_manifest(bundle_copy):
+    from index_tts.hub import verify_manifest
+
+    info = json.loads((bundle_copy / "onnx" / "onnx.json").read_text())
+    for name in [info["encoder"], info["decoder"], *info["vocoders"].values()]:
+        assert (bundle_copy / "onnx" / name).stat().st_size > 100_000
+    files = json.loads((bundle_copy / "manifest.json").read_text())["files"]
+    assert "onnx/encoder.onnx" in files and "onnx/onnx.json" in files
+    verify_manifest(bundle_copy)
+
+
+@pytest.mark.parametrize("text,kw", [
+    ("今天天气真不错，我们一起去公园散步吧。", dict(seed=0)),
+    ("你吃过晚饭了吗？", dict(seed=3, emotion_label="sad", intensity=1.0, speed=1.2, pitch=0.9)),
+    ("太好了！我们赢了！", dict(seed=7, emotion_label="happy", intensity=0.8)),
+])
+def test_onnx_matches_torch(engines, text, kw):
+    a, b = engines
+    ra, rb = a.synthesize(text, **kw), b.synthesize(text, **kw)
+    assert [s.frames for s in ra.segments] == [s.frames for s in rb.segments]
+    assert ra.wav.shape == rb.wav.shape
+    assert float(np.max(np.abs(ra.wav - rb.wav))) < 2e-3
+    assert b.info()["backend"] == "onnx" and a.info()["backend"] == "torch"
+
+
+def test_different_seeds_still_differ(engines):
+    _, b = engines
+    x = b.synthesize("今天天气真不错。", seed=1).wav
+    y = b.synthesize("今天天气真不错。", seed=2).wav
+    assert x.shape != y.shape or float(np.max(np.abs(x - y))) > 1e-2
+
+
+def test_stale_graphs_are_refused(bundle_copy, tmp_path):
+    from index_tts.onnx.runtime import OnnxGraphsMissing, read_info
+
+    stale = tmp_path / "stale"
+    shutil.copytree(bundle_copy, stale)
+    info_path = stale / "onnx" / "onnx.json"
+    info = json.loads(info_path.read_text())
+    info["weights_sha256"] = {k: "0" * 64 for k in info["weights_sha256"]}
+    info_path.write_text(json.dumps(info))
+    with pytest.raises(OnnxGraphsMissing, match="older than its weights"):
+        read_info(stale)
+    shutil.rmtree(stale / "onnx")
+    with pytest.raises(OnnxGraphsMissing, match="export-onnx"):
+        read_info(stale)
+
+
+def test_unknown_backend_and_env_default(bundle_copy, monkeypatch):
+    from index_tts import Synthesizer
+    from index_tts.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="backend"):
+        Synthesizer(model_path=str(bundle_copy), device="cpu", backend="tflite")
+    monkeypatch.setenv("INDEX_TTS_BACKEND", "onnx")
+    assert Synthesizer(model_path=str(bundle_copy), device="cpu").backend == "onnx"
