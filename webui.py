@@ -2,7 +2,9 @@
 
 Usually started by ``bash start_app.sh`` (which sets up the venv and the model first)::
 
-    python webui.py [--host 127.0.0.1] [--port 7860] [--device auto|cpu|cuda] [--auth user:pass]
+    python webui.py [--host 127.0.0.1] [--port 7860] [--device auto|cpu|cuda] [--auth user:pass] [--api-only]
+
+``--api-only`` serves the HTTP API without the web page: Gradio is never imported.
 
 Without ``--host`` it listens on 127.0.0.1 (this computer only).  Listening on another
 interface without ``--auth`` logs a warning: anyone on that network can then use the app
@@ -46,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temp-cap-mb", type=int, default=200,
                    help="size cap of the UI's temp folder (uploads, served copies) in MB (default 200)")
     p.add_argument("--pid-file", type=Path, default=DEFAULT_PID_FILE, help="pid file (default .run/app.pid)")
+    p.add_argument("--api-only", action="store_true",
+                   help="serve only the HTTP API, without the web UI (Gradio is not loaded: less memory)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
@@ -87,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp_dir = RUN_DIR / f"tmp-{os.getpid()}"
     (tmp_dir / "scratch").mkdir(parents=True, exist_ok=True)
     os.chmod(tmp_dir, 0o700)
-    os.environ["GRADIO_TEMP_DIR"] = str(tmp_dir / "gradio")
+    os.environ["GRADIO_TEMP_DIR"] = str(tmp_dir / "gradio")  # unused with --api-only
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # Ctrl+C / SIGTERM end the process through SystemExit, so the finally below always
@@ -128,7 +132,10 @@ def _serve(args: argparse.Namespace, tmp_dir: Path) -> int:
                     "and the engine; add --auth user:password or use --host 127.0.0.1", args.host)
     app = create_app(synth, auth=args.auth, max_chars=args.max_chars, output_dir=args.output_dir,
                      max_pending=args.max_pending, scratch_dir=tmp_dir / "scratch",
-                     temp_cap_bytes=args.temp_cap_mb << 20)
+                     temp_cap_bytes=args.temp_cap_mb << 20, ui=not args.api_only)
+    if args.api_only and args.share:
+        log.warning("--share needs the web UI; ignored with --api-only")
+        args.share = False
 
     import uvicorn
 
@@ -152,8 +159,12 @@ def _announce_when_ready(server, args: argparse.Namespace, worker) -> None:
     if not server.started:
         return
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    print(f"\nIndexTTS is ready: open http://{shown}:{args.port}/ in your browser "
-          f"(HTTP API: http://{shown}:{args.port}/synthesize). Ctrl+C stops it.\n", file=sys.stderr, flush=True)
+    if args.api_only:
+        print(f"\nIndexTTS HTTP API is ready (no web UI): http://{shown}:{args.port}/synthesize, "
+              f"/v1/audio/speech, /health. Ctrl+C stops it.\n", file=sys.stderr, flush=True)
+    else:
+        print(f"\nIndexTTS is ready: open http://{shown}:{args.port}/ in your browser "
+              f"(HTTP API: http://{shown}:{args.port}/synthesize). Ctrl+C stops it.\n", file=sys.stderr, flush=True)
     if args.share:
         _open_share_link(args.port)
     try:  # first synthesis loads dictionaries etc.; do it now, not on the first user's time

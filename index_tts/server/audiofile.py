@@ -61,7 +61,8 @@ class _Writer:
             self._f = sf.SoundFile(str(path), "w", samplerate=sample_rate, channels=1,
                                    format=fmt.upper(), subtype="PCM_16")
 
-    def write(self, chunk: np.ndarray) -> None:
+    def write(self, chunk: np.ndarray) -> np.ndarray:
+        """Append ``chunk``; returns it as the 16-bit samples written."""
         from .engine import to_int16
 
         pcm = to_int16(chunk)
@@ -69,16 +70,20 @@ class _Writer:
             self._f.write(pcm.tobytes())
         else:
             self._f.write(pcm)
+        return pcm
 
     def close(self) -> None:
         self._f.close()
 
 
 def synthesize_to_file(synth: Any, text: str, path: Path, fmt: str, stop: threading.Event, *,
-                       progress: Callable[[int, int], None] | None = None, **kwargs: Any) -> AudioFile:
+                       progress: Callable[[int, int], None] | None = None,
+                       on_chunk: Callable[[np.ndarray], None] | None = None, **kwargs: Any) -> AudioFile:
     """Run ``synth`` on ``text`` and write the audio to ``path`` segment by segment.
 
-    Raises :class:`JobCancelled` (file removed) when ``stop`` is set between segments.
+    ``on_chunk(pcm)`` receives each segment as 16-bit PCM right after it is written (the web
+    page plays it while the rest is synthesized).  Raises :class:`JobCancelled` (file
+    removed) when ``stop`` is set between segments.
     """
     if stop.is_set():
         raise JobCancelled("cancelled before it started")
@@ -94,8 +99,10 @@ def synthesize_to_file(synth: Any, text: str, path: Path, fmt: str, stop: thread
         for chunk in _chunks(synth, text, warnings, stats, progress, kwargs):
             if first is None:
                 first = time.perf_counter() - t0
-            writer.write(chunk)
+            pcm = writer.write(chunk)
             samples += len(chunk)
+            if on_chunk is not None:
+                on_chunk(pcm)
             if stop.is_set():
                 raise JobCancelled("the client went away; stopped at a segment boundary")
         writer.close()

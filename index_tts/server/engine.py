@@ -201,11 +201,13 @@ class EngineWorker:
                                                                 progress=progress, **kwargs))
         return self.run(work, owner=owner, size=len(text), cancel=cancel)
 
-    def submit_to_file(self, text: str, path: str | Path, fmt: str = "wav", **kwargs: Any) -> Job:
-        """Non-blocking variant of :meth:`synthesize_to_file` (for async callers)."""
+    def submit_to_file(self, text: str, path: str | Path, fmt: str = "wav", *, owner: str | None = None,
+                       **kwargs: Any) -> Job:
+        """Non-blocking variant of :meth:`synthesize_to_file` (for async callers and streams;
+        ``on_chunk``/``progress`` in ``kwargs`` are called on the engine thread)."""
         def work(stop: threading.Event) -> AudioFile:
             return self._timed(text, lambda: synthesize_to_file(self.synth, text, Path(path), fmt, stop, **kwargs))
-        return self.submit(work, size=len(text))
+        return self.submit(work, owner=owner, size=len(text))
 
     def synthesize(self, text: str, progress: Callable[[int, int], None] | None = None, **kwargs: Any):
         """Blocking in-memory synthesis (warm-up, short texts); returns the engine's result."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..hub import PROJECT_ROOT
 from .engine import EngineWorker
+from .ffmpeg import find_ffmpeg
 from .outputs import TempJanitor, remove_partials
 from .ui_batch import build_batch_section
 from .ui_handlers import UIConfig, _Handlers, unique_output_path
@@ -87,10 +88,18 @@ def _theme():
     return gr.themes.Soft(primary_hue="indigo", neutral_hue="slate", font=SYSTEM_FONTS, font_mono=MONO_FONTS)
 
 
-def build_ui(worker: EngineWorker, cfg: UIConfig):
-    """The gr.Blocks page. Nothing is loaded from the network."""
+def build_ui(worker: EngineWorker, cfg: UIConfig, streaming: bool | None = None):
+    """The gr.Blocks page. Nothing is loaded from the network.
+
+    ``streaming`` (default: when an ffmpeg is available, see :mod:`.ffmpeg`) makes the result
+    player start with the first sentence; otherwise it gets the whole file at the end."""
     import gradio as gr
 
+    if streaming is None:
+        streaming = find_ffmpeg() is not None
+        if not streaming:
+            log.warning("no ffmpeg found (install ffmpeg or pip install imageio-ffmpeg): the web page plays "
+                        "results only once they are complete")
     info = worker.info
     h = _Handlers(worker, cfg)
     with gr.Blocks(title="IndexTTS 中文语音合成", analytics_enabled=False,
@@ -104,8 +113,13 @@ def build_ui(worker: EngineWorker, cfg: UIConfig):
                 with gr.Row():
                     gen = gr.Button("生成 Generate", variant="primary", elem_id="generate-btn", scale=3)
                     clear = gr.ClearButton([text], value="清空 Clear", scale=1)
-                audio = gr.Audio(label="结果 Result", type="filepath", interactive=False,
-                                 buttons=["download"], elem_id="result-audio")
+                if streaming:  # plays from the first sentence on; the saved wav is under History
+                    audio = gr.Audio(label="结果 Result（边合成边播放 plays while it is synthesized）",
+                                     streaming=True, autoplay=True, interactive=False, buttons=[],
+                                     elem_id="result-audio")
+                else:
+                    audio = gr.Audio(label="结果 Result", type="filepath", interactive=False,
+                                     buttons=["download"], elem_id="result-audio")
                 status = gr.Markdown("", elem_id="status")
                 gr.Examples(EXAMPLES, inputs=[text], label="示例 Examples")
                 with gr.Accordion("多音字与读音 Pronunciation help", open=False):
@@ -162,13 +176,23 @@ def build_ui(worker: EngineWorker, cfg: UIConfig):
 
         # Progress must stay a positional parameter (Gradio injects it by position); the
         # variable number of mix sliders arrives as *mix_values after it.
-        def _generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                      reference, seed, history, reference_strength, request: gr.Request,
-                      progress=gr.Progress(), *mix_values):
-            return h.generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                              reference, seed, history, progress=progress,
-                              reference_strength=reference_strength, mix=mix_vector(mix_names, mix_values),
-                              request=request)
+        # Gradio streams the player only from a generator function, hence two definitions.
+        if streaming:
+            def _generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
+                          reference, seed, history, reference_strength, request: gr.Request,
+                          progress=gr.Progress(), *mix_values):
+                yield from h.generate_stream(text, speed, pitch, sentence_pause, comma_pause, voice, emotion,
+                                             intensity, reference, seed, history, progress=progress,
+                                             reference_strength=reference_strength,
+                                             mix=mix_vector(mix_names, mix_values), request=request)
+        else:
+            def _generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
+                          reference, seed, history, reference_strength, request: gr.Request,
+                          progress=gr.Progress(), *mix_values):
+                return h.generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
+                                  reference, seed, history, progress=progress,
+                                  reference_strength=reference_strength, mix=mix_vector(mix_names, mix_values),
+                                  request=request)
 
         def _closed(request: gr.Request):
             h.session_closed(request)

@@ -7,10 +7,13 @@ history dropdown carries opaque ids, not server paths.  A closed tab cancels its
 """
 from __future__ import annotations
 
+import io
 import logging
 import os
+import queue
 import secrets
 import tempfile
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,17 @@ class UIConfig:
     janitor: TempJanitor | None = None
 
 
+def wav_bytes(pcm, sample_rate: int) -> bytes:
+    """16-bit mono samples as a complete little wav file (one streamed segment)."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(pcm.astype("<i2").tobytes())
+    return buf.getvalue()
+
+
 def _session_of(request: Any) -> str | None:
     return getattr(request, "session_hash", None) if request is not None else None
 
@@ -50,13 +64,66 @@ class _Handlers:
     def generate(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
                  reference, seed, history, progress=None, *, reference_strength=0.7,
                  mix: dict[str, float] | None = None, request: Any = None):
-        """One synthesis. ``mix`` (emotion -> weight 0–1, zeros dropped) overrides ``emotion``."""
+        """One synthesis, answered when complete. ``mix`` (emotion -> weight 0–1, zeros dropped)
+        overrides ``emotion``."""
+        prep = self._prepare(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
+                             reference, seed, reference_strength, mix, progress, request)
+        if prep is None:
+            return self._skips()
+        text, kwargs, session, partial = prep
+        try:
+            res = self.worker.synthesize_to_file(text, partial, "wav", owner=session, **kwargs)
+        except Exception as e:  # noqa: BLE001 - _failed raises what the user must see
+            return self._failed(e)
+        finally:
+            self._sweep()
+        return self._done(text, publish(res.path, self.cfg.output_dir), res, history)
+
+    def generate_stream(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
+                        reference, seed, history, progress=None, *, reference_strength=0.7,
+                        mix: dict[str, float] | None = None, request: Any = None):
+        """Like :meth:`generate`, as a generator: yields each segment as wav bytes for the
+        page's streaming player while the rest is synthesized, then the saved file's outputs
+        (status, history, downloads).  Closing the generator (page gone) cancels the job."""
+        prep = self._prepare(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
+                             reference, seed, reference_strength, mix, progress, request)
+        if prep is None:
+            yield self._skips()
+            return
+        text, kwargs, session, partial = prep
+        chunks: queue.Queue = queue.Queue()
+        sample_rate = self.worker.info.sample_rate
+        try:
+            job = self.worker.submit_to_file(text, partial, "wav", owner=session, on_chunk=chunks.put, **kwargs)
+        except Exception as e:  # noqa: BLE001 - e.g. a full queue
+            yield self._failed(e)
+            return
+        job.future.add_done_callback(lambda _f: chunks.put(None))
+        try:
+            while (pcm := chunks.get()) is not None:
+                yield (wav_bytes(pcm, sample_rate),) + self._skips()[1:]
+            try:
+                res = job.future.result()
+            except Exception as e:  # noqa: BLE001
+                yield self._failed(e)
+                return
+        finally:
+            if not job.future.done():  # the generator was closed: nobody listens any more
+                job.cancel.set()
+            self._sweep()
+        _, *rest = self._done(text, publish(res.path, self.cfg.output_dir), res, history)
+        yield (None, *rest)
+
+    def _prepare(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity, reference, seed,
+                 reference_strength, mix, progress, request):
+        """Checks shared by both drivers: (text, engine kwargs, session, scratch path), or None
+        after a warning when there is nothing to do; raises gr.Error for the user's mistakes."""
         import gradio as gr
 
         text = (text or "").strip() if isinstance(text, str) else ""
         if not text:
             gr.Warning("请输入要合成的文本。Please type some text first.")
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return None
         if len(text) > self.cfg.max_chars:
             raise gr.Error(f"文本太长：{len(text)} 字，上限 {self.cfg.max_chars} 字。"
                            f"Text too long: {len(text)} characters, the limit is {self.cfg.max_chars}.")
@@ -73,36 +140,42 @@ class _Handlers:
         if session and kwargs.get("reference_audio"):
             self._uploads.setdefault(session, set()).add(str(kwargs["reference_audio"]))
 
-        def on_progress(done: int, total: int) -> None:
-            if progress is not None:
+        if progress is not None:
+            def on_progress(done: int, total: int) -> None:
                 progress((done, total), desc="合成中 Synthesizing", unit="sentences")
 
+            kwargs["progress"] = on_progress
+            progress(0.0, desc="排队/准备 Preparing")
         self.scratch.mkdir(parents=True, exist_ok=True)
-        partial = self.scratch / f"ui-{secrets.token_hex(12)}.wav.part"
-        try:
-            if progress is not None:
-                progress(0.0, desc="排队/准备 Preparing")
-            res = self.worker.synthesize_to_file(text, partial, "wav", owner=session, progress=on_progress,
-                                                 **kwargs)
-        except ReferenceAudioError as e:  # a bad clip: say why, keep the page as it is
+        return text, kwargs, session, self.scratch / f"ui-{secrets.token_hex(12)}.wav.part"
+
+    @staticmethod
+    def _skips() -> tuple:
+        import gradio as gr
+
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+
+    def _failed(self, e: BaseException) -> tuple:
+        """Outputs for a failed synthesis, or a gr.Error raised with the user's message."""
+        import gradio as gr
+
+        if isinstance(e, ReferenceAudioError):  # a bad clip: say why, keep the page as it is
             msg = safe_text(e)
             gr.Warning(f"参考音频无法使用 / The reference clip cannot be used: {msg}")
             return gr.skip(), f"**参考音频 Reference:** {msg}", gr.skip(), gr.skip(), gr.skip()
-        except JobCancelled:
+        if isinstance(e, JobCancelled):
             log.info("UI synthesis cancelled (the page was closed)")
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        except Exception as e:  # the API's mapping decides what is the user's to fix
-            info = describe(e)
-            if info.status == 503:
-                raise gr.Error(f"服务器忙 / {safe_text(info.message)}") from None
-            if info.status < 500:
-                raise gr.Error(safe_text(info.message)) from None
-            raise gr.Error("合成失败（内部错误，详见服务器日志）。Synthesis failed: internal error, see the server log.") from None
-        finally:
-            if self.cfg.janitor is not None:
-                self.cfg.janitor.sweep()
-        path = publish(res.path, self.cfg.output_dir)
-        return self._done(text, path, res, history)
+            return self._skips()
+        info = describe(e)  # the API's mapping decides what is the user's to fix
+        if info.status == 503:
+            raise gr.Error(f"服务器忙 / {safe_text(info.message)}") from None
+        if info.status < 500:
+            raise gr.Error(safe_text(info.message)) from None
+        raise gr.Error("合成失败（内部错误，详见服务器日志）。Synthesis failed: internal error, see the server log.") from None
+
+    def _sweep(self) -> None:
+        if self.cfg.janitor is not None:
+            self.cfg.janitor.sweep()
 
     def _kwargs(self, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity, reference, seed,
                 reference_strength, mix) -> dict[str, Any]:
