@@ -293,13 +293,15 @@ class _Spy:
         return self._synth.synthesize(text, **{k: v for k, v in kw.items() if k != "progress"})
 
 
-def test_page_wiring_passes_mix_and_strength(synth, tmp_path, reference_clip):
+@pytest.mark.parametrize("streaming", [False, True], ids=["whole-file", "streaming"])
+def test_page_wiring_passes_mix_and_strength(synth, tmp_path, reference_clip, streaming):
     """The Generate click as Gradio runs it (Progress injected by position, sliders in order)."""
     from gradio.helpers import special_args
 
     spy = _Spy(synth)
     info = EngineInfo.from_info(synth.info())
-    demo = build_ui(EngineWorker(spy), UIConfig(max_chars=100, output_dir=tmp_path, max_upload_bytes=1 << 20))
+    demo = build_ui(EngineWorker(spy), UIConfig(max_chars=100, output_dir=tmp_path, max_upload_bytes=1 << 20),
+                    streaming=streaming)
     block = next(b for b in demo.fns.values() if b.name == "_generate")
     by_id = {c.elem_id: i for i, c in enumerate(block.inputs)}
     values = [getattr(c, "value", None) for c in block.inputs]
@@ -311,7 +313,12 @@ def test_page_wiring_passes_mix_and_strength(synth, tmp_path, reference_clip):
     values[by_id["reference-audio"]] = reference_clip if info.reference_audio else None
     values[next(i for i, c in enumerate(block.inputs) if isinstance(c, gr.State))] = []
     args, *_ = special_args(block.fn, list(values))
-    path, status, *_ = block.fn(*args)
+    if streaming:  # a generator: wav chunks for the player, then the saved file's outputs
+        *chunks, final = list(block.fn(*args))
+        assert chunks and all(c[0][:4] == b"RIFF" for c in chunks) and final[0] is None
+        path, status = final[4][0], final[1]
+    else:
+        path, status, *_ = block.fn(*args)
     kw = spy.calls[-1]
     assert path.endswith(".wav") and "RTF" in status
     if "mix-happy" in by_id:

@@ -231,7 +231,7 @@ def privacy(server: ServerProcess) -> dict[str, Any]:
     ui = UIClient(server.url)
     res = ui.generate("隐私检查。")
     ui.close()
-    if not res.ok or not res.audio_url:
+    if not res.ok or not res.audio_url or not res.saved_url:
         return {"failures": [f"the UI did not produce audio: {res.error or res.raw[-200:]}"]}
     for secret in {str(ROOT), str(server.workdir.resolve()), str(Path.home())} - {"/"}:
         if secret in res.raw:
@@ -241,7 +241,8 @@ def privacy(server: ServerProcess) -> dict[str, Any]:
         failures.append("nothing saved in outputs/")
     statuses = {}
     with httpx.Client(base_url=server.url, timeout=60) as other:  # a different client, no session
-        statuses["own_url"] = other.get(res.audio_url).status_code
+        statuses["own_url"] = other.get(res.saved_url).status_code
+        statuses["player_url"] = other.get(res.audio_url).status_code
         for f in saved[-1:]:
             for label, path in (("outputs_relative", f"outputs/{f.name}"), ("outputs_absolute", str(f)),
                                 ("outputs_name_only", f.name)):

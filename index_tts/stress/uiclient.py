@@ -25,7 +25,15 @@ class UIResult:
 
     @property
     def audio_url(self) -> str | None:
+        """The result player's URL (a playlist when the page streams)."""
         first = self.output[0] if self.output else None
+        return first.get("url") if isinstance(first, dict) else None
+
+    @property
+    def saved_url(self) -> str | None:
+        """URL of the saved wav (the newest entry of the Downloads list)."""
+        files = self.output[4] if len(self.output) > 4 else None
+        first = files[0] if isinstance(files, list) and files else None
         return first.get("url") if isinstance(first, dict) else None
 
     @property

@@ -1,0 +1,100 @@
+"""The web page's streaming player: segments leave as they are made, the saved file holds
+exactly the same samples, the History still gets the file, a closed page stops the job."""
+from __future__ import annotations
+
+import io
+import wave
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+gr = pytest.importorskip("gradio")
+
+from index_tts.server.engine import EngineWorker  # noqa: E402
+from index_tts.server.ui import UIConfig, _Handlers, build_ui  # noqa: E402
+
+DEFAULTS = dict(speed=1.0, pitch=1.0, sentence_pause=0.35, comma_pause=0.15, voice=None, emotion="neutral",
+                intensity=0.6, reference=None, seed=3, history=[])
+TEXT = "今天天气真不错，我们一起去公园散步吧。春天来了，花儿都开了！"
+
+
+def _samples(wav: bytes) -> np.ndarray:
+    with wave.open(io.BytesIO(wav)) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (24000, 1, 2)
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+
+
+@pytest.fixture()
+def handlers(synth, tmp_path):
+    return _Handlers(EngineWorker(synth), UIConfig(max_chars=5000, output_dir=tmp_path / "out",
+                                                   max_upload_bytes=1 << 20, scratch_dir=tmp_path / "scratch"))
+
+
+def test_streamed_segments_equal_the_saved_file(handlers, tmp_path):
+    steps = list(handlers.generate_stream(TEXT, **DEFAULTS))
+    *chunks, final = steps
+    assert len(chunks) >= 2  # one per segment (two sentences)
+    assert all(all(isinstance(o, type(gr.skip())) for o in c[1:]) for c in chunks)
+    streamed = np.concatenate([_samples(c[0]) for c in chunks])
+    audio, status, history, pick, files = final
+    assert audio is None and "RTF" in status and len(history) == 1 and files == [history[0]["path"]]
+    saved, sr = sf.read(files[0], dtype="int16")
+    assert sr == 24000 and np.array_equal(saved, streamed)
+    assert handlers.replay(pick["value"], history) == files[0]  # the History entry plays the saved file
+    whole, *_ = handlers.generate(TEXT, **DEFAULTS)
+    assert np.array_equal(sf.read(whole, dtype="int16")[0], saved)  # same as the whole-file button
+
+
+def test_closing_the_stream_cancels_the_job_and_saves_nothing(handlers, tmp_path):
+    gen = handlers.generate_stream(TEXT * 20, **DEFAULTS)
+    first = next(gen)
+    assert first[0][:4] == b"RIFF"
+    gen.close()  # the page went away (Gradio closes the generator)
+    worker = handlers.worker
+    worker.run(lambda _stop: None)  # wait for the engine: the cancelled job is done before this one
+    assert worker.pending == 0
+    assert not (tmp_path / "out").exists() and not list((tmp_path / "scratch").iterdir())
+
+
+def test_mistakes_are_messages_before_anything_streams(handlers):
+    with pytest.raises(gr.Error, match="limit is 5000"):
+        next(handlers.generate_stream("好" * 5001, **DEFAULTS))
+    with pytest.raises(gr.Error, match="speed"):
+        list(handlers.generate_stream("你好。", **{**DEFAULTS, "speed": 5.0}))
+    assert all(isinstance(o, type(gr.skip())) for o in next(handlers.generate_stream("  ", **DEFAULTS)))
+
+
+def test_the_page_uses_a_streaming_player_when_asked(synth, tmp_path):
+    cfg = UIConfig(max_chars=100, output_dir=tmp_path, max_upload_bytes=1 << 20)
+    for streaming in (True, False):
+        demo = build_ui(EngineWorker(synth), cfg, streaming=streaming)
+        props = {c["props"].get("elem_id"): c["props"] for c in demo.config["components"]}
+        assert bool(props["result-audio"].get("streaming")) == streaming
+        assert bool(props["result-audio"].get("autoplay")) == streaming
+        block = next(b for b in demo.fns.values() if b.name == "_generate")
+        import inspect
+
+        assert inspect.isgeneratorfunction(block.fn) == streaming
+
+
+def test_the_live_page_streams_through_an_hls_playlist(live_server):
+    """Through the page's own protocol: the result is a stream URL that serves a playlist."""
+    from index_tts.server.ffmpeg import find_ffmpeg
+    from index_tts.stress.uiclient import UIClient
+
+    if find_ffmpeg() is None:
+        pytest.skip("no ffmpeg (system or imageio-ffmpeg): the page plays whole files")
+    ui = UIClient(live_server.url)
+    try:
+        res = ui.generate(TEXT)
+        assert res.ok, res.error
+        first = res.output[0]
+        assert first["is_stream"] and first["url"].endswith("playlist.m3u8")
+        assert res.raw.count("process_generating") >= 2  # the player got segments before the end
+        playlist = ui.http.get(first["url"])
+        assert playlist.status_code == 200 and playlist.text.startswith("#EXTM3U")
+        assert "#EXT-X-ENDLIST" in playlist.text
+        assert res.saved_url and ui.http.get(res.saved_url).content[:4] == b"RIFF"
+    finally:
+        ui.close()
