@@ -311,10 +311,15 @@ class Synthesizer:
         pinyin_overrides: Optional[Mapping[str, str]] = None,
         seed: Optional[int] = None,
         progress: Optional[ProgressFn] = None,
-        _warnings: Optional[list[str]] = None,
-        _stats: Optional[dict[str, float]] = None,
+        warnings: Optional[list[str]] = None,
+        stats: Optional[dict[str, float]] = None,
     ) -> Iterator[tuple[np.ndarray, SegmentInfo]]:
-        """Yield (audio chunk incl. the pause after it, SegmentInfo) one segment at a time."""
+        """Yield (audio chunk incl. the pause after it, SegmentInfo) one segment at a time.
+
+        ``warnings``: a list that receives the request's warnings (unreadable characters, controls a
+        voice ignores…) before the first chunk; ``stats``: a dict that accumulates the seconds spent
+        in ``frontend_s``, ``acoustic_s`` and ``vocoder_s``.
+        """
         if not isinstance(text, str):
             raise InvalidParameterError(f"text must be a string, got {type(text).__name__}")
         if not text.strip():
@@ -334,13 +339,13 @@ class Synthesizer:
             comma_pause=comma_pause,
             seed=seed,
         )
-        stats = _stats if _stats is not None else {}
+        stats = stats if stats is not None else {}
         t_front = time.perf_counter()
         utt = self.frontend(text, pinyin_overrides=pinyin_overrides, max_segment_syllables=self._segment_limit(req))
         stats["frontend_s"] = stats.get("frontend_s", 0.0) + time.perf_counter() - t_front
-        warnings = req.warnings + list(utt.warnings)
-        if _warnings is not None:
-            _warnings.extend(warnings)
+        found = req.warnings + list(utt.warnings)
+        if warnings is not None:
+            warnings.extend(found)
         if not utt.segments:
             detail = f" ({'; '.join(utt.warnings)})" if utt.warnings else ""
             raise EmptyTextError(f"nothing readable to synthesize{detail}")
@@ -361,7 +366,7 @@ class Synthesizer:
         infos: list[SegmentInfo] = []
         first = None
         stats = {"frontend_s": 0.0, "acoustic_s": 0.0, "vocoder_s": 0.0}
-        for chunk, info in self.stream(text, _warnings=warnings, _stats=stats, **kwargs):
+        for chunk, info in self.stream(text, warnings=warnings, stats=stats, **kwargs):
             if first is None:
                 first = time.perf_counter() - t0
             chunks.append(chunk)

@@ -94,7 +94,7 @@ class _Fake:
     def info(self):
         return {"voices": [], "emotions": [], "sample_rate": 24000, "device": "cpu"}
 
-    def stream(self, text, progress=None, _warnings=None, _stats=None, **kw):
+    def stream(self, text, progress=None, warnings=None, stats=None, **kw):
         if self.fail is not None:
             raise self.fail
         for i in range(self.segments):

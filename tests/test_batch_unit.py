@@ -29,7 +29,7 @@ class FakeSynth:
     def info(self):
         return {"voices": self._voices}
 
-    def stream(self, text, _warnings=None, **kw):
+    def stream(self, text, warnings=None, **kw):
         self.calls.append((text, kw))
         t = 0.0
         for i, sentence in enumerate(s for s in text.replace("！", "。").split("。") if s):

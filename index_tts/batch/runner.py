@@ -146,7 +146,7 @@ def render_line(synth: Any, job: Job) -> tuple[np.ndarray, list[dict], list[str]
             offset += len(chunks[-1])
             continue
         part_len = 0
-        for chunk, info in synth.stream(part, _warnings=warnings, **job.synth_kwargs()):
+        for chunk, info in synth.stream(part, warnings=warnings, **job.synth_kwargs()):
             begin = offset + int(round(info.start_s * sr))
             a, b = speech_bounds(chunk, sr)
             segments.append({"text": clean_text(info.text), "normalized": info.normalized,

@@ -126,7 +126,7 @@ def _chunks(synth: Any, text: str, warnings: list[str], stats: dict[str, float],
             progress: Callable[[int, int], None] | None, kwargs: dict[str, Any]):
     """Segments from ``synth.stream`` (or the whole result from ``synthesize`` if it has no stream)."""
     if callable(getattr(synth, "stream", None)):
-        gen = synth.stream(text, progress=progress, _warnings=warnings, _stats=stats, **kwargs)
+        gen = synth.stream(text, progress=progress, warnings=warnings, stats=stats, **kwargs)
         try:
             for chunk, _info in gen:
                 yield chunk
