@@ -90,7 +90,7 @@ def stream_to_file(synth: Any, text: str, path: Path, feed: SegmentFeed, stop: t
     summary = StreamSummary(timings={"frontend_s": 0.0, "acoustic_s": 0.0, "vocoder_s": 0.0})
     size = 0
     with open(path, "wb") as f:
-        gen = synth.stream(text, _warnings=summary.warnings, _stats=summary.timings, **kwargs)
+        gen = synth.stream(text, warnings=summary.warnings, stats=summary.timings, **kwargs)
         try:
             for chunk, _info in gen:
                 pcm = to_int16(chunk).tobytes()
