@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .partition import best_partition
 from .types import Word
 
 RIGHT_ATTACH = frozenset(
@@ -133,7 +134,6 @@ def _units(words: list[Word]) -> list[list[int]]:
 def _phrase_breaks(words: list[Word], units: list[list[int]], p: ProsodyParams) -> set[int]:
     """Indices j of units after which a #2 goes (within one comma-free stretch)."""
     sizes = [sum(len(words[i]) for i in u) for u in units]
-    m = len(units)
     if sum(sizes) <= p.phrase_target + 2:
         return set()
 
@@ -151,29 +151,8 @@ def _phrase_breaks(words: list[Word], units: list[list[int]], p: ProsodyParams) 
             b -= 8.0  # never strand a preposition: 于 | 二零二三年
         return b
 
-    inf = float("inf")
-    best = [inf] * (m + 1)
-    back = [0] * (m + 1)
-    best[0] = 0.0
-    for end in range(1, m + 1):
-        total = 0
-        for start in range(end - 1, -1, -1):
-            total += sizes[start]
-            if total > p.phrase_max and start < end - 1:
-                break
-            cost = best[start] + (total - p.phrase_target) ** 2 + p.phrase_cost
-            if start > 0:
-                cost -= bonus(start - 1)
-            if cost < best[end]:
-                best[end], back[end] = cost, start
-    cuts: set[int] = set()
-    end = m
-    while end > 0:
-        start = back[end]
-        if start > 0:
-            cuts.add(start - 1)
-        end = start
-    return cuts
+    return set(best_partition(sizes, p.phrase_max, lambda total: (total - p.phrase_target) ** 2 + p.phrase_cost,
+                              lambda j: -bonus(j), oversize_single=True))
 
 
 def assign_breaks(words: list[Word], params: ProsodyParams | None = None) -> list[int]:

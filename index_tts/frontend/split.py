@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from .partition import best_partition
 from .types import Word
 
 # Cost of cutting at a gap of each kind (lower = better place to cut).
@@ -80,40 +81,20 @@ def plan_cuts(sizes: list[int], gap_kinds: list[object], max_len: int,
     of CUT_COST); ``bias[k]``: extra cost of cutting there (see ``gap_bias``). Every word must
     fit (``split_long_words`` first).
     """
-    n = len(sizes)
     if max_len < 1:
         raise ValueError("max_len must be positive")
     if any(s > max_len for s in sizes):
         raise ValueError("a word is longer than max_len; split it first")
     if sum(sizes) <= max_len:
         return []
-    inf = float("inf")
-    best = [inf] * (n + 1)
-    back = [0] * (n + 1)
-    best[0] = 0.0
-    prefix = [0]
-    for s in sizes:
-        prefix.append(prefix[-1] + s)
-    for j in range(1, n + 1):
-        i = j - 1
-        while i >= 0 and prefix[j] - prefix[i] <= max_len:
-            size = prefix[j] - prefix[i]
-            cost = best[i] + PIECE_COST + BALANCE_COST * (size / max_len) ** 2
-            if size < SHORT_PIECE:
-                cost += SHORT_COST
-            if i > 0:
-                cost += CUT_COST[gap_kinds[i - 1]] + (bias[i - 1] if bias else 0.0)
-            if cost < best[j]:
-                best[j], back[j] = cost, i
-            i -= 1
-    cuts = []
-    j = n
-    while j > 0:
-        i = back[j]
-        if i > 0:
-            cuts.append(i - 1)
-        j = i
-    return sorted(cuts)
+
+    def piece(size: int) -> float:
+        return PIECE_COST + BALANCE_COST * (size / max_len) ** 2 + (SHORT_COST if size < SHORT_PIECE else 0.0)
+
+    def cut(k: int) -> float:
+        return CUT_COST[gap_kinds[k]] + (bias[k] if bias else 0.0)
+
+    return best_partition(sizes, max_len, piece, cut)
 
 
 # Words that bind to what follows (a cut right after them splits a phrase: 自己的 | 注意力,

@@ -18,13 +18,11 @@ cover the new files.
 """
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import logging
-import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 import torch
 from torch import nn
@@ -154,21 +152,3 @@ def export_bundle(bundle: str | Path | None = None) -> Path:
     write_manifest(b.path)
     log.info("exported ONNX graphs to %s", out)
     return out
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m index_tts export-onnx", description=__doc__.splitlines()[0])
-    p.add_argument("--bundle", default=None, help="bundle name under cache_hub/ or a folder (default baker-zh)")
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        out = export_bundle(args.bundle)
-    except (OSError, ValueError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"ONNX graphs written to {out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
