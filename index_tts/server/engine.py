@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 __all__ = ["AUDIO_MEDIA_TYPES", "AudioFile", "EngineInfo", "EngineWorker", "Job", "ServerBusyError",
            "encode_audio", "to_int16"]
 
-#: After a job on at least this many characters, free heap is handed back to the OS.
-TRIM_AFTER_CHARS = 400
+#: After a job on at least this many characters, free heap is handed back to the OS (every
+#: job: a trim costs milliseconds and keeps short requests from growing the heap, see memory.py).
+TRIM_AFTER_CHARS = 0
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,9 @@ def describe(exc: BaseException) -> ErrorInfo:
                          "shutting_down", {"Retry-After": str(RETRY_AFTER_S)})
     if isinstance(exc, ServerBusyError):
         return ErrorInfo(503, str(exc), "server_busy", "queue_full", {"Retry-After": str(RETRY_AFTER_S)})
+    if isinstance(exc, JobCancelled):  # the client went away; nobody reads this answer
+        log.info("request cancelled: %s", safe_text(exc))
+        return ErrorInfo(503, "the request was cancelled", "server_busy", "cancelled")
     if isinstance(exc, asyncio.CancelledError):
         return ErrorInfo(503, "the server is shutting down; try again shortly", "server_busy", "shutting_down",
                          {"Retry-After": str(RETRY_AFTER_S)})
