@@ -20,7 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,21 +176,30 @@ class EngineWorker:
             job = self._queue.get()
             if job is None:
                 return
-            try:
-                if job.cancel.is_set():
-                    job.future.set_exception(ShuttingDownError() if self._closing else JobCancelled("cancelled"))
-                    continue
-                with self._lock:
-                    try:
-                        job.future.set_result(job.fn(job.cancel))
-                    except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
-                        job.future.set_exception(ShuttingDownError() if self._closing and isinstance(e, JobCancelled)
-                                                 else e)
-                if job.size >= TRIM_AFTER_CHARS:
-                    memory.trim()
-            finally:
-                with self._count_lock:
-                    self._jobs.pop(job.id, None)
+            if job.cancel.is_set():
+                self._finish(job, ShuttingDownError() if self._closing else JobCancelled("cancelled"))
+                continue
+            with self._lock:
+                try:
+                    outcome: Any = (job.fn(job.cancel),)
+                except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
+                    outcome = ShuttingDownError() if self._closing and isinstance(e, JobCancelled) else e
+            self._finish(job, outcome)
+            if job.size >= TRIM_AFTER_CHARS:
+                memory.trim()
+
+    def _finish(self, job: Job, outcome: Any) -> None:
+        """Leave the queue count, then hand over the result ((value,)) or exception: a caller
+        woken by its result already sees the job gone from ``pending``."""
+        with self._count_lock:
+            self._jobs.pop(job.id, None)
+        try:
+            if isinstance(outcome, tuple):
+                job.future.set_result(outcome[0])
+            else:
+                job.future.set_exception(outcome)
+        except InvalidStateError:  # an awaiting coroutine was cancelled (shutdown): nobody waits
+            pass
 
     # ------------------------------------------------------------------ synthesis
     def synthesize_to_file(self, text: str, path: str | Path, fmt: str = "wav", *, owner: str | None = None,
