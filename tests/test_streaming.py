@@ -182,3 +182,42 @@ def test_a_client_that_disconnects_stops_the_synthesis(synth, tmp_path):
     finally:
         server.should_exit = True
         thread.join(15)
+
+
+API_ONLY_PROBE = r"""
+import sys
+import numpy as np
+from fastapi.testclient import TestClient
+import webui
+from index_tts.server import create_app
+
+class Fake:
+    sample_rate = 24000
+    def info(self):
+        return {"voices": ["default"], "emotions": [], "sample_rate": 24000}
+    def stream(self, text, **kw):
+        for i in range(3):
+            yield np.full(2400, 0.1 * (i + 1), np.float32), None
+
+assert webui.build_parser().parse_args(["--api-only"]).api_only
+with TestClient(create_app(Fake(), ui=False)) as c:
+    r = c.post("/synthesize", json={"text": "abc", "stream": True, "format": "pcm"})
+    assert r.status_code == 200 and len(r.content) == 3 * 2400 * 2, r.status_code
+    assert c.get("/").status_code == 404
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("gradio", "torch", "pandas", "whisper")
+               or m.startswith(("index_tts.train", "index_tts.eval", "index_tts.batch", "index_tts.textemotion")))
+print("HEAVY", heavy)
+"""
+
+
+def test_the_api_only_server_loads_no_ui_training_or_eval_code(tmp_path):
+    """--api-only: the HTTP API (streaming included) runs without Gradio ever being imported."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", API_ONLY_PROBE], cwd=root, capture_output=True, text=True,
+                         timeout=120, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "HEAVY []" in out.stdout, out.stdout
