@@ -1,6 +1,6 @@
 """The kokoro-zh presets: which style tables make each voice, and what we measured about it.
 
-F0 medians and CERs are measurements (docs/VOICES.md says how to repeat them); the style
+F0 medians are measurements (pyworld, 30 sentences; docs/VOICES.md says how to repeat them); the style
 recipes are weights over the eight Mandarin tables of npm ``kokoro-js@1.2.1``.
 """
 from __future__ import annotations
@@ -35,19 +35,19 @@ def _voice(name: str, gender: str, age: str, what: str, f0: float | None, style:
 
 #: voice id -> config entry (display name, gender, age, description, F0 median, style recipe).
 PRESETS: dict[str, dict] = {
-    "zf_xiaoxiao": _voice("女声·晓晓", "female", "adult", "Clear adult female voice", 227.0, {"zf_xiaoxiao": 1.0}),
-    "zf_xiaobei": _voice("女声·晓北", "female", "adult", "Warm adult female voice", 224.0, {"zf_xiaobei": 1.0}),
-    "zf_xiaoyi": _voice("女声·晓伊（少女）", "female", "young", "Bright young female voice", 283.0, {"zf_xiaoyi": 1.0}),
-    "zm_yunyang": _voice("男声·沉稳", "male", "adult", "Deep, steady adult male voice (yunyang)", 100.0,
+    "zf_xiaoxiao": _voice("女声·晓晓", "female", "adult", "Clear adult female voice", 239.0, {"zf_xiaoxiao": 1.0}),
+    "zf_xiaobei": _voice("女声·晓北", "female", "adult", "Warm adult female voice", 238.0, {"zf_xiaobei": 1.0}),
+    "zf_xiaoyi": _voice("女声·晓伊·少女", "female", "young", "Bright young female voice", 296.0, {"zf_xiaoyi": 1.0}),
+    "zm_yunyang": _voice("男声·沉稳", "male", "adult", "Deep, steady adult male voice (yunyang)", 103.0,
                          {"zm_yunyang": 1.0}),
     "zm_yunjian": _voice("男声·云健", "male", "adult", "Low adult male voice (yunjian)", 108.0, {"zm_yunjian": 1.0}),
-    "zm_yunxi": _voice("男声·云希（青年）", "male", "young", "Lighter young adult male voice (yunxi)", 147.0,
+    "zm_yunxi": _voice("男声·云希·青年", "male", "young", "Lighter young adult male voice (yunxi)", 159.0,
                        {"zm_yunxi": 1.0}),
-    "zm_yunxia": _voice("少年·云夏", "male", "young", "High, boyish young voice (labelled male by Kokoro)", 280.0,
+    "zm_yunxia": _voice("少年·云夏", "male", "young", "High, boyish young voice (labelled male by Kokoro)", 285.0,
                         {"zm_yunxia": 1.0}),
     "child_synth": _voice("童声·合成", "child", "child",
                           "Synthetic child-like voice: xiaoyi's style pushed away from a deep male voice "
-                          "(extrapolated blend, not a recorded child)", 323.0,
+                          "(extrapolated blend, not a recorded child)", 333.0,
                           {"zf_xiaoyi": 1.25, "zm_yunyang": -0.25}, speed=1.1),
 }
 
