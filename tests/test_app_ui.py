@@ -315,8 +315,8 @@ def test_page_wiring_passes_mix_and_strength(synth, tmp_path, reference_clip, st
     args, *_ = special_args(block.fn, list(values))
     if streaming:  # a generator: wav chunks for the player, then the saved file's outputs
         *chunks, final = list(block.fn(*args))
-        assert chunks and all(c[0][:4] == b"RIFF" for c in chunks) and final[0] is None
-        path, status = final[4][0], final[1]
+        assert chunks and all(c[5][:4] == b"RIFF" for c in chunks)
+        path, status = final[0], final[1]
     else:
         path, status, *_ = block.fn(*args)
     kw = spy.calls[-1]

@@ -3,6 +3,7 @@ exactly the same samples, the History still gets the file, a closed page stops t
 from __future__ import annotations
 
 import io
+import json
 import wave
 
 import numpy as np
@@ -34,11 +35,12 @@ def handlers(synth, tmp_path):
 def test_streamed_segments_equal_the_saved_file(handlers, tmp_path):
     steps = list(handlers.generate_stream(TEXT, **DEFAULTS))
     *chunks, final = steps
-    assert len(chunks) >= 2  # one per segment (two sentences)
-    assert all(all(isinstance(o, type(gr.skip())) for o in c[1:]) for c in chunks)
-    streamed = np.concatenate([_samples(c[0]) for c in chunks])
-    audio, status, history, pick, files = final
-    assert audio is None and "RTF" in status and len(history) == 1 and files == [history[0]["path"]]
+    assert len(chunks) >= 2 and all(len(c) == 6 for c in steps)  # one per segment (two sentences)
+    assert all(all(isinstance(o, type(gr.skip())) for o in c[:5]) for c in chunks)
+    streamed = np.concatenate([_samples(c[5]) for c in chunks])
+    audio, status, history, pick, files, player = final
+    assert isinstance(player, type(gr.skip()))  # the player keeps playing what it got
+    assert audio == files[0] and "RTF" in status and len(history) == 1 and files == [history[0]["path"]]
     saved, sr = sf.read(files[0], dtype="int16")
     assert sr == 24000 and np.array_equal(saved, streamed)
     assert handlers.replay(pick["value"], history) == files[0]  # the History entry plays the saved file
@@ -49,7 +51,7 @@ def test_streamed_segments_equal_the_saved_file(handlers, tmp_path):
 def test_closing_the_stream_cancels_the_job_and_saves_nothing(handlers, tmp_path):
     gen = handlers.generate_stream(TEXT * 20, **DEFAULTS)
     first = next(gen)
-    assert first[0][:4] == b"RIFF"
+    assert first[5][:4] == b"RIFF"
     gen.close()  # the page went away (Gradio closes the generator)
     worker = handlers.worker
     worker.run(lambda _stop: None)  # wait for the engine: the cancelled job is done before this one
@@ -70,12 +72,17 @@ def test_the_page_uses_a_streaming_player_when_asked(synth, tmp_path):
     for streaming in (True, False):
         demo = build_ui(EngineWorker(synth), cfg, streaming=streaming)
         props = {c["props"].get("elem_id"): c["props"] for c in demo.config["components"]}
-        assert bool(props["result-audio"].get("streaming")) == streaming
-        assert bool(props["result-audio"].get("autoplay")) == streaming
+        assert ("result-stream" in props) == streaming
+        if streaming:
+            assert props["result-stream"]["streaming"] and props["result-stream"]["autoplay"]
+        assert not props["result-audio"].get("streaming")  # the saved file, with its download button
+        assert "download" in props["result-audio"]["buttons"]
         block = next(b for b in demo.fns.values() if b.name == "_generate")
         import inspect
 
         assert inspect.isgeneratorfunction(block.fn) == streaming
+        assert [c.elem_id for c in block.outputs][:1] == ["result-audio"]
+        assert len(block.outputs) == (6 if streaming else 5)
 
 
 def test_the_live_page_streams_through_an_hls_playlist(live_server):
@@ -89,12 +96,17 @@ def test_the_live_page_streams_through_an_hls_playlist(live_server):
     try:
         res = ui.generate(TEXT)
         assert res.ok, res.error
-        first = res.output[0]
-        assert first["is_stream"] and first["url"].endswith("playlist.m3u8")
+        generating = [json.loads(line[5:]) for line in res.raw.splitlines()
+                      if line.startswith("data:") and '"process_generating"' in line]
+        player = generating[0]["output"]["data"][5]  # the first segment opens the player's stream
+        assert player["is_stream"] and player["url"].endswith("playlist.m3u8")
         assert res.raw.count("process_generating") >= 2  # the player got segments before the end
-        playlist = ui.http.get(first["url"])
+        playlist = ui.http.get(player["url"])
         assert playlist.status_code == 200 and playlist.text.startswith("#EXTM3U")
         assert "#EXT-X-ENDLIST" in playlist.text
+        segment = next(line for line in playlist.text.splitlines() if line and not line.startswith("#"))
+        assert len(ui.http.get(player["url"].rsplit("/", 1)[0] + "/" + segment).content) > 1000  # AAC audio
+        assert res.audio_url.endswith(".wav") and ui.http.get(res.audio_url).content[:4] == b"RIFF"
         assert res.saved_url and ui.http.get(res.saved_url).content[:4] == b"RIFF"
     finally:
         ui.close()

@@ -113,13 +113,13 @@ def build_ui(worker: EngineWorker, cfg: UIConfig, streaming: bool | None = None)
                 with gr.Row():
                     gen = gr.Button("生成 Generate", variant="primary", elem_id="generate-btn", scale=3)
                     clear = gr.ClearButton([text], value="清空 Clear", scale=1)
-                if streaming:  # plays from the first sentence on; the saved wav is under History
-                    audio = gr.Audio(label="结果 Result（边合成边播放 plays while it is synthesized）",
-                                     streaming=True, autoplay=True, interactive=False, buttons=[],
-                                     elem_id="result-audio")
-                else:
-                    audio = gr.Audio(label="结果 Result", type="filepath", interactive=False,
-                                     buttons=["download"], elem_id="result-audio")
+                outputs_extra = []
+                if streaming:  # plays from the first sentence on; the saved wav appears below at the end
+                    outputs_extra.append(gr.Audio(label="播放 Playing（边合成边播放 plays while it is synthesized）",
+                                                  streaming=True, autoplay=True, interactive=False, buttons=[],
+                                                  elem_id="result-stream"))
+                audio = gr.Audio(label="结果 Result（已保存的文件 the saved file）" if streaming else "结果 Result",
+                                 type="filepath", interactive=False, buttons=["download"], elem_id="result-audio")
                 status = gr.Markdown("", elem_id="status")
                 gr.Examples(EXAMPLES, inputs=[text], label="示例 Examples")
                 with gr.Accordion("多音字与读音 Pronunciation help", open=False):
@@ -204,7 +204,7 @@ def build_ui(worker: EngineWorker, cfg: UIConfig, streaming: bool | None = None)
 
         inputs = [text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity, reference, seed,
                   history, reference_strength, *mix_sliders]
-        gen.click(_generate, inputs, [audio, status, history, pick, files], concurrency_id="engine",
+        gen.click(_generate, inputs, [audio, status, history, pick, files, *outputs_extra], concurrency_id="engine",
                   api_visibility="private")
         pick.change(h.replay, [pick, history], [replay], queue=False, api_visibility="private")
         clear.add([status])

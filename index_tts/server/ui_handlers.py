@@ -82,9 +82,17 @@ class _Handlers:
     def generate_stream(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
                         reference, seed, history, progress=None, *, reference_strength=0.7,
                         mix: dict[str, float] | None = None, request: Any = None):
-        """Like :meth:`generate`, as a generator: yields each segment as wav bytes for the
-        page's streaming player while the rest is synthesized, then the saved file's outputs
-        (status, history, downloads).  Closing the generator (page gone) cancels the job."""
+        """Like :meth:`generate`, as a generator of six outputs: the five of :meth:`generate`
+        (skipped while streaming) plus the page's streaming player, which gets each segment as
+        wav bytes while the rest is synthesized; the last step fills in the saved file and
+        leaves the player alone.  Closing the generator (page gone) cancels the job."""
+        skip = self._skips()[0]
+        for step in self._stream_steps(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
+                                       reference, seed, history, progress, reference_strength, mix, request):
+            yield step if len(step) == 6 else (*step, skip)
+
+    def _stream_steps(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
+                      reference, seed, history, progress, reference_strength, mix, request):
         prep = self._prepare(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
                              reference, seed, reference_strength, mix, progress, request)
         if prep is None:
@@ -101,7 +109,7 @@ class _Handlers:
         job.future.add_done_callback(lambda _f: chunks.put(None))
         try:
             while (pcm := chunks.get()) is not None:
-                yield (wav_bytes(pcm, sample_rate),) + self._skips()[1:]
+                yield (*self._skips(), wav_bytes(pcm, sample_rate))
             try:
                 res = job.future.result()
             except Exception as e:  # noqa: BLE001
@@ -111,8 +119,7 @@ class _Handlers:
             if not job.future.done():  # the generator was closed: nobody listens any more
                 job.cancel.set()
             self._sweep()
-        _, *rest = self._done(text, publish(res.path, self.cfg.output_dir), res, history)
-        yield (None, *rest)
+        yield self._done(text, publish(res.path, self.cfg.output_dir), res, history)
 
     def _prepare(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity, reference, seed,
                  reference_strength, mix, progress, request):

@@ -25,7 +25,7 @@ class UIResult:
 
     @property
     def audio_url(self) -> str | None:
-        """The result player's URL (a playlist when the page streams)."""
+        """URL of the result player's file (the saved wav, once complete)."""
         first = self.output[0] if self.output else None
         return first.get("url") if isinstance(first, dict) else None
 
