@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional
 
@@ -23,20 +23,13 @@ import numpy as np
 
 from .engines.kokoro import TeacherVoices
 from .errors import EmptyTextError, InvalidParameterError, TextTooLongError, UnknownVoiceError
+from .limits import LIMITS, check_range as _check_range, pick_device as _pick_device
+from .results import SegmentInfo, SynthesisResult
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int], None]
 
-# User-facing ranges (also used by the HTTP API and the web UI for validation).
-LIMITS: dict[str, tuple[float, float]] = {
-    "speed": (0.7, 1.3),
-    "pitch": (0.8, 1.2),
-    "sentence_pause": (0.0, 2.0),
-    "comma_pause": (0.0, 2.0),
-    "intensity": (0.0, 1.0),
-    "reference_strength": (0.0, 1.0),
-}
 # A segment cut where the text has no punctuation gets this fraction of the comma pause
 # (a short phrase pause).
 PHRASE_PAUSE_RATIO = 0.5
@@ -46,30 +39,6 @@ BACKEND_ENV = "INDEX_TTS_BACKEND"  # default backend when none is passed (start_
 # The model ends an utterance right after its last syllable; a short tail of silence keeps
 # players (and listeners) from clipping the final sound.
 TAIL_SILENCE_S = 0.2
-
-
-@dataclass
-class SegmentInfo:
-    index: int
-    text: str
-    normalized: str
-    phones: list[str]
-    start_s: float = 0.0
-    end_s: float = 0.0
-    frames: int = 0
-
-
-@dataclass
-class SynthesisResult:
-    wav: np.ndarray
-    sample_rate: int
-    segments: list[SegmentInfo] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def duration_s(self) -> float:
-        return len(self.wav) / float(self.sample_rate)
 
 
 @dataclass
@@ -85,32 +54,6 @@ class _Request:
     generator: Any
     warnings: list[str]
     teacher: Optional[str] = None  # a Kokoro teacher voice id: that engine renders the segments
-
-
-def _check_range(name: str, value: Any) -> float:
-    lo, hi = LIMITS[name]
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(v) or not (lo <= v <= hi):
-        raise InvalidParameterError(f"{name} must be between {lo} and {hi}, got {value!r}")
-    return v
-
-
-def _pick_device(device: Optional[str], use_gpu: Optional[bool]) -> str:
-    import torch
-
-    if use_gpu is not None:
-        device = "cuda" if use_gpu else "cpu"
-    device = (device or "auto").lower()
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InvalidParameterError("CUDA was requested but torch sees no GPU; use device='cpu'")
-    if device != "cpu" and not device.startswith("cuda"):
-        raise InvalidParameterError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
-    return device
 
 
 class Synthesizer:
