@@ -238,6 +238,9 @@ def load_bundle(
         raise BundleError(f"{cfg_path}: not an {BUNDLE_FORMAT} config")
     if int(config.get("version", 0)) > BUNDLE_VERSION:
         raise BundleError(f"{cfg_path}: bundle version {config.get('version')} is newer than supported ({BUNDLE_VERSION})")
+    if config.get("engine", "fastspeech2") != "fastspeech2":
+        raise BundleError(f"{root.name} is a {config['engine']} bundle (voices for a second engine), not an "
+                          f"acoustic-model voice: load the default voice and pick its voices with speaker=<id>")
     for key in ("mel", "symbols", "acoustic", "vocoders", "default_vocoder"):
         if key not in config:
             raise BundleError(f"{cfg_path}: missing key {key!r}")

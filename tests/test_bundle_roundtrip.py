@@ -106,3 +106,17 @@ def test_disagreeing_components_rejected(tmp_path):
 def test_missing_bundle(tmp_path):
     with pytest.raises(ModelNotFoundError):
         load_bundle(tmp_path / "nope")
+
+
+def test_second_engine_bundle_gets_a_clear_message(tmp_path):
+    import json
+
+    from index_tts.bundle import BundleError, load_bundle
+    from index_tts.hub import write_manifest
+
+    d = tmp_path / "teacher"
+    d.mkdir()
+    (d / "config.json").write_text(json.dumps({"format": "index-tts-bundle", "version": 1, "engine": "kokoro-onnx"}))
+    write_manifest(d)
+    with pytest.raises(BundleError, match="speaker=<id>"):
+        load_bundle(d)
