@@ -216,9 +216,9 @@ def format_report(r: BenchReport) -> str:
         if r.original is not None and r.original.rtf:
             lines.append(f"RTF ratio ours ({b}) / original: {o.rtf / r.original.rtf:.2f}x (wall), "
                          f"{o.cpu_rtf / r.original.cpu_rtf:.2f}x (CPU time)")
-    lines.append(f"first audio ({r.first_audio_chars}-char paragraph, {r.backend}): {r.first_audio_s * 1000:.0f} ms")
+    lines.append(f"first audio ({r.first_audio_chars}-char paragraph): {r.first_audio_s * 1000:.0f} ms [{r.backend}]")
     for b, t in r.others_first_audio_s.items():
-        lines.append(f"first audio ({b}): {t * 1000:.0f} ms")
+        lines.append(f"first audio ({r.first_audio_chars}-char paragraph): {t * 1000:.0f} ms [{b}]")
     lines.append(f"peak RSS (ours, before the original is loaded): {r.peak_rss_mb:.0f} MiB")
     return "\n".join(lines)
 

@@ -13,8 +13,9 @@ class FakeSynth:
 
     instances = []
 
-    def __init__(self, model_path=None, device="cpu"):
+    def __init__(self, model_path=None, device="cpu", backend="torch"):
         self.device = device
+        self.backend = backend
         self.calls = []
         FakeSynth.instances.append(self)
 
@@ -93,3 +94,13 @@ def test_run_bench_rejects_bad_args(fakes):
         bench.run_bench("你好。", repeat=0)
     with pytest.raises(ValueError, match="empty"):
         bench.run_bench("   ")
+
+
+def test_bench_times_several_backends_in_one_run(fakes):
+    rep = bench.run_bench("你好世界。再见。", repeat=2, threads=1, backends=("torch", "onnx"))
+    assert [t.backend for t in FakeSynth.instances] == ["torch", "onnx"]
+    assert rep.backend == "torch" and set(rep.others) == {"onnx"}
+    onnx = FakeSynth.instances[1]
+    assert onnx.calls.count(("synthesize", 8)) == 3  # warm-up + 2 timed runs, interleaved with torch's
+    text = bench.format_report(rep)
+    assert "index-tts/onnx" in text and "RTF ratio ours (onnx) / original" in text and "[onnx]" in text
