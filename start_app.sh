@@ -31,6 +31,7 @@ Options:
   -h, --help          show this help
 
 Extra options after "--" go to webui.py, e.g.:  bash start_app.sh -- --model my-bundle --max-chars 8000
+                                               bash start_app.sh -- --api-only   (HTTP API, no web page)
 Stop with Ctrl+C (or: kill $(cat .run/app.pid)).
 EOF
 }

@@ -31,6 +31,9 @@ def _session(path: Path, threads: Optional[int]):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = int(threads or torch.get_num_threads())
     opts.inter_op_num_threads = 1
+    # Spinning worker threads burn the cores the rest of the pipeline (and other requests) need;
+    # on a 2-core machine they made every run slower.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
     return ort.InferenceSession(str(path), sess_options=opts, providers=providers)
