@@ -113,7 +113,7 @@ def synthesize_to_file(synth: Any, text: str, path: Path, fmt: str, stop: thread
                 writer.close()
             except Exception:  # noqa: BLE001 - the original error matters
                 pass
-        _unlink(path)
+        remove_file(path)
         raise
     total = time.perf_counter() - t0
     dur = max(samples / sample_rate, 1e-9)
@@ -139,10 +139,12 @@ def _chunks(synth: Any, text: str, warnings: list[str], stats: dict[str, float],
     yield res.wav
 
 
-def _unlink(path: Path) -> None:
+def remove_file(path: Path) -> None:
+    """Delete a scratch or partial file; a file that is already gone is fine."""
     try:
         os.unlink(path)
     except FileNotFoundError:
         pass
     except OSError as e:
-        log.warning("could not remove the partial file %s: %s", path.name, e)
+        log.warning("could not remove %s: %s", path.name, e)
+

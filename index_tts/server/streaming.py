@@ -26,7 +26,6 @@ import asyncio
 import base64
 import json
 import logging
-import os
 import struct
 import threading
 import time
@@ -36,6 +35,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from .audiofile import remove_file
 from .errors import JobCancelled, describe, safe_text
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ class AudioStream:
             raise JobCancelled("the client disconnected")
         except BaseException:
             self.job.cancel.set()
-            _unlink(self.path)
+            remove_file(self.path)
             raise
         finally:
             for t in (getter, watcher):
@@ -216,7 +216,7 @@ class StreamResponse(Response):
             watcher.cancel()
             if not s.finished:
                 s.job.cancel.set()
-            _unlink(s.path)
+            remove_file(s.path)
 
     async def _summary(self, fut) -> StreamSummary | BaseException:
         try:
@@ -256,12 +256,3 @@ async def start(worker: Any, text: str, path: Path, fmt: str, sse: bool, receive
     stream = AudioStream(job, feed, path, fmt, sse, worker.info.sample_rate, len(text))
     await stream.first_segment(receive)
     return stream
-
-
-def _unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    except OSError as e:
-        log.warning("could not remove the scratch file %s: %s", path.name, e)
