@@ -95,7 +95,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from .buckets import long_sentences
 
     torch.set_num_threads(2)
-    tts = Synthesizer(model_path=args.model, device="cpu")
+    tts = Synthesizer(model_path=args.model, device="cpu", backend="torch")  # needs the torch modules
     texts = [s.text for s in long_sentences() if len(s.text) >= 60]
     res = measure(texts, tts, args.limit)
     print(f"segment limit {args.limit or tts.max_segment_syllables} syllables; {len(texts)} long texts")
