@@ -53,13 +53,17 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+# Folders of files derived from a bundle's weights (with their own checks): never in the manifest.
+DERIVED_DIRS = frozenset({"onnx"})
+
+
 def write_manifest(bundle_dir: str | Path) -> dict[str, str]:
-    """Hash every file of the bundle (except the manifest itself) into manifest.json."""
+    """Hash every file of the bundle (except the manifest itself and derived folders) into manifest.json."""
     root = Path(bundle_dir)
     files = {
         p.relative_to(root).as_posix(): sha256_file(p)
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != MANIFEST
+        if p.is_file() and p.name != MANIFEST and p.relative_to(root).parts[0] not in DERIVED_DIRS
     }
     (root / MANIFEST).write_text(json.dumps({"files": files}, indent=2) + "\n", encoding="utf-8")
     return files

@@ -15,7 +15,11 @@ def bundle_copy(tmp_path_factory):
 
     src = hub.ensure_default_bundle()
     dst = tmp_path_factory.mktemp("bundle") / "baker-zh"
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("onnx"))
+    shutil.copytree(src, dst)
+    shutil.rmtree(dst / "onnx", ignore_errors=True)
+    from index_tts.hub import write_manifest
+
+    write_manifest(dst)  # a bundle exported by an older version listed its graphs in the manifest
     from index_tts.cli import main
 
     assert main(["export-onnx", "--bundle", str(dst)]) == 0
@@ -30,15 +34,21 @@ def engines(bundle_copy):
             Synthesizer(model_path=str(bundle_copy), device="cpu", backend="onnx"))
 
 
-def test_export_writes_graphs_and_manifest(bundle_copy):
-    from index_tts.hub import verify_manifest
+def test_export_writes_graphs_outside_the_manifest(bundle_copy, tmp_path):
+    from index_tts.hub import verify_manifest, write_manifest
 
     info = json.loads((bundle_copy / "onnx" / "onnx.json").read_text())
     for name in [info["encoder"], info["decoder"], *info["vocoders"].values()]:
         assert (bundle_copy / "onnx" / name).stat().st_size > 100_000
+        assert len(info["files_sha256"][name]) == 64
     files = json.loads((bundle_copy / "manifest.json").read_text())["files"]
-    assert "onnx/encoder.onnx" in files and "onnx/onnx.json" in files
+    assert not any(k.startswith("onnx/") for k in files)  # derived files: deleting them is safe
+    assert not any(k.startswith("onnx/") for k in write_manifest(bundle_copy))
     verify_manifest(bundle_copy)
+    gone = tmp_path / "gone"
+    shutil.copytree(bundle_copy, gone)
+    shutil.rmtree(gone / "onnx")
+    verify_manifest(gone)
 
 
 @pytest.mark.parametrize("text,kw", [
@@ -72,6 +82,12 @@ def test_stale_graphs_are_refused(bundle_copy, tmp_path):
     info["weights_sha256"] = {k: "0" * 64 for k in info["weights_sha256"]}
     info_path.write_text(json.dumps(info))
     with pytest.raises(OnnxGraphsMissing, match="older than its weights"):
+        read_info(stale)
+    info_path.write_text(json.dumps(json.loads((bundle_copy / "onnx" / "onnx.json").read_text())))
+    read_info(stale)  # intact again
+    with open(stale / "onnx" / "decoder.onnx", "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(OnnxGraphsMissing, match="missing or changed"):
         read_info(stale)
     shutil.rmtree(stale / "onnx")
     with pytest.raises(OnnxGraphsMissing, match="export-onnx"):

@@ -12,9 +12,9 @@ shared with the PyTorch path (``acoustic/variance.py``):
   (variance-dropout multipliers, ones when off), frame_index [T] -> mel [1, n_mels, T];
 - ``vocoder_<name>.onnx``: mel [1, n_mels, T] -> wav [1, T * hop].
 
-``onnx/onnx.json`` records the opset and the sha256 of the weights the graphs came from, so a
-graph that no longer matches its weights is detected; the bundle manifest is rewritten to
-cover the new files.
+``onnx/onnx.json`` records the opset, the sha256 of the weights the graphs came from (a graph
+that no longer matches its weights is refused) and of every graph file. The graphs are derived
+files: they stay out of the bundle's own manifest, so deleting ``onnx/`` never breaks the bundle.
 """
 from __future__ import annotations
 
@@ -128,9 +128,9 @@ def weights_digest(bundle_dir: Path) -> dict[str, str]:
 
 
 def export_bundle(bundle: str | Path | None = None) -> Path:
-    """Write ``onnx/`` into a bundle (acoustic model + every vocoder) and refresh its manifest."""
+    """Write ``onnx/`` into a bundle (acoustic model + every vocoder)."""
     from ..bundle import load_bundle
-    from ..hub import write_manifest
+    from ..hub import sha256_file
 
     b = load_bundle(bundle, device="cpu")
     out = b.path / ONNX_DIR
@@ -147,8 +147,8 @@ def export_bundle(bundle: str | Path | None = None) -> Path:
         "format_version": FORMAT_VERSION, "opset": OPSET, "torch": torch.__version__,
         "encoder": "encoder.onnx", "encoder_inputs": enc_inputs, "decoder": "decoder.onnx",
         "vocoders": vocoders, "weights_sha256": weights_digest(b.path),
+        "files_sha256": {f.name: sha256_file(f) for f in sorted(out.glob("*.onnx"))},
     }
     (out / INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    write_manifest(b.path)
     log.info("exported ONNX graphs to %s", out)
     return out

@@ -49,6 +49,13 @@ def read_info(bundle_dir: Path) -> dict[str, Any]:
     if info.get("weights_sha256") != weights_digest(bundle_dir):
         raise OnnxGraphsMissing(f"the ONNX export of {bundle_dir.name} is older than its weights; run: "
                                 f"python -m index_tts export-onnx --bundle {bundle_dir}")
+    from ..hub import sha256_file
+
+    for name, digest in (info.get("files_sha256") or {}).items():
+        f = bundle_dir / ONNX_DIR / name
+        if not f.is_file() or sha256_file(f) != digest:
+            raise OnnxGraphsMissing(f"{ONNX_DIR}/{name} of {bundle_dir.name} is missing or changed; run: "
+                                    f"python -m index_tts export-onnx --bundle {bundle_dir}")
     return info
 
 
