@@ -141,6 +141,9 @@ class OnnxVocoder:
         self.session = _session(bundle_dir / ONNX_DIR / info["vocoders"][name], threads)
         self.hop_length = int(torch_vocoder.hop_length)
         self.n_mels = int(torch_vocoder.n_mels)
+        # A graph traced on a normal-length mel has no branch for mels shorter than the
+        # vocoder's reflection pads: extend those by repetition here, as the module does.
+        self.min_frames = int(getattr(torch_vocoder, "min_frames", 1))
 
     def eval(self) -> "OnnxVocoder":
         return self
@@ -149,8 +152,11 @@ class OnnxVocoder:
         m = np.asarray(torch.as_tensor(mel, dtype=torch.float32).cpu())
         if m.ndim == 2:
             m = m[None]
-        wav = self.session.run(None, {"mel": m.astype(np.float32)})[0]
-        return torch.from_numpy(wav[:, : m.shape[2] * self.hop_length].astype(np.float32))
+        t = m.shape[2]
+        if t < self.min_frames:
+            m = np.concatenate([m, np.repeat(m[:, :, -1:], self.min_frames - t, axis=2)], axis=2)
+        wav = self.session.run(None, {"mel": np.ascontiguousarray(m, dtype=np.float32)})[0]
+        return torch.from_numpy(wav[:, : t * self.hop_length].astype(np.float32))
 
 
 def load_onnx(bundle_dir: Path, torch_model: Any, vocoder_name: str, torch_vocoder: Any, *, export_if_missing: bool = True,
