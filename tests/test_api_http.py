@@ -63,6 +63,12 @@ def test_voices_reports_engine_info(client, synth):
     assert len(body["emotions"]) == len(info.get("emotions") or [])
     assert body["max_chars"] == 5000 and body["sample_rate"] == 24000
     assert "wav" in body["formats"] and "pcm" in body["formats"]
+    details = body["voice_details"]
+    assert [d["id"] for d in details] == body["voices"]
+    for d, v in zip(details, info["voices"]):
+        assert d["display_name"] == v["display_name"]
+        assert d.get("gender") == v.get("gender") and d.get("description") == v.get("description")
+        assert "embedding" not in d  # only the documented keys travel
 
 
 def test_synthesize_returns_24k_speech(client):

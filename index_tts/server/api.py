@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_CHARS = 5000
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+VOICE_DETAIL_KEYS = ("id", "display_name", "gender", "age", "description", "engine", "teacher_voice", "lacks",
+                     "f0_median_hz")
 API_ROUTES = {"/health": ["GET"], "/voices": ["GET"], "/synthesize": ["POST"], "/v1/audio/speech": ["POST"]}
 OTHER_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -219,6 +221,9 @@ def create_app(
         return {
             "voices": info.voices,
             "voice_labels": info.voice_labels,
+            # what each voice is (gender, age, description, the controls it lacks), as the engine says
+            "voice_details": [{k: v for k, v in d.items() if k in VOICE_DETAIL_KEYS}
+                              for d in raw.get("voices") or [] if isinstance(d, dict)],
             "emotions": info.emotions,
             "reference_audio": info.reference_audio,
             "bundles": raw.get("bundles") or ([raw["bundle"]] if raw.get("bundle") else []),
