@@ -20,6 +20,7 @@ from torch import nn
 
 from .audio.mel import MelConfig
 from .hub import resolve_bundle, verify_manifest, write_manifest
+from .frontend.split import check_segment_limit
 from .utils.config import ConfigBase
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,7 @@ class InferenceSettings(ConfigBase):
     max_segment_syllables: int = 30
 
     def __post_init__(self) -> None:
-        if self.max_segment_syllables < 4:
-            raise ValueError("inference.max_segment_syllables must be at least 4")
+        check_segment_limit(self.max_segment_syllables)
         if not 0.0 < self.dropout_pitch_gain <= 4.0:
             raise ValueError("inference.dropout_pitch_gain must be in (0, 4]")
 

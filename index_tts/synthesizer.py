@@ -77,6 +77,7 @@ class Synthesizer:
         from .bundle import load_bundle
         from .encoders.emotion import EmotionEncoder
         from .frontend import Frontend
+        from .frontend.split import check_segment_limit
 
         if config_path is not None:
             bundle_dir = Path(config_path).expanduser().resolve().parent
@@ -110,10 +111,8 @@ class Synthesizer:
         settings = self.bundle.inference
         self.variance_dropout = settings.variance_dropout if variance_dropout is None else bool(variance_dropout)
         self.dropout_pitch_gain = settings.dropout_pitch_gain
-        if max_segment_syllables is not None and int(max_segment_syllables) < 4:
-            raise InvalidParameterError("max_segment_syllables must be at least 4")
         # The longest segment this voice says well (measured per bundle); longer sentences are cut.
-        self.max_segment_syllables = int(max_segment_syllables or settings.max_segment_syllables)
+        self.max_segment_syllables = check_segment_limit(max_segment_syllables or settings.max_segment_syllables)
         self.frontend = Frontend(symbols=self.bundle.symbols)
         self.emotion_encoder = EmotionEncoder.from_bundle_config(self.bundle.config)
         self._speaker_encoder = None

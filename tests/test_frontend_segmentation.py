@@ -123,5 +123,12 @@ def test_sentence_boundaries_still_sentence_pauses(fe):
 def test_limit_validation():
     with pytest.raises(ValueError):
         FrontendConfig(max_segment_syllables=3)
+    from index_tts.bundle import InferenceSettings
+    from index_tts.errors import InputError
+
+    with pytest.raises(InputError, match="at least 4"):  # the same bound for a call and a bundle
+        Frontend()(LONG, max_segment_syllables=3)
+    with pytest.raises(ValueError, match="at least 4"):
+        InferenceSettings(max_segment_syllables=2)
     fe = Frontend(config=FrontendConfig(max_segment_syllables=12))
     assert all(s.n_syllables <= 12 for s in fe(LONG).segments)

@@ -13,7 +13,8 @@ from .overrides import apply_overrides
 from .pinyin import decompose
 from .prosody import CONJUNCTIONS, ProsodyParams, assign_breaks
 from .sandhi import apply_sandhi
-from .split import Clause, Piece, context_budget, context_words, gap_bias, plan_cuts, split_long_words
+from .split import (Clause, Piece, check_segment_limit, context_budget, context_words, gap_bias, plan_cuts,
+                    split_long_words)
 from .symbols import ERHUA, EOS, SIL, SymbolTable, is_final_symbol
 from .text import clean, describe_unknown, sentence_type, split_clauses, split_sentences
 from .types import Segment, Utterance, Word
@@ -32,8 +33,7 @@ class FrontendConfig(ConfigBase):
     erhua: bool = True  # fold 这儿/玩儿 into the previous syllable (+ er5)
 
     def __post_init__(self) -> None:
-        if self.max_segment_syllables < 4:
-            raise ValueError("max_segment_syllables must be at least 4")
+        check_segment_limit(self.max_segment_syllables)
         if not 1 <= self.phrase_target <= self.phrase_max:
             raise ValueError("need 1 <= phrase_target <= phrase_max")
 
@@ -88,9 +88,7 @@ class Frontend:
         (the Synthesizer passes its voice's safe length)."""
         if not isinstance(text, str):
             raise FrontendError(f"text must be a string, got {type(text).__name__}")
-        limit = int(max_segment_syllables or self.config.max_segment_syllables)
-        if limit < 4:
-            raise FrontendError("max_segment_syllables must be at least 4")
+        limit = check_segment_limit(max_segment_syllables or self.config.max_segment_syllables)
         marked, overrides, stray = apply_overrides(text, pinyin_overrides)
         cleaned, unknown = clean(marked, allow_markers=True)
         unknown = stray + unknown

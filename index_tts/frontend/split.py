@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from .errors import FrontendError
 from .partition import best_partition
 from .types import Word
 
@@ -27,6 +28,15 @@ BALANCE_COST = 2.0  # x (size / limit)^2: prefer even lengths
 SHORT_PIECE = 3  # pieces below this many syllables ...
 SHORT_COST = 2.0  # ... cost this much more
 CONTEXT_MAX = 4  # look-ahead context: at most this many syllables
+MIN_SEGMENT_LIMIT = 4  # the smallest segment limit anyone (config, bundle, caller) may set
+
+
+def check_segment_limit(value: object) -> int:
+    """A segment limit in syllables as an int; FrontendError (a ValueError) when too small."""
+    limit = int(value)  # type: ignore[call-overload]
+    if limit < MIN_SEGMENT_LIMIT:
+        raise FrontendError(f"max_segment_syllables must be at least {MIN_SEGMENT_LIMIT}, got {value!r}")
+    return limit
 
 
 @dataclass
