@@ -62,8 +62,9 @@ def read_info(bundle_dir: Path) -> dict[str, Any]:
 class OnnxAcoustic:
     """Drop-in for ``FastSpeech2`` at inference (``cfg``, ``mel_config``, ``infer``)."""
 
-    def __init__(self, bundle_dir: Path, torch_model: Any, threads: Optional[int] = None) -> None:
-        info = read_info(bundle_dir)
+    def __init__(self, bundle_dir: Path, torch_model: Any, threads: Optional[int] = None,
+                 info: Optional[dict[str, Any]] = None) -> None:
+        info = info or read_info(bundle_dir)
         root = bundle_dir / ONNX_DIR
         self.cfg = torch_model.cfg
         self.mel_config = torch_model.mel_config
@@ -134,8 +135,9 @@ class OnnxAcoustic:
 class OnnxVocoder:
     """Drop-in for a vocoder module at inference (``infer(mel) -> wav [1, T * hop]``)."""
 
-    def __init__(self, bundle_dir: Path, name: str, torch_vocoder: Any, threads: Optional[int] = None) -> None:
-        info = read_info(bundle_dir)
+    def __init__(self, bundle_dir: Path, name: str, torch_vocoder: Any, threads: Optional[int] = None,
+                 info: Optional[dict[str, Any]] = None) -> None:
+        info = info or read_info(bundle_dir)
         if name not in info["vocoders"]:
             raise OnnxGraphsMissing(f"the ONNX export of {bundle_dir.name} has no vocoder {name!r}")
         self.session = _session(bundle_dir / ONNX_DIR / info["vocoders"][name], threads)
@@ -163,7 +165,7 @@ def load_onnx(bundle_dir: Path, torch_model: Any, vocoder_name: str, torch_vocod
               threads: Optional[int] = None) -> tuple[OnnxAcoustic, OnnxVocoder]:
     """ONNX acoustic model + vocoder for a loaded bundle, exporting the graphs first if needed."""
     try:
-        read_info(bundle_dir)
+        info = read_info(bundle_dir)
     except OnnxGraphsMissing:
         if not export_if_missing or not os.access(bundle_dir, os.W_OK):
             raise
@@ -171,4 +173,7 @@ def load_onnx(bundle_dir: Path, torch_model: Any, vocoder_name: str, torch_vocod
 
         log.info("no current ONNX export in %s: exporting now (once)", bundle_dir)
         export_bundle(bundle_dir)
-    return OnnxAcoustic(bundle_dir, torch_model, threads), OnnxVocoder(bundle_dir, vocoder_name, torch_vocoder, threads)
+        info = read_info(bundle_dir)
+    # read (and hashed) once: both networks come from the same checked export
+    return (OnnxAcoustic(bundle_dir, torch_model, threads, info),
+            OnnxVocoder(bundle_dir, vocoder_name, torch_vocoder, threads, info))
