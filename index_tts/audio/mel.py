@@ -3,10 +3,16 @@
 Features are log10 mel magnitudes (Slaney-normalised filterbank, as librosa builds it),
 optionally z-normalised per bin with the bundle's ``mel_mean``/``mel_std``. The default
 voice's models work in the normalised space.
+
+Two optional settings describe mels made elsewhere (e.g. the universal HiFi-GAN's, see
+docs/HIFIGAN.md): ``natural_log`` (ln instead of log10) and ``framing="hop_aligned"``
+(reflect-pad ``(n_fft - hop) / 2`` on both sides, no centring, so ``frames == T // hop``).
+At their defaults they are left out of ``to_dict()``, so existing configs, bundle files and
+feature-cache keys are unchanged.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional, Tuple
 
@@ -29,6 +35,22 @@ class MelConfig(ConfigBase):
     # Per-bin statistics of log10 mels; when set, features are (log_mel - mean) / std.
     mel_mean: Optional[Tuple[float, ...]] = None
     mel_std: Optional[Tuple[float, ...]] = None
+    # Added later; omitted from to_dict() at their defaults (backwards compatible).
+    natural_log: bool = False  # True: ln(mel) instead of log10(mel)
+    framing: str = "center"  # "center": centred frames, T // hop + 1; "hop_aligned": T // hop
+
+    def __post_init__(self) -> None:
+        if self.framing not in FRAMINGS:
+            raise ValueError(f"MelConfig: framing must be one of {FRAMINGS}, got {self.framing!r}")
+        if self.framing == "hop_aligned" and (self.n_fft - self.hop_length) % 2:
+            raise ValueError("MelConfig: hop_aligned framing needs n_fft - hop_length to be even")
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        for key, default in _LATER_FIELDS.items():
+            if out[key] == default:
+                del out[key]
+        return out
 
     @property
     def normalized(self) -> bool:
@@ -43,6 +65,8 @@ class MelConfig(ConfigBase):
         for key in ("sample_rate", "n_fft", "win_length", "hop_length", "n_mels", "fmin", "fmax"):
             if a[key] != b[key]:
                 return False
+        if (self.natural_log, self.framing) != (other.natural_log, other.framing):
+            return False
         if self.normalized != other.normalized:
             return False
         if self.normalized:
@@ -53,6 +77,10 @@ class MelConfig(ConfigBase):
         return True
 
 
+FRAMINGS = ("center", "hop_aligned")
+_LATER_FIELDS = {"natural_log": False, "framing": "center"}
+
+
 @lru_cache(maxsize=8)
 def _mel_basis(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
     import librosa
@@ -61,28 +89,35 @@ def _mel_basis(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np
 
 
 def log_mel_raw(wav: torch.Tensor | np.ndarray, cfg: MelConfig) -> torch.Tensor:
-    """log10 mel of ``wav`` ([T] or [B, T], float in [-1, 1]) -> [B, n_mels, frames] (or [n_mels, frames]).
+    """log mel of ``wav`` ([T] or [B, T], float in [-1, 1]) -> [B, n_mels, frames] (or [n_mels, frames]).
 
-    Frames are centred (reflect padding), so ``frames == T // hop + 1``.
+    log10 (or ln with ``cfg.natural_log``) of the mel magnitude, floored at ``cfg.log_floor``.
+    ``framing="center"``: frames are centred (reflect padding), ``frames == T // hop + 1``;
+    ``"hop_aligned"``: reflect-pad ``(n_fft - hop) / 2`` each side, ``frames == T // hop``.
     """
     x = torch.as_tensor(wav, dtype=torch.float32)
     squeeze = x.dim() == 1
     if squeeze:
         x = x.unsqueeze(0)
     window = torch.hann_window(cfg.win_length, device=x.device, dtype=x.dtype)
+    centred = cfg.framing == "center"
+    if not centred:
+        pad = (cfg.n_fft - cfg.hop_length) // 2
+        x = torch.nn.functional.pad(x.unsqueeze(1), (pad, pad), mode="reflect").squeeze(1)
     spec = torch.stft(
         x,
         n_fft=cfg.n_fft,
         hop_length=cfg.hop_length,
         win_length=cfg.win_length,
         window=window,
-        center=True,
+        center=centred,
         pad_mode="reflect",
         return_complex=True,
     ).abs()
     basis = torch.from_numpy(_mel_basis(cfg.sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax)).to(x.device)
     mel = torch.matmul(basis, spec)
-    out = torch.log10(torch.clamp(mel, min=cfg.log_floor))
+    mel = torch.clamp(mel, min=cfg.log_floor)
+    out = torch.log(mel) if cfg.natural_log else torch.log10(mel)
     return out[0] if squeeze else out
 
 
@@ -103,5 +138,5 @@ def denormalize_mel(mel: torch.Tensor, cfg: MelConfig) -> torch.Tensor:
 
 
 def mel_spectrogram(wav: torch.Tensor | np.ndarray, cfg: MelConfig) -> torch.Tensor:
-    """Model-space features of ``wav``: log10 mel, normalised when ``cfg`` carries statistics."""
+    """Model-space features of ``wav``: log mel, normalised when ``cfg`` carries statistics."""
     return normalize_mel(log_mel_raw(wav, cfg), cfg)

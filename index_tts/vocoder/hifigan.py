@@ -8,6 +8,12 @@ blocks with different kernel sizes and dilations), and an output convolution wit
 Modules are built *without* weight normalisation so that a plain (exported) state dict loads
 directly; training calls :meth:`HiFiGAN.apply_weight_norm` and export calls
 :meth:`HiFiGAN.remove_weight_norm`, which folds the reparametrisation back into the weights.
+Checkpoints saved with the old ``torch.nn.utils.weight_norm`` (``*.weight_g`` / ``*.weight_v``,
+as the published HiFi-GAN generators are) load through :func:`fold_weight_norm`.
+
+The module names (``conv_pre``, ``ups.i``, ``resblocks.j.convs1/convs2``, ``conv_post``) and the
+layer arithmetic follow the paper's reference generator, so its V1 at hop 256
+(:data:`HIFIGAN_V1_HOP256`) takes the published weights unchanged (docs/HIFIGAN.md).
 """
 from __future__ import annotations
 
@@ -113,10 +119,43 @@ HIFIGAN_TINY = HiFiGANConfig(
     resblock_dilation_sizes=((1, 3),),
 )
 PRESETS = {"v1": HIFIGAN_V1, "v2": HIFIGAN_V2, "v3": HIFIGAN_V3, "tiny": HIFIGAN_TINY}
+# The paper's own V1 (hop 256, 22.05 kHz mels): the shape of the published universal generator.
+HIFIGAN_V1_HOP256 = HiFiGANConfig(
+    hop_length=256,
+    upsample_rates=(8, 8, 2, 2),
+    upsample_kernel_sizes=(16, 16, 4, 4),
+    upsample_initial_channel=512,
+)
+
+
+def fold_weight_norm(state: dict[str, torch.Tensor], dim: int = 0) -> dict[str, torch.Tensor]:
+    """Replace each ``X.weight_g`` / ``X.weight_v`` pair by ``X.weight = g * v / ||v||``.
+
+    ``||v||`` is taken over every axis but ``dim`` (0, the default of ``weight_norm``, for
+    ``Conv1d`` and ``ConvTranspose1d`` alike). Other entries pass through unchanged; an unpaired
+    ``weight_g`` or ``weight_v`` raises ``KeyError``.
+    """
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        if key.endswith(".weight_g"):
+            continue
+        if not key.endswith(".weight_v"):
+            out[key] = value
+            continue
+        stem = key[: -len(".weight_v")]
+        g = state[stem + ".weight_g"]
+        v = value.double()
+        axes = [a for a in range(v.dim()) if a != dim]
+        norm = v.pow(2).sum(dim=axes, keepdim=True).sqrt()
+        out[stem + ".weight"] = (g.double() * v / norm).to(value.dtype)
+    orphans = [k for k in state if k.endswith(".weight_g") and k[: -len("_g")] + "_v" not in state]
+    if orphans:
+        raise KeyError(f"weight_g without weight_v: {orphans[:3]}")
+    return out
 
 
 def preset(name: str, n_mels: int = 80, hop_length: int = 300) -> HiFiGANConfig:
-    """A named preset (v1, v2, v3, tiny); only hop 300 presets exist, other hops raise."""
+    """A named preset (v1, v2, v3, tiny) at hop 300; other hops raise (see HIFIGAN_V1_HOP256)."""
     try:
         cfg = PRESETS[name.lower()]
     except KeyError:

