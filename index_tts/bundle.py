@@ -19,39 +19,18 @@ import torch
 from torch import nn
 
 from .audio.mel import MelConfig
+from .bundle_config import EmotionSettings, InferenceSettings, SpeakerEntry, parse_speakers
 from .hub import resolve_bundle, verify_manifest, write_manifest
-from .frontend.split import check_segment_limit
-from .utils.config import ConfigBase
 
 log = logging.getLogger(__name__)
 
 BUNDLE_FORMAT = "index-tts-bundle"
 BUNDLE_VERSION = 1
+DEFAULT_DISPLAY_NAME = "默认女声"
 
 
 class BundleError(ValueError):
     """A bundle's config is malformed or its components disagree."""
-
-
-@dataclass(frozen=True)
-class InferenceSettings(ConfigBase):
-    """How a voice should be run (``config.json`` key ``inference``).
-
-    ``max_segment_syllables``: the longest segment (at speed 1.0, look-ahead context included)
-    the acoustic model says well, measured with ``python -m index_tts.eval.length_sweep``
-    (docs/LONG_TEXT.md); the frontend cuts longer sentences, and the Synthesizer lowers it in
-    proportion for slower speech. A bundle without it gets the default below: the value
-    measured for ``baker-zh`` (30 syllables, about 550 of the ~700 frames it says well).
-    """
-
-    variance_dropout: bool = False
-    dropout_pitch_gain: float = 1.0
-    max_segment_syllables: int = 30
-
-    def __post_init__(self) -> None:
-        check_segment_limit(self.max_segment_syllables)
-        if not 0.0 < self.dropout_pitch_gain <= 4.0:
-            raise ValueError("inference.dropout_pitch_gain must be in (0, 4]")
 
 
 @dataclass
@@ -71,13 +50,18 @@ class Bundle:
     acoustic: nn.Module
     vocoders: dict[str, nn.Module]
     default_vocoder: str
-    speakers: dict = field(default_factory=dict)
-    emotions: dict = field(default_factory=dict)
+    speakers: dict[str, SpeakerEntry] = field(default_factory=dict)  # typed config.json "speakers"
+    emotions: EmotionSettings = field(default_factory=EmotionSettings)
     inference: InferenceSettings = field(default_factory=InferenceSettings)
 
     @property
     def name(self) -> str:
         return str(self.config.get("name", self.path.name))
+
+    @property
+    def display_name(self) -> str:
+        """The voice's name for people when the bundle lists no speakers."""
+        return str(self.config.get("display_name") or DEFAULT_DISPLAY_NAME)
 
     def vocoder(self, name: Optional[str] = None) -> nn.Module:
         key = name or self.default_vocoder
@@ -286,5 +270,9 @@ def load_bundle(
         inference = InferenceSettings.from_dict(dict(config.get("inference") or {}))
     except (TypeError, ValueError) as exc:
         raise BundleError(f"{cfg_path}: bad 'inference' settings ({exc})") from exc
-    return Bundle(root, config, mel, symbols, acoustic, vocs, default, dict(config.get("speakers") or {}),
-                  dict(config.get("emotions") or {}), inference)
+    try:
+        speakers = parse_speakers(config.get("speakers"))
+        emotions = EmotionSettings.from_dict(config.get("emotions"))
+    except (TypeError, ValueError) as exc:
+        raise BundleError(f"{cfg_path}: bad 'speakers' or 'emotions' ({exc})") from exc
+    return Bundle(root, config, mel, symbols, acoustic, vocs, default, speakers, emotions, inference)

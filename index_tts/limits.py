@@ -1,36 +1,16 @@
-"""User-facing ranges of the per-call settings and their checks, and the device choice.
+"""The device choice (``pick_device``), plus the per-call ranges under their older import path.
 
-Used by the Synthesizer (and read by the HTTP API, the web UI and the CLI through
-``Synthesizer.info()["limits"]`` or ``LIMITS``).
+The ranges and their check live in index_tts/request.py (``SETTINGS``); ``LIMITS`` and
+``check_range`` are re-exported here for code that imports them from this module.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
-
-import numpy as np
+from typing import Optional
 
 from .errors import InvalidParameterError
+from .request import LIMITS, check_range
 
-# User-facing ranges (also used by the HTTP API and the web UI for validation).
-LIMITS: dict[str, tuple[float, float]] = {
-    "speed": (0.7, 1.3),
-    "pitch": (0.8, 1.2),
-    "sentence_pause": (0.0, 2.0),
-    "comma_pause": (0.0, 2.0),
-    "intensity": (0.0, 1.0),
-    "reference_strength": (0.0, 1.0),
-}
-
-
-def check_range(name: str, value: Any) -> float:
-    lo, hi = LIMITS[name]
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(v) or not (lo <= v <= hi):
-        raise InvalidParameterError(f"{name} must be between {lo} and {hi}, got {value!r}")
-    return v
+__all__ = ["LIMITS", "check_range", "pick_device"]
 
 
 def pick_device(device: Optional[str], use_gpu: Optional[bool]) -> str:

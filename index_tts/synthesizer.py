@@ -4,10 +4,11 @@
     res = tts.synthesize("你好。", emotion_label="happy", intensity=0.6)
     tts.save_wav(res, "out.wav")
 
-The chain per segment: frontend -> prosody control (emotion / reference / sliders)
--> FastSpeech2.infer -> vocoder.infer -> pauses (a Kokoro teacher voice, index_tts/engines/kokoro.py,
-renders the same segment instead). Segments are produced one by one (``stream``), so the first
-audio of a long text is ready after its first sentence.
+Every call becomes one ``SynthesisRequest`` (index_tts/request.py: settings, ranges, defaults,
+the emotion rule, ``validate()``). The chain per segment: frontend -> prosody control (emotion /
+reference / sliders) -> FastSpeech2.infer -> vocoder.infer -> pauses (audio/splice.py; a Kokoro
+teacher voice, index_tts/engines/kokoro.py, renders the same segment instead). Segments are
+produced one by one (``stream``), so the first audio of a long text is ready after its first sentence.
 """
 from __future__ import annotations
 
@@ -21,39 +22,41 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 
 import numpy as np
 
+from .audio.splice import TAIL_SILENCE_S, append_silence, pause_after, segment_body
 from .engines.kokoro import TeacherVoices
-from .errors import EmptyTextError, InvalidParameterError, TextTooLongError, UnknownVoiceError
-from .limits import LIMITS, check_range as _check_range, pick_device as _pick_device
+from .errors import EmptyTextError, InvalidParameterError, UnknownVoiceError
+from .limits import pick_device as _pick_device
+from .request import DEFAULTS, LIMITS, SynthesisRequest
 from .results import SegmentInfo, SynthesisResult
 
 log = logging.getLogger(__name__)
 
+__all__ = ["LIMITS", "Synthesizer", "SynthesisRequest", "TAIL_SILENCE_S"]
+
 ProgressFn = Callable[[int, int], None]
 
-# A segment cut where the text has no punctuation gets this fraction of the comma pause
-# (a short phrase pause).
-PHRASE_PAUSE_RATIO = 0.5
 MIN_SEGMENT_SYLLABLES = 8  # slow speech never cuts segments shorter than this
 BACKENDS = ("torch", "onnx")
 BACKEND_ENV = "INDEX_TTS_BACKEND"  # default backend when none is passed (start_app.sh --backend sets it)
-# The model ends an utterance right after its last syllable; a short tail of silence keeps
-# players (and listeners) from clipping the final sound.
-TAIL_SILENCE_S = 0.2
 
 
 @dataclass
-class _Request:
-    """Validated per-call settings shared by every segment of one call."""
+class _Prepared:
+    """A validated request resolved for this voice, shared by every segment of one call."""
 
+    request: SynthesisRequest
     emotion: Any  # EmotionControl | None
     speaker: Any  # torch.Tensor [1, D] | None
-    speed: float
-    pitch: float
-    sentence_pause: float
-    comma_pause: float
     generator: Any
+    variance_dropout: bool
     warnings: list[str]
     teacher: Optional[str] = None  # a Kokoro teacher voice id: that engine renders the segments
+
+
+def _given(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings that differ from the request's defaults (so an alias may stand in for them)."""
+    return {k: v for k, v in settings.items() if not (v is getattr(DEFAULTS, k)
+                                                     or (isinstance(v, float) and v == getattr(DEFAULTS, k)))}
 
 
 class Synthesizer:
@@ -114,7 +117,7 @@ class Synthesizer:
         # The longest segment this voice says well (measured per bundle); longer sentences are cut.
         self.max_segment_syllables = check_segment_limit(max_segment_syllables or settings.max_segment_syllables)
         self.frontend = Frontend(symbols=self.bundle.symbols)
-        self.emotion_encoder = EmotionEncoder.from_bundle_config(self.bundle.config)
+        self.emotion_encoder = EmotionEncoder.from_settings(self.bundle.emotions)  # the bundle's cap and bias
         self._speaker_encoder = None
         self._baseline = None
         self._lock = threading.RLock()
@@ -125,9 +128,8 @@ class Synthesizer:
 
     # ------------------------------------------------------------------ info
     def voices(self) -> list[dict[str, Any]]:
-        speakers = self.bundle.config.get("speakers") or {}
-        out = [{"id": k, "display_name": v.get("display_name", k)} for k, v in speakers.items()]
-        out = out or [{"id": "default", "display_name": self.bundle.config.get("display_name", "默认女声")}]
+        out = [{"id": k, "display_name": v.display_name} for k, v in self.bundle.speakers.items()]
+        out = out or [{"id": "default", "display_name": self.bundle.display_name}]
         return out + self.teacher_voices.describe()
 
     def emotions(self) -> list[dict[str, str]]:
@@ -154,41 +156,19 @@ class Synthesizer:
         return int(getattr(self.acoustic.cfg, "speaker_embed_dim", 0) or 0)
 
     # ------------------------------------------------------------- requests
-    def _prepare(
-        self,
-        *,
-        reference_audio: Any,
-        reference_strength: float,
-        emotion_label: Optional[str],
-        emotion_vector: Any,
-        intensity: float,
-        speaker: Optional[str],
-        speed: float,
-        pitch: float,
-        sentence_pause: float,
-        comma_pause: float,
-        seed: Optional[int],
-    ) -> _Request:
-        from .encoders.emotion import parse_emotion
-
-        speed = _check_range("speed", speed)
-        pitch = _check_range("pitch", pitch)
-        sentence_pause = _check_range("sentence_pause", sentence_pause)
-        comma_pause = _check_range("comma_pause", comma_pause)
-        intensity = _check_range("intensity", intensity)
-        reference_strength = _check_range("reference_strength", reference_strength)
+    def _prepare(self, req: SynthesisRequest) -> _Prepared:
+        """Resolve a validated request for this voice: emotion control, speaker vector, seed."""
         warnings: list[str] = []
-
-        teacher, notes = self.teacher_voices.prepare(speaker, pitch=pitch, reference=reference_audio is not None,
-                                                     emotion=emotion_label is not None or emotion_vector is not None)
+        teacher, notes = self.teacher_voices.prepare(req.speaker, pitch=req.pitch,
+                                                     reference=req.reference_audio is not None,
+                                                     emotion=req.has_emotion)
         warnings.extend(notes)
-        reference_audio = None if teacher else reference_audio
-        ctrl = None
-        if emotion_label is not None or emotion_vector is not None:
-            mix = parse_emotion(label=emotion_label, vector=emotion_vector, intensity=intensity)
-            ctrl = self.emotion_encoder.encode(mix)
+        reference_audio = None if teacher else req.reference_audio
+        ctrl = req.emotion_control
+        if ctrl is None and (req.emotion_label is not None or req.emotion_vector is not None):
+            ctrl = self.emotion_encoder.encode(req.emotion_label, req.emotion_vector, req.intensity)
         if reference_audio is not None:
-            ref_ctrl, ref_warnings = self._reference_control(reference_audio, reference_strength)
+            ref_ctrl, ref_warnings = self._reference_control(reference_audio, req.reference_strength)
             warnings.extend(ref_warnings)
             if ctrl is None:
                 ctrl = ref_ctrl
@@ -196,19 +176,19 @@ class Synthesizer:
                 from .encoders.style import combine
 
                 ctrl = combine(ctrl, ref_ctrl)
-
-        spk = None if teacher else self._speaker_vector(speaker)
+        spk = None if teacher else self._speaker_vector(req.speaker)
         gen = None
-        if seed is not None:
-            gen = self._torch.Generator(device=self.device).manual_seed(int(seed))
-        return _Request(ctrl, spk, speed, pitch, sentence_pause, comma_pause, gen, warnings, teacher)
+        if req.seed is not None:
+            gen = self._torch.Generator(device=self.device).manual_seed(int(req.seed))
+        dropout = self.variance_dropout if req.variance_dropout is None else req.variance_dropout
+        return _Prepared(req, ctrl, spk, gen, dropout, warnings, teacher)
 
-    def _segment_limit(self, req: _Request) -> int:
+    def _segment_limit(self, prep: _Prepared) -> int:
         """Syllables per segment for this request. The voice's limit is really one of frames
         (measured: docs/LONG_TEXT.md), so slower speech (speed x the emotion's rate below 1)
         gets proportionally fewer syllables per segment; faster speech keeps the bundle's."""
-        rate = float(getattr(req.emotion, "rate", 1.0) or 1.0) if req.emotion is not None else 1.0
-        tempo = min(1.0, req.speed * rate)
+        rate = float(getattr(prep.emotion, "rate", 1.0) or 1.0) if prep.emotion is not None else 1.0
+        tempo = min(1.0, prep.request.speed * rate)
         return max(MIN_SEGMENT_SYLLABLES, int(self.max_segment_syllables * tempo))
 
     def _reference_control(self, reference_audio: Any, strength: float):
@@ -226,66 +206,65 @@ class Synthesizer:
     def _speaker_vector(self, speaker: Optional[str]):
         if speaker in (None, "", "default"):
             return None
-        speakers = self.bundle.config.get("speakers") or {}
-        if speaker not in speakers:
+        entry = self.bundle.speakers.get(speaker)
+        if entry is None:
             names = ", ".join(v["id"] for v in self.voices())
             raise UnknownVoiceError(f"unknown voice {speaker!r}; available: {names}")
-        emb = speakers[speaker].get("embedding")
-        if emb is None or self._speaker_dim() == 0:
+        if entry.embedding is None or self._speaker_dim() == 0:
             return None
-        return self._torch.tensor(emb, dtype=self._torch.float32, device=self.device).unsqueeze(0)
+        return self._torch.tensor(entry.embedding, dtype=self._torch.float32, device=self.device).unsqueeze(0)
 
     # ------------------------------------------------------------- synthesis
     def stream(
         self,
-        text: str,
+        text: str | SynthesisRequest,
         *,
-        reference_audio: Any = None,
-        reference_strength: float = 0.7,
-        emotion_label: Optional[str] = None,
-        emotion_vector: Any = None,
-        intensity: float = 0.6,
-        speaker: Optional[str] = None,
-        speed: float = 1.0,
-        pitch: float = 1.0,
-        sentence_pause: float = 0.35,
-        comma_pause: float = 0.15,
-        pinyin_overrides: Optional[Mapping[str, str]] = None,
-        seed: Optional[int] = None,
+        reference_audio: Any = DEFAULTS.reference_audio,
+        reference_strength: float = DEFAULTS.reference_strength,
+        emotion_label: Optional[str] = DEFAULTS.emotion_label,
+        emotion_vector: Any = DEFAULTS.emotion_vector,
+        intensity: float = DEFAULTS.intensity,
+        emotion_control: Any = DEFAULTS.emotion_control,
+        speaker: Optional[str] = DEFAULTS.speaker,
+        speed: float = DEFAULTS.speed,
+        pitch: float = DEFAULTS.pitch,
+        sentence_pause: float = DEFAULTS.sentence_pause,
+        comma_pause: float = DEFAULTS.comma_pause,
+        pinyin_overrides: Optional[Mapping[str, str]] = DEFAULTS.pinyin_overrides,
+        seed: Optional[int] = DEFAULTS.seed,
+        variance_dropout: Optional[bool] = DEFAULTS.variance_dropout,
         progress: Optional[ProgressFn] = None,
         warnings: Optional[list[str]] = None,
         stats: Optional[dict[str, float]] = None,
+        **aliases: Any,
     ) -> Iterator[tuple[np.ndarray, SegmentInfo]]:
         """Yield (audio chunk incl. the pause after it, SegmentInfo) one segment at a time.
 
-        ``warnings``: a list that receives the request's warnings (unreadable characters, controls a
-        voice ignores…) before the first chunk; ``stats``: a dict that accumulates the seconds spent
-        in ``frontend_s``, ``acoustic_s`` and ``vocoder_s``.
+        ``text`` may be a ready ``SynthesisRequest`` (then give no other settings). The settings
+        and their ranges: index_tts/request.py; IndexTTS2's names (``emo_vector``, ``emo_alpha``,
+        …) are accepted as aliases. ``warnings``: a list that receives the request's warnings
+        (unreadable characters, controls a voice ignores…) before the first chunk; ``stats``: a
+        dict that accumulates the seconds spent in ``frontend_s``, ``acoustic_s`` and ``vocoder_s``.
         """
-        if not isinstance(text, str):
-            raise InvalidParameterError(f"text must be a string, got {type(text).__name__}")
-        if not text.strip():
-            raise EmptyTextError("text is empty: type some Chinese text to synthesize")
-        if len(text) > self.MAX_CHARS:
-            raise TextTooLongError(f"text has {len(text)} characters; the limit is {self.MAX_CHARS}")
-        req = self._prepare(
-            reference_audio=reference_audio,
-            reference_strength=reference_strength,
-            emotion_label=emotion_label,
-            emotion_vector=emotion_vector,
-            intensity=intensity,
-            speaker=speaker,
-            speed=speed,
-            pitch=pitch,
-            sentence_pause=sentence_pause,
-            comma_pause=comma_pause,
-            seed=seed,
-        )
+        settings = _given(dict(
+            reference_audio=reference_audio, reference_strength=reference_strength, emotion_label=emotion_label,
+            emotion_vector=emotion_vector, intensity=intensity, emotion_control=emotion_control, speaker=speaker,
+            speed=speed, pitch=pitch, sentence_pause=sentence_pause, comma_pause=comma_pause,
+            pinyin_overrides=pinyin_overrides, seed=seed, variance_dropout=variance_dropout))
+        if isinstance(text, SynthesisRequest):
+            if settings or aliases:
+                raise TypeError(f"give settings in the SynthesisRequest, not also as {sorted({**settings, **aliases})}")
+            req = text
+        else:
+            req = SynthesisRequest.from_kwargs(text, **settings, **aliases)
+        req = req.validate(max_chars=self.MAX_CHARS)
+        prep = self._prepare(req)
         stats = stats if stats is not None else {}
         t_front = time.perf_counter()
-        utt = self.frontend(text, pinyin_overrides=pinyin_overrides, max_segment_syllables=self._segment_limit(req))
+        utt = self.frontend(req.text, pinyin_overrides=req.pinyin_overrides,
+                            max_segment_syllables=self._segment_limit(prep))
         stats["frontend_s"] = stats.get("frontend_s", 0.0) + time.perf_counter() - t_front
-        found = req.warnings + list(utt.warnings)
+        found = prep.warnings + list(utt.warnings)
         if warnings is not None:
             warnings.extend(found)
         if not utt.segments:
@@ -294,14 +273,16 @@ class Synthesizer:
         total = len(utt.segments)
         t_cursor = 0.0
         for i, seg in enumerate(utt.segments):
-            chunk, frames = self._segment_audio(seg, req, last=(i == total - 1), stats=stats)
-            info = SegmentInfo(i, seg.text, seg.normalized, list(seg.phones), t_cursor, t_cursor + len(chunk) / self.sample_rate, frames)
+            chunk, frames = self._segment_audio(seg, prep, last=(i == total - 1), stats=stats)
+            info = SegmentInfo(i, seg.text, seg.normalized, list(seg.phones), t_cursor,
+                               t_cursor + len(chunk) / self.sample_rate, frames)
             t_cursor = info.end_s
             if progress is not None:
                 progress(i + 1, total)
             yield chunk, info
 
-    def synthesize(self, text: str, **kwargs: Any) -> SynthesisResult:
+    def synthesize(self, text: str | SynthesisRequest, **kwargs: Any) -> SynthesisResult:
+        """The whole text at once; same settings as :meth:`stream` (plus ``progress``)."""
         t0 = time.perf_counter()
         warnings: list[str] = []
         chunks: list[np.ndarray] = []
@@ -320,34 +301,29 @@ class Synthesizer:
         timings.update(total_s=total, first_audio_s=first or total, audio_s=dur, rtf=total / dur)
         return SynthesisResult(wav=wav, sample_rate=self.sample_rate, segments=infos, timings=timings, warnings=warnings)
 
-    def _segment_audio(self, seg: Any, req: _Request, last: bool, stats: dict[str, float]) -> tuple[np.ndarray, int]:
-        from .audio import splice
+    def _segment_audio(self, seg: Any, prep: _Prepared, last: bool, stats: dict[str, float]) -> tuple[np.ndarray, int]:
         from .encoders.prosody import build_segment_control
 
-        torch = self._torch
-        control, pauses = build_segment_control(seg, req.emotion, speed=req.speed, pitch=req.pitch)
-        if req.teacher:  # speed x the emotion's rate and the pauses apply; pitch/energy do not
-            wav = self.teacher_voices.render(seg, req.teacher, control.speed, req.comma_pause * pauses.comma, stats)
-            return self._add_pause(wav, seg, req, pauses, last), len(wav) // self.hop
-        if self.variance_dropout and control.pitch_shift is not None and self.dropout_pitch_gain != 1.0:
+        torch, req = self._torch, prep.request
+        control, pauses = build_segment_control(seg, prep.emotion, speed=req.speed, pitch=req.pitch)
+        comma_s, sentence_s = req.comma_pause * pauses.comma, req.sentence_pause * pauses.sentence
+        after = pause_after(seg.pause_after, last, sentence_s, comma_s)
+        if prep.teacher:  # speed x the emotion's rate and the pauses apply; pitch/energy do not
+            wav = self.teacher_voices.render(seg, prep.teacher, control.speed, comma_s, stats)
+            return append_silence(wav, after, self.sample_rate), len(wav) // self.hop
+        if prep.variance_dropout and control.pitch_shift is not None and self.dropout_pitch_gain != 1.0:
             # Under variance dropout the voice overshoots requested pitch shifts (measured ~1.4x);
             # the bundle's calibrated gain keeps emotion profiles at their designed size.
             control.pitch_shift = np.asarray(control.pitch_shift, dtype=np.float32) * self.dropout_pitch_gain
         ids = torch.tensor([seg.ids], dtype=torch.long, device=self.device)
         emotion = None
-        if req.emotion is not None and getattr(req.emotion, "embedding", None) is not None:
+        if prep.emotion is not None and getattr(prep.emotion, "embedding", None) is not None:
             # Bundles trained with emotion labels take a learned vector instead of rule profiles.
-            emotion = torch.tensor(req.emotion.embedding_array(), dtype=torch.float32, device=self.device)[None]
+            emotion = torch.tensor(prep.emotion.embedding_array(), dtype=torch.float32, device=self.device)[None]
         with self._lock, torch.inference_mode():
             t0 = time.perf_counter()
-            out = self.acoustic.infer(
-                ids,
-                control=control,
-                speaker=req.speaker,
-                emotion=emotion,
-                variance_dropout=self.variance_dropout,
-                generator=req.generator,
-            )
+            out = self.acoustic.infer(ids, control=control, speaker=prep.speaker, emotion=emotion,
+                                      variance_dropout=prep.variance_dropout, generator=prep.generator)
             t1 = time.perf_counter()
             mel = out.mel.half() if self.fp16 else out.mel
             wav = self.vocoder.infer(mel)[0].float().cpu().numpy()
@@ -355,24 +331,9 @@ class Synthesizer:
         stats["acoustic_s"] = stats.get("acoustic_s", 0.0) + (t1 - t0)
         stats["vocoder_s"] = stats.get("vocoder_s", 0.0) + (t2 - t1)
         durations = out.durations[0].cpu().numpy().astype(np.int64)
-        if seg.context_start is not None:
-            wav, durations = splice.drop_context(wav, durations, seg.context_start, self.hop, self.sample_rate)
-        wav = splice.insert_pauses(wav, seg.phones, durations, req.comma_pause * pauses.comma, self.hop,
-                                   self.sample_rate)
-        return self._add_pause(wav, seg, req, pauses, last), int(durations.sum())
-
-    def _add_pause(self, wav: np.ndarray, seg: Any, req: _Request, pauses: Any, last: bool) -> np.ndarray:
-        """Append the pause after a segment (tail silence after the last) and clip to [-1, 1]."""
-        if last:
-            pause = TAIL_SILENCE_S
-        elif seg.pause_after == "sentence":
-            pause = req.sentence_pause * pauses.sentence
-        elif seg.pause_after == "phrase":
-            pause = req.comma_pause * pauses.comma * PHRASE_PAUSE_RATIO
-        else:
-            pause = req.comma_pause * pauses.comma
-        wav = np.concatenate([wav, np.zeros(int(round(pause * self.sample_rate)), np.float32)])
-        return np.clip(wav, -1.0, 1.0).astype(np.float32)
+        wav, durations = segment_body(wav, seg.phones, durations, seg.context_start, comma_s, self.hop,
+                                      self.sample_rate)
+        return append_silence(wav, after, self.sample_rate), int(durations.sum())
 
     # ------------------------------------------------------------------ I/O
     @staticmethod

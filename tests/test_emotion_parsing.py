@@ -97,8 +97,19 @@ def test_request_strengths():
     assert dict(r.strengths) == pytest.approx({"happy": 0.5})
     assert r.dominant == "happy"
     assert resolve_request(intensity=0.7).dominant == "neutral"
-    # keyword form of parse_emotion gives the same request
-    assert parse_emotion(label="开心", intensity=0.6) == resolve_request("happy", intensity=0.6)
+    # parse_emotion parses one name only; whole requests go through resolve_request
+    with pytest.raises(TypeError):
+        parse_emotion(label="开心", intensity=0.6)
+    assert resolve_request("开心", intensity=0.6) == resolve_request("happy", intensity=0.6)
+
+
+def test_neutral_label_next_to_a_vector_adds_nothing():
+    """The request's one rule (index_tts/request.py): neutral = no label, so the mix alone counts."""
+    mix = {"happy": 0.5, "sad": 0.25}
+    assert resolve_request("neutral", mix, 0.7) == resolve_request(None, mix, 0.7)
+    # any other label enters at full weight (the cap) and the sum is scaled back to the cap
+    r = dict(resolve_request("angry", {"happy": 0.8}, 1.0).strengths)
+    assert r == pytest.approx({"angry": 0.5, "happy": 0.5})
 
 
 def test_describe_lists_all_emotions_with_chinese_names():

@@ -38,8 +38,10 @@ class ProsodyControl:
         )
 
     def validate(self, n: int) -> None:
-        if not (0.1 <= self.speed <= 10.0):
-            raise ValueError(f"speed must be within [0.1, 10], got {self.speed}")
+        # The user's range is checked once, by SynthesisRequest.validate (index_tts/request.py);
+        # here only what the length regulator needs: a positive tempo.
+        if not (np.isfinite(self.speed) and self.speed > 0.0):
+            raise ValueError(f"ProsodyControl.speed must be a positive number, got {self.speed}")
         for name in ("duration_scale", "pitch_shift", "pitch_range", "energy_db"):
             arr = getattr(self, name)
             if arr is not None and np.asarray(arr).shape != (n,):

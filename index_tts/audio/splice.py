@@ -59,3 +59,36 @@ def insert_pauses(wav: np.ndarray, phones: Sequence[str], durations: np.ndarray,
         tail[:k] *= ramp[::-1][:k]
     pieces.append(tail)
     return np.concatenate(pieces)
+
+
+# Pauses between segments (the Synthesizer appends one after each segment).
+PHRASE_PAUSE_RATIO = 0.5  # a cut where the text has no punctuation: this share of the comma pause
+# The model ends an utterance right after its last syllable; a short tail of silence keeps
+# players (and listeners) from clipping the final sound.
+TAIL_SILENCE_S = 0.2
+
+
+def segment_body(wav: np.ndarray, phones: Sequence[str], durations: np.ndarray, context_start: int | None,
+                 comma_pause_s: float, hop: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """A segment's own audio: its look-ahead context cut off, ``comma_pause_s`` inserted at each
+    in-segment comma break; returns the audio and the kept phones' durations."""
+    if context_start is not None:
+        wav, durations = drop_context(wav, durations, context_start, hop, sample_rate)
+    return insert_pauses(wav, phones, durations, comma_pause_s, hop, sample_rate), durations
+
+
+def pause_after(kind: str, last: bool, sentence_pause_s: float, comma_pause_s: float) -> float:
+    """Seconds of silence after a segment whose ``pause_after`` is ``kind`` (the tail after the last)."""
+    if last:
+        return TAIL_SILENCE_S
+    if kind == "sentence":
+        return sentence_pause_s
+    if kind == "phrase":
+        return comma_pause_s * PHRASE_PAUSE_RATIO
+    return comma_pause_s
+
+
+def append_silence(wav: np.ndarray, seconds: float, sample_rate: int) -> np.ndarray:
+    """``wav`` followed by ``seconds`` of silence, clipped to [-1, 1] as float32."""
+    wav = np.concatenate([wav, np.zeros(int(round(seconds * sample_rate)), np.float32)])
+    return np.clip(wav, -1.0, 1.0).astype(np.float32)

@@ -64,17 +64,10 @@ def valid_emotion_names() -> str:
     return ", ".join(f"{e} ({CHINESE_NAMES[e]})" for e in EMOTIONS)
 
 
-def parse_emotion(name: Any = None, *, label: Optional[str] = None,
-                  vector: Optional["EmotionVectorInput"] = None,
-                  intensity: Optional[float] = None) -> Any:
+def parse_emotion(name: Any) -> str:
     """Canonical English name of an emotion given in English or Chinese (with synonyms).
 
-    Called with keywords (``label=``, ``vector=``, ``intensity=``) it parses a whole request
-    instead and returns an ``EmotionRequest`` (same as ``resolve_request``), which
-    ``EmotionEncoder.encode`` accepts.
-    """
-    if name is None and (label is not None or vector is not None or intensity is not None):
-        return resolve_request(label, vector, 1.0 if intensity is None else intensity)
+    A whole request (label + vector + intensity) is parsed by ``resolve_request``."""
     if not isinstance(name, str):
         raise UnknownEmotionError(f"emotion must be a name (string), got {type(name).__name__}; "
                                   f"valid emotions: {valid_emotion_names()}")
@@ -86,13 +79,9 @@ def parse_emotion(name: Any = None, *, label: Optional[str] = None,
 
 
 def check_intensity(intensity: Any) -> float:
-    try:
-        value = float(intensity)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"intensity must be a number in [0, 1], got {intensity!r}") from None
-    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise InvalidParameterError(f"intensity must be within [0, 1], got {intensity!r}")
-    return value
+    from ..request import check_range
+
+    return check_range("intensity", intensity)
 
 
 EmotionVectorInput = Union[Mapping[str, float], Sequence[float], np.ndarray]
@@ -245,7 +234,9 @@ def resolve_request(label: Optional[str] = None, vector: Optional[EmotionVectorI
     A label at intensity I has strength I. A vector is normalised (``normalize_emotion_vector``)
     and each weight w becomes strength ``I * w / cap``: a single emotion at the cap (e.g.
     ``{"happy": 1.0}`` -> 0.8) is that emotion at full intensity; ``{"happy": .5, "sad": .5}``
-    is half of each. Giving both a label and a vector adds the label with weight ``cap``.
+    is half of each. Label and vector together follow the request's one rule
+    (index_tts/request.py): the label is added with weight ``cap``, the sum is scaled down to
+    ``cap``; a ``neutral`` label next to a vector adds nothing.
     """
     inten = check_intensity(intensity)
     if label is None and vector is None:
@@ -253,8 +244,10 @@ def resolve_request(label: Optional[str] = None, vector: Optional[EmotionVectorI
     weights: dict[str, float] = {}
     if vector is not None:
         weights = normalize_emotion_vector(vector, cap=cap, apply_bias=apply_bias)
-    if label is not None:
-        canon = parse_emotion(label)
+    canon = None if label is None else parse_emotion(label)
+    if canon == NEUTRAL and vector is not None:
+        canon = None  # neutral = no label: the mix alone
+    if canon is not None:
         if vector is not None:
             weights[canon] = weights.get(canon, 0.0) + cap
             total = sum(weights.values())
@@ -298,29 +291,20 @@ class EmotionEncoder:
 
     @classmethod
     def from_bundle_config(cls, cfg: Optional[Mapping[str, Any]]) -> "EmotionEncoder":
-        """Build from a bundle's config.json (whole dict or its ``"emotions"`` section).
+        """Build from a bundle's config.json (whole dict or its ``"emotions"`` section): see
+        ``bundle_config.EmotionSettings`` (the one parser; a loaded ``Bundle`` has it already)."""
+        from ..bundle_config import EmotionSettings
 
-        ``{"type": "rule"}`` (default, also when absent) or
-        ``{"type": "learned", "vectors": {name: [floats]}, "rule_prosody": false}``;
-        optional ``"cap"`` and ``"apply_bias"`` for vector normalisation.
-        """
-        section: Mapping[str, Any] = {}
-        if cfg:
-            section = cfg.get("emotions", cfg) if "emotions" in cfg else cfg
-            if not isinstance(section, Mapping):
-                section = {}
-        kind = section.get("type", "rule")
-        cap = float(section.get("cap", DEFAULT_CAP))
-        bias = bool(section.get("apply_bias", False))
-        if kind == "rule":
-            return cls(cap=cap, apply_bias=bias)
-        if kind == "learned":
-            vectors = section.get("vectors")
-            if not isinstance(vectors, Mapping) or not vectors:
-                raise ValueError("bundle emotions type 'learned' needs a non-empty 'vectors' table")
-            return cls(vectors=vectors, rule_prosody=bool(section.get("rule_prosody", False)),
-                       cap=cap, apply_bias=bias)
-        raise ValueError(f"unknown bundle emotions type {kind!r} (expected 'rule' or 'learned')")
+        section = (cfg.get("emotions", cfg) if "emotions" in cfg else cfg) if cfg else {}
+        return cls.from_settings(EmotionSettings.from_dict(section))
+
+    @classmethod
+    def from_settings(cls, s: Any) -> "EmotionEncoder":
+        """From a bundle's typed ``EmotionSettings`` (``Bundle.emotions``): its cap and bias are kept."""
+        cap = DEFAULT_CAP if s.cap is None else s.cap
+        if s.type == "learned":
+            return cls(vectors=s.vectors, rule_prosody=s.rule_prosody, cap=cap, apply_bias=s.apply_bias)
+        return cls(cap=cap, apply_bias=s.apply_bias)
 
     def names(self) -> list[str]:
         if self.vectors is not None:

@@ -26,11 +26,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..acoustic.controls import ProsodyControl
-from ..errors import InvalidParameterError
 from .emotion import NEUTRAL_CONTROL, EmotionControl
-
-SPEED_RANGE = (0.7, 1.3)
-PITCH_RANGE = (0.8, 1.2)
 
 # Sentence-type contours for a neutral voice (scaled by EmotionControl.contour_scale).
 QUESTION_GLOBAL_ST = 0.5      # questions have a higher phrase curve overall
@@ -47,16 +43,6 @@ SILENT_SYMBOLS = ("sil", "eos", "pad")
 class PauseScales:
     sentence: float = 1.0
     comma: float = 1.0
-
-
-def _check(name: str, value: Any, lo: float, hi: float) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or not lo <= v <= hi:
-        raise InvalidParameterError(f"{name} must be between {lo} and {hi}, got {value!r}")
-    return v
 
 
 def _syllables(segment: Any) -> tuple[np.ndarray, list[int]]:
@@ -83,9 +69,9 @@ def _emphasis_syllables(segment: Any, sidx: np.ndarray) -> list[int]:
 
 def build_segment_control(segment: Any, ctrl: Optional[EmotionControl], *, speed: float = 1.0,
                           pitch: float = 1.0) -> tuple[ProsodyControl, PauseScales]:
-    """ProsodyControl (arrays of len(segment.ids)) and pause factors for one segment."""
-    speed = _check("speed", speed, *SPEED_RANGE)
-    pitch = _check("pitch", pitch, *PITCH_RANGE)
+    """ProsodyControl (arrays of len(segment.ids)) and pause factors for one segment.
+
+    ``speed`` and ``pitch`` are the request's checked sliders (``SynthesisRequest.validate``)."""
     c = NEUTRAL_CONTROL if ctrl is None else ctrl
     n = len(segment.ids)
     sidx, order = _syllables(segment)
@@ -153,4 +139,4 @@ def build_segment_control(segment: Any, ctrl: Optional[EmotionControl], *, speed
     return control, PauseScales(sentence=float(c.pause_scale), comma=float(c.pause_scale))
 
 
-__all__ = ["PauseScales", "build_segment_control", "SPEED_RANGE", "PITCH_RANGE"]
+__all__ = ["PauseScales", "build_segment_control"]
