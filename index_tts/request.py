@@ -25,6 +25,11 @@ from typing import Any, Mapping, Optional
 from .errors import EmptyTextError, InvalidParameterError, TextTooLongError
 
 
+def _num(x: float) -> str:
+    """A number as people read it: ``0.7``, ``2``, ``4294967295``."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
 @dataclass(frozen=True)
 class Setting:
     """A numeric per-call setting: range, default, slider step and the words that name it."""
@@ -45,14 +50,14 @@ class Setting:
     @property
     def span(self) -> str:
         """``"0.7–1.3"``: the range as people read it."""
-        return f"{self.low:g}–{self.high:g}"
+        return f"{_num(self.low)}–{_num(self.high)}"
 
     @property
     def info(self) -> str:
         """The slider's hint, e.g. ``"0.7 慢 – 1.3 快"`` (empty without end words)."""
         if not any(self.ends):
             return ""
-        return f"{self.low:g} {self.ends[0]} – {self.high:g} {self.ends[1]}"
+        return f"{_num(self.low)} {self.ends[0]} – {_num(self.high)} {self.ends[1]}"
 
     def check(self, value: Any) -> float:
         """``value`` as a float inside the range, or InvalidParameterError saying what is wrong."""
@@ -63,7 +68,8 @@ class Setting:
         except (TypeError, ValueError):
             raise InvalidParameterError(f"{self.name} must be a number, got {value!r}") from None
         if not math.isfinite(v) or not self.low <= v <= self.high:
-            raise InvalidParameterError(f"{self.name} must be between {self.low:g} and {self.high:g}, got {value!r}")
+            raise InvalidParameterError(f"{self.name} must be between {_num(self.low)} and {_num(self.high)}, "
+                                        f"got {value!r}")
         return v
 
 

@@ -172,7 +172,8 @@ def test_emotion_mix_reaches_the_engine(handlers, monkeypatch):
     sad = _wav(handlers.generate(text, **{**base, "emotion": "sad"})[0])
     sad_zero_mix = _wav(handlers.generate(text, **{**base, "emotion": "sad"}, mix={"happy": 0.0})[0])
     assert not _differs(sad, sad_zero_mix) and _differs(sad, neutral)
-    # a non-zero mix overrides the dropdown and is passed as emotion_vector with the intensity
+    # a non-zero mix goes to the engine with the dropdown's label and the intensity: the core
+    # combines them by its one rule (index_tts/request.py), exactly as for the HTTP API
     seen = {}
     real = handlers.worker.synthesize_to_file
 
@@ -183,7 +184,11 @@ def test_emotion_mix_reaches_the_engine(handlers, monkeypatch):
     monkeypatch.setattr(handlers.worker, "synthesize_to_file", spy)
     handlers.generate(text, **{**base, "emotion": "sad", "intensity": 0.4}, mix={"happy": 0.5, "angry": 0.0})
     assert seen["emotion_vector"] == {"happy": 0.5} and seen["intensity"] == 0.4
-    assert "emotion_label" not in seen
+    assert seen["emotion_label"] == "sad"
+    # the dropdown at neutral adds nothing: the mix alone
+    seen.clear()
+    handlers.generate(text, **{**base, "intensity": 0.4}, mix={"happy": 0.5})
+    assert seen["emotion_vector"] == {"happy": 0.5} and "emotion_label" not in seen
 
 
 @pytest.fixture(scope="module")

@@ -75,13 +75,15 @@ class EngineInfo:
 
 
 def _names(items: Any) -> tuple[list[str], dict[str, str]]:
-    """Names (and display labels) from a list of strings or of dicts with id/name + label."""
+    """Ids and display labels from ``Synthesizer.info()``'s ``voices`` / ``emotions``: entries are
+    ``{"id", "display_name", …}`` (``Synthesizer.voices()``, ``EmotionEncoder.describe()``); a bare
+    string (a simple stand-in engine) is its own id and label."""
     names: list[str] = []
     labels: dict[str, str] = {}
     for item in items or []:
         if isinstance(item, dict):
-            name = str(item.get("id") or item.get("name") or item.get("label") or "")
-            label = str(item.get("display_name") or item.get("label") or name)
+            name = str(item["id"])
+            label = str(item.get("display_name") or name)
         else:
             name = label = str(item)
         if name and name not in labels:

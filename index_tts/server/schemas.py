@@ -1,8 +1,9 @@
 """Request bodies of the HTTP API (pydantic v2) and the mapping to Synthesizer kwargs.
 
-Ranges mirror the Synthesizer contract (docs/ARCHITECTURE.md): speed 0.7–1.3,
-pitch 0.8–1.2, pauses 0–2 s, intensity 0–1.  The text length limit is checked by
-the route (it is configurable per app), not here.
+Ranges, defaults and descriptions of the synthesis settings are read from the core's
+``SETTINGS`` (index_tts/request.py), so a value out of range is a 422 here exactly when the
+Synthesizer would refuse it.  The text length limit is checked by the route (it is
+configurable per app), not here.
 """
 from __future__ import annotations
 
@@ -12,9 +13,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-SPEED_RANGE = (0.7, 1.3)
-PITCH_RANGE = (0.8, 1.2)
-PAUSE_RANGE = (0.0, 2.0)
+from ..request import SETTINGS, SynthesisRequest
+
+
+def setting_field(name: str, **extra: Any) -> Any:
+    """A pydantic field with the core's default, range and description of setting ``name``."""
+    s = SETTINGS[name]
+    return Field(s.default, ge=s.low, le=s.high, description=f"{s.help}, {s.span}", **extra)
+
 
 #: OpenAI's documented speed range for /v1/audio/speech.
 OPENAI_SPEED_RANGE = (0.25, 4.0)
@@ -31,12 +37,13 @@ class SynthesizeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     text: StrictStr = Field(description="Mandarin text; inline overrides like 还[huan2] allowed")
-    speed: float = Field(1.0, ge=SPEED_RANGE[0], le=SPEED_RANGE[1], description="speaking rate ratio")
-    pitch: float = Field(1.0, ge=PITCH_RANGE[0], le=PITCH_RANGE[1], description="pitch ratio")
-    sentence_pause: float = Field(0.35, ge=PAUSE_RANGE[0], le=PAUSE_RANGE[1], description="seconds")
-    comma_pause: float = Field(0.15, ge=PAUSE_RANGE[0], le=PAUSE_RANGE[1], description="seconds")
-    emotion: StrictStr | None = Field(None, description="emotion label, see GET /voices")
-    intensity: float = Field(0.6, ge=0.0, le=1.0, description="emotion intensity")
+    speed: float = setting_field("speed")
+    pitch: float = setting_field("pitch")
+    sentence_pause: float = setting_field("sentence_pause")
+    comma_pause: float = setting_field("comma_pause")
+    emotion: StrictStr | None = Field(None, description="emotion label, see GET /voices; with emotion_vector "
+                                                        "both count (the core's rule, index_tts/request.py)")
+    intensity: float = setting_field("intensity")
     emotion_vector: list[float] | dict[str, float] | None = Field(
         None,
         description="mix of emotions: {emotion: weight} or 8 weights in IndexTTS2 order "
@@ -49,37 +56,25 @@ class SynthesizeRequest(BaseModel):
     reference_audio_base64: str | None = Field(
         None, description="base64 wav/flac clip to imitate (only if GET /voices says reference_audio)"
     )
-    reference_strength: float = Field(0.7, ge=0.0, le=1.0)
-    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    reference_strength: float = setting_field("reference_strength")
+    seed: int | None = setting_field("seed")
     format: Literal["wav", "pcm", "flac"] = "wav"
     stream: bool = Field(False, description="send audio segment by segment (wav/pcm; chunked transfer)")
     stream_format: Literal["audio", "sse"] | None = Field(
         None, description='"audio" = raw chunks; "sse" = OpenAI speech.audio.delta events (implies stream)')
 
+    def synthesis_request(self) -> SynthesisRequest:
+        """The core's request for this body (API names: ``emotion`` = emotion_label, ``voice`` = speaker)."""
+        reference = decode_base64(self.reference_audio_base64) if self.reference_audio_base64 else None
+        return SynthesisRequest(
+            self.text, speaker=self.voice, emotion_label=self.emotion, emotion_vector=self.emotion_vector,
+            intensity=self.intensity, reference_audio=reference, reference_strength=self.reference_strength,
+            speed=self.speed, pitch=self.pitch, sentence_pause=self.sentence_pause, comma_pause=self.comma_pause,
+            pinyin_overrides=self.pinyin_overrides or None, seed=self.seed)
+
     def synth_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``Synthesizer.synthesize`` (only what was given)."""
-        kw: dict[str, Any] = dict(
-            speed=self.speed,
-            pitch=self.pitch,
-            sentence_pause=self.sentence_pause,
-            comma_pause=self.comma_pause,
-        )
-        if self.emotion is not None:
-            kw["emotion_label"] = self.emotion
-            kw["intensity"] = self.intensity
-        if self.emotion_vector is not None:
-            kw["emotion_vector"] = self.emotion_vector
-            kw["intensity"] = self.intensity
-        if self.voice is not None:
-            kw["speaker"] = self.voice
-        if self.pinyin_overrides:
-            kw["pinyin_overrides"] = self.pinyin_overrides
-        if self.seed is not None:
-            kw["seed"] = self.seed
-        if self.reference_audio_base64:
-            kw["reference_audio"] = decode_base64(self.reference_audio_base64)
-            kw["reference_strength"] = self.reference_strength
-        return kw
+        return self.synthesis_request().to_kwargs()
 
 
 class SpeechRequest(BaseModel):
@@ -97,8 +92,9 @@ class SpeechRequest(BaseModel):
     stream: bool | None = Field(None, description="false = one complete file (default: stream wav/pcm)")
 
     def mapped_speed(self) -> float:
-        """OpenAI allows 0.25–4.0; the engine 0.7–1.3: clamp into ours."""
-        return float(min(max(self.speed, SPEED_RANGE[0]), SPEED_RANGE[1]))
+        """OpenAI allows 0.25–4.0; the engine's range is narrower (SETTINGS["speed"]): clamp into ours."""
+        s = SETTINGS["speed"]
+        return float(min(max(self.speed, s.low), s.high))
 
 
 def decode_base64(data: str) -> bytes:

@@ -12,13 +12,15 @@ import tempfile
 from pathlib import Path
 
 from ..hub import PROJECT_ROOT
+from ..request import SETTINGS
 from .engine import EngineWorker
 from .ffmpeg import find_ffmpeg
 from .outputs import TempJanitor, remove_partials
 from .ui_batch import build_batch_section
 from .ui_handlers import UIConfig, _Handlers, unique_output_path
 
-__all__ = ["UIConfig", "_Handlers", "build_ui", "mix_emotions", "mix_vector", "mount_ui", "unique_output_path"]
+__all__ = ["UIConfig", "_Handlers", "build_ui", "mix_emotions", "mix_vector", "mount_ui", "setting_slider",
+           "unique_output_path"]
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +57,11 @@ The HTTP API also takes a dictionary: `"pinyin_overrides": {"还款": "huan2 kua
 """
 
 
-MIX_HELP = ("拖动任一滑块 > 0 即启用混合，此时**忽略上面的“情感”下拉框**；“情感强度”仍然生效。"
-            "全部为 0 = 使用下拉框。  \nWhen any slider is above 0 the mix **replaces the Emotion "
-            "dropdown**; Intensity still scales it. All at 0 = the dropdown is used.")
+MIX_HELP = ("滑块 > 0 的情感与上面“情感”下拉框选中的情感（满权重）混合；总和超过上限时按比例缩小，"
+            "“情感强度”作用于整体。下拉框为“中性”时只用滑块。  \nThe sliders above 0 are mixed with the "
+            "Emotion dropdown's choice (at full weight); when the sum is over the cap all are scaled down, "
+            "and Intensity scales the whole mix. With the dropdown at neutral the sliders alone count "
+            "(the same rule as the API's emotion + emotion_vector).")
 
 REFERENCE_HELP = ("上传或录制一段 3–15 秒的语音，模仿它的语速、音高与语气（不克隆音色）。"
                   "  \nUpload or record 3–15 s of speech to imitate its pace, pitch and tone "
@@ -67,6 +71,18 @@ REFERENCE_HELP = ("上传或录制一段 3–15 秒的语音，模仿它的语�
 def mix_emotions(emotions: list[str]) -> list[str]:
     """The emotions that get a mix slider: every one the engine offers except neutral."""
     return [e for e in emotions if e != "neutral"]
+
+
+def setting_slider(name: str, **extra):
+    """A gr.Slider with the core's range, default, step, label and hint of setting ``name``."""
+    import gradio as gr
+
+    s = SETTINGS[name]
+    kw = dict(value=s.default, step=s.step, label=s.label)
+    if s.info:
+        kw["info"] = s.info
+    kw.update(extra)
+    return gr.Slider(s.low, s.high, **kw)
 
 
 def mix_vector(names: list[str], values) -> dict[str, float] | None:
@@ -133,8 +149,7 @@ def build_ui(worker: EngineWorker, cfg: UIConfig, streaming: bool | None = None)
                     emotion_choices.insert(0, ("无 None", "neutral"))
                 emotion = gr.Dropdown(emotion_choices, value="neutral", label="情感 Emotion",
                                       visible=bool(info.emotions))
-                intensity = gr.Slider(0.0, 1.0, value=0.6, step=0.05, label="情感强度 Intensity",
-                                      visible=bool(info.emotions))
+                intensity = setting_slider("intensity", visible=bool(info.emotions))
                 mix_names = mix_emotions(info.emotions)
                 with gr.Accordion("情感混合 Emotion mix (advanced)", open=False, visible=bool(mix_names),
                                   elem_id="emotion-mix"):
@@ -143,28 +158,26 @@ def build_ui(worker: EngineWorker, cfg: UIConfig, streaming: bool | None = None)
                     for i in range(0, len(mix_names), 2):
                         with gr.Row():
                             for name in mix_names[i:i + 2]:
-                                mix_sliders.append(gr.Slider(
-                                    0.0, 1.0, value=0.0, step=0.05, min_width=140, buttons=[],
-                                    label=info.emotion_labels.get(name, name),
-                                    elem_id=f"mix-{name}"))
+                                mix_sliders.append(setting_slider(
+                                    "emotion_weight", min_width=140, buttons=[],
+                                    label=info.emotion_labels.get(name, name), elem_id=f"mix-{name}"))
                             if len(mix_names[i:i + 2]) == 1:
                                 with gr.Column(min_width=140):  # keeps an odd last slider half-width
                                     pass
-                speed = gr.Slider(0.7, 1.3, value=1.0, step=0.05, label="语速 Speed", info="0.7 慢 – 1.3 快")
-                pitch = gr.Slider(0.8, 1.2, value=1.0, step=0.02, label="音高 Pitch", info="0.8 低 – 1.2 高")
-                sentence_pause = gr.Slider(0.0, 2.0, value=0.35, step=0.05, label="句间停顿 Sentence pause (s)")
-                comma_pause = gr.Slider(0.0, 2.0, value=0.15, step=0.05, label="逗号停顿 Comma pause (s)")
+                speed = setting_slider("speed")
+                pitch = setting_slider("pitch")
+                sentence_pause = setting_slider("sentence_pause")
+                comma_pause = setting_slider("comma_pause")
                 with gr.Accordion("参考音频 Reference voice", open=False, visible=info.reference_audio,
                                   elem_id="reference-acc"):
                     gr.Markdown(REFERENCE_HELP, elem_classes=["mix-note"])
                     reference = gr.Audio(sources=["upload", "microphone"], type="filepath",
                                          label="参考音频 Reference clip（上传或录音 upload or record）",
                                          elem_id="reference-audio")
-                    reference_strength = gr.Slider(0.0, 1.0, value=0.7, step=0.05,
-                                                   label="参考强度 Reference strength",
-                                                   info="0 = 不模仿 ignore · 1 = 完全模仿 imitate fully")
+                    reference_strength = setting_slider("reference_strength")
                 with gr.Accordion("高级 Advanced", open=False):
-                    seed = gr.Number(value=None, precision=0, minimum=0, label="随机种子 Seed (optional)")
+                    seed = gr.Number(value=SETTINGS["seed"].default, precision=0, minimum=SETTINGS["seed"].low,
+                                     maximum=SETTINGS["seed"].high, label=SETTINGS["seed"].label)
         with gr.Accordion("本次历史 History (this session)", open=True):
             history = gr.State([])
             with gr.Row():

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReferenceAudioError
+from ..request import DEFAULTS, SynthesisRequest
 from .engine import EngineWorker
 from .errors import JobCancelled, describe, lone_surrogate_at, safe_text
 from .outputs import TempJanitor, publish, unique_output_path
@@ -62,10 +63,10 @@ class _Handlers:
         self._uploads: dict[str, set[str]] = {}
 
     def generate(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                 reference, seed, history, progress=None, *, reference_strength=0.7,
+                 reference, seed, history, progress=None, *, reference_strength=DEFAULTS.reference_strength,
                  mix: dict[str, float] | None = None, request: Any = None):
         """One synthesis, answered when complete. ``mix`` (emotion -> weight 0–1, zeros dropped)
-        overrides ``emotion``."""
+        combines with ``emotion`` by the core's rule (index_tts/request.py), as in the API."""
         prep = self._prepare(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
                              reference, seed, reference_strength, mix, progress, request)
         if prep is None:
@@ -80,7 +81,7 @@ class _Handlers:
         return self._done(text, publish(res.path, self.cfg.output_dir), res, history)
 
     def generate_stream(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                        reference, seed, history, progress=None, *, reference_strength=0.7,
+                        reference, seed, history, progress=None, *, reference_strength=DEFAULTS.reference_strength,
                         mix: dict[str, float] | None = None, request: Any = None):
         """Like :meth:`generate`, as a generator of six outputs: the five of :meth:`generate`
         (skipped while streaming) plus the page's streaming player, which gets each segment as
@@ -139,7 +140,7 @@ class _Handlers:
             raise gr.Error(f"文本含有无效字符（第 {bad + 1} 个字符）。The text contains an invalid character "
                            f"(a lone surrogate) at position {bad + 1}; please retype or paste it again.")
         try:
-            kwargs = self._kwargs(speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
+            kwargs = self._kwargs(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
                                   reference, seed, reference_strength, mix)
         except (TypeError, ValueError) as e:
             raise gr.Error(f"参数无效 / invalid setting: {safe_text(e)}") from None
@@ -184,22 +185,14 @@ class _Handlers:
         if self.cfg.janitor is not None:
             self.cfg.janitor.sweep()
 
-    def _kwargs(self, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity, reference, seed,
+    def _kwargs(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity, reference, seed,
                 reference_strength, mix) -> dict[str, Any]:
+        """The page's values as the core's ``SynthesisRequest`` (checked), as engine kwargs."""
         import gradio as gr
 
         info = self.worker.info
-        kwargs: dict[str, Any] = dict(speed=float(speed), pitch=float(pitch),
-                                      sentence_pause=float(sentence_pause), comma_pause=float(comma_pause))
-        if len(info.voices) > 1 and voice:
-            kwargs["speaker"] = voice
         mix = {k: float(v) for k, v in (mix or {}).items() if v and float(v) > 0.0}
-        if info.emotions and mix:  # the mix overrides the dropdown
-            kwargs["emotion_vector"] = mix
-            kwargs["intensity"] = float(intensity)
-        elif info.emotions and emotion and emotion != "neutral":  # neutral = no emotion control
-            kwargs["emotion_label"] = emotion
-            kwargs["intensity"] = float(intensity)
+        clip = None
         if info.reference_audio and reference:
             try:
                 size = os.path.getsize(reference)
@@ -207,11 +200,15 @@ class _Handlers:
                 raise gr.Error("参考音频已失效，请重新上传。The reference clip is gone; please upload it again.") from None
             if size > self.cfg.max_upload_bytes:
                 raise gr.Error(f"参考音频太大 / reference audio is larger than {self.cfg.max_upload_bytes // 2**20} MB")
-            kwargs["reference_audio"] = reference
-            kwargs["reference_strength"] = float(reference_strength)
-        if seed not in (None, ""):
-            kwargs["seed"] = int(seed)
-        return kwargs
+            clip = reference
+        req = SynthesisRequest(
+            text, speaker=voice if len(info.voices) > 1 and voice else None,
+            emotion_label=(emotion or None) if info.emotions else None,
+            emotion_vector=(mix or None) if info.emotions else None, intensity=float(intensity),
+            reference_audio=clip, reference_strength=float(reference_strength),
+            speed=float(speed), pitch=float(pitch), sentence_pause=float(sentence_pause),
+            comma_pause=float(comma_pause), seed=None if seed in (None, "") else int(seed))
+        return req.validate().to_kwargs()
 
     def _done(self, text: str, path: Path, res: Any, history: list | None):
         import gradio as gr
