@@ -5,7 +5,7 @@ import types
 import numpy as np
 import pytest
 
-from index_tts import bench
+from index_tts.eval import bench
 
 
 class FakeSynth:

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from index_tts.emotion_bench import _voice_speed
-from index_tts.emotion_bench_transfer import MIN_CONTRAST, _fraction, transfer_failures
+from index_tts.eval.emotion_bench import _voice_speed
+from index_tts.eval.emotion_transfer import MIN_CONTRAST, _fraction, transfer_failures
 
 
 def test_fraction_and_minimum_contrast():

@@ -30,7 +30,7 @@ def test_happy_higher_and_sad_lower_than_neutral(synth, text):
 
 
 def test_reference_clip_moves_rate_and_range(synth):
-    from index_tts.emotion_bench import REF_TEXT, synthesize_with_control
+    from index_tts.eval.emotion_transfer import REF_TEXT, synthesize_with_control
     from index_tts.encoders.emotion import EmotionControl
 
     ref = synthesize_with_control(synth, REF_TEXT, EmotionControl(pitch_range=0.45), speed=0.7, seed=0)
@@ -53,7 +53,7 @@ def test_energy_reaches_the_output_loudness(synth):
 
 @pytest.mark.slow
 def test_kokoro_male_reference_slows_lowers_and_flattens(synth):
-    from index_tts.emotion_bench_transfer import REF_TEXT, kokoro_clips
+    from index_tts.eval.emotion_transfer import REF_TEXT, kokoro_clips
     from index_tts.train.corpus_kokoro import kokoro_available
 
     if not kokoro_available():

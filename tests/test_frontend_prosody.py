@@ -2,7 +2,7 @@
 import pytest
 
 from index_tts.frontend import Frontend
-from index_tts.frontend.prosody import assign_breaks
+from index_tts.frontend.breaks import assign_breaks
 from index_tts.frontend.types import Syllable, Word
 
 

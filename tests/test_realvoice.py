@@ -68,7 +68,7 @@ def test_speaker_similarity_separates_voices(spoken):
     """Two sentences of the default voice embed close; the same audio played 1.5x faster
     (a higher, shorter 'different speaker') embeds further away."""
     pytest.importorskip("resemblyzer", reason="resemblyzer not installed (requirements-dev.txt)")
-    from index_tts.eval import speaker
+    from index_tts.eval import speaker_similarity as speaker
 
     a, b = spoken[0], spoken[2]
     ea, eb = speaker.embed(a.wav, a.sample_rate), speaker.embed(b.wav, b.sample_rate)

@@ -4,5 +4,7 @@
 
 Reusable pieces (models load lazily, once per process):
 ``index_tts.eval.asr.transcribe(wav, sr) -> str``, ``index_tts.eval.asr.cer(ref, hyp) -> float``
-(normalisation in ``index_tts.eval.textnorm``), ``index_tts.eval.speaker.similarity``.
+(normalisation in ``index_tts.eval.textnorm``), ``index_tts.eval.speaker_similarity.similarity``;
+benchmarks: ``bench`` (speed and memory, ``python -m index_tts bench``), ``emotion_bench`` (+ ``emotion_transfer``),
+``vocoder_bench`` (``python -m index_tts.train vocoder-bench``), ``length_sweep``.
 """

@@ -176,7 +176,7 @@ def run_similarity(args: argparse.Namespace) -> None:
     from ..engines.kokoro import KokoroEngine
     from ..frontend import Frontend
     from .sentences import load_sentences
-    from .speaker import embed, similarity
+    from .speaker_similarity import embed, similarity
 
     engine = KokoroEngine.from_hub(threads=args.threads)
     rend = Renderer(engine, Frontend())

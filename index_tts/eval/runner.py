@@ -118,7 +118,7 @@ def run_eval(
     (out / "wavs").mkdir(parents=True, exist_ok=True)
     ref_embedding = None
     if reference is not None:
-        from . import speaker
+        from . import speaker_similarity as speaker
 
         ref_embedding = speaker.embed_file(reference)
     kwargs: dict[str, Any] = {}
@@ -147,7 +147,7 @@ def run_eval(
         counts = cer_counts(sent.text, hyp)
         sim = None
         if ref_embedding is not None:
-            from . import speaker
+            from . import speaker_similarity as speaker
 
             sim = speaker.similarity(speaker.embed(res.wav, res.sample_rate), ref_embedding)
         audio_s = len(res.wav) / float(res.sample_rate)

@@ -11,7 +11,7 @@ from .g2p import clause_words
 from .normalize import normalize, strip_marks
 from .overrides import apply_overrides
 from .pinyin import decompose
-from .prosody import CONJUNCTIONS, ProsodyParams, assign_breaks
+from .breaks import CONJUNCTIONS, ProsodyParams, assign_breaks
 from .sandhi import apply_sandhi
 from .split import (Clause, Piece, check_segment_limit, context_budget, context_words, gap_bias, plan_cuts,
                     split_long_words)

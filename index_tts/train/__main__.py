@@ -10,7 +10,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "vocoder": ("index_tts.train.vocoder", "main", "train a HiFi-GAN vocoder from a JSON config"),
     "vocoder-export": ("index_tts.train.vocoder_export", "main_export", "export a checkpoint as a vocoder folder"),
     "vocoder-install": ("index_tts.train.vocoder_export", "main_install", "install a vocoder folder into a bundle"),
-    "vocoder-bench": ("index_tts.train.vocoder_bench", "main", "time vocoder inference speed (audio seconds per second)"),
+    "vocoder-bench": ("index_tts.eval.vocoder_bench", "main", "time vocoder inference speed (audio seconds per second)"),
     "make-vocoder-data": ("index_tts.train.vocoder_teacher", "main", "synthesise (mel, wav) pairs with a bundle's voice"),
     "pack-bundle-fp16": ("index_tts.train.carry", "main", "copy a bundle with fp16 weights (to carry to a GPU machine)"),
     "make-sentences": ("index_tts.train.sentences", "main", "write a list of generated Mandarin sentences"),

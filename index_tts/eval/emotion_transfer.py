@@ -1,4 +1,4 @@
-"""Reference-transfer check of the emotion benchmark (``python -m index_tts.emotion_bench``).
+"""Reference-transfer check of the emotion benchmark (``python -m index_tts.eval.emotion_bench``).
 
 Reference clips: our own voice at extreme settings, Kokoro-82M (a second TTS, driven with
 Mandarin phonemes by ``index_tts.train.corpus_kokoro``) and espeak-ng (voice ``cmn``,
@@ -19,10 +19,10 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .encoders.emotion import EmotionControl
-from .encoders.style import StyleConfig, analyse_reference, analyse_wav
+from ..encoders.emotion import EmotionControl
+from ..encoders.style import StyleConfig, analyse_reference, analyse_wav
 
-log = logging.getLogger("index_tts.emotion_bench")
+log = logging.getLogger("index_tts.eval.emotion_bench")
 
 MEASURE_CFG = StyleConfig(window_s=15.0)
 
@@ -62,23 +62,9 @@ def espeak_clip(text: str, out: Path, voice: str = "cmn") -> Optional[Path]:
 REF_TEXT = "春天来了，河边的柳树都发芽了。孩子们在草地上放风筝。"
 
 
-class _FixedEncoder:
-    """Stands in for the Synthesizer's emotion encoder to render one raw EmotionControl."""
-
-    def __init__(self, ctrl: EmotionControl):
-        self.ctrl = ctrl
-
-    def encode(self, *args: Any, **kwargs: Any) -> EmotionControl:
-        return self.ctrl
-
-
 def synthesize_with_control(tts: Any, text: str, ctrl: EmotionControl, **kw: Any) -> Any:
-    saved = tts.emotion_encoder
-    tts.emotion_encoder = _FixedEncoder(ctrl)
-    try:
-        return tts.synthesize(text, emotion_label="neutral", **kw)
-    finally:
-        tts.emotion_encoder = saved
+    """``text`` rendered with one raw EmotionControl (the request's public ``emotion_control``)."""
+    return tts.synthesize(text, emotion_control=ctrl, **kw)
 
 
 # Kokoro-82M references (second TTS, index_tts.train.corpus_kokoro): (stock voice, speed).
@@ -97,7 +83,7 @@ class TransferReference:
 
 
 def kokoro_clips(text: str, refs: Sequence[tuple[str, float]] = KOKORO_REFS) -> list[TransferReference]:
-    from .train.corpus_kokoro import SAMPLE_RATE, KokoroEngine, KokoroStyle, kokoro_available
+    from ..train.corpus_kokoro import SAMPLE_RATE, KokoroEngine, KokoroStyle, kokoro_available
 
     if not refs:
         return []

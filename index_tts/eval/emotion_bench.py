@@ -1,6 +1,6 @@
 """Emotion benchmark: do the emotion controls move the real voice the way the profiles say?
 
-    python -m index_tts.emotion_bench [--sentences N | --sentence-file F] [--intensities 0.3 0.6 1.0]
+    python -m index_tts.eval.emotion_bench [--sentences N | --sentence-file F] [--intensities 0.3 0.6 1.0]
                                       [--emotions happy sad ...] [--cer] [--no-transfer]
                                       [--kokoro VOICE:SPEED ...] [--json out.json] [--strict]
 
@@ -10,7 +10,7 @@ semitones), loudness (median speech-frame RMS, dB) and speaking rate (frontend s
 speech seconds, %). Checks: every delta that the profile prescribes moves in its direction
 and grows with intensity; no two emotions at the top intensity coincide within noise;
 optionally Whisper CER at the top intensity vs neutral (bar: +3 points). The reference
-transfer check (``emotion_bench_transfer``) synthesizes with reference clips made by our own
+transfer check (``emotion_transfer``) synthesizes with reference clips made by our own
 voice at extreme settings, by Kokoro-82M (a second TTS) and by espeak-ng (informational)
 and reports how far rate and pitch range move from neutral toward the reference at
 strength 1.0 (bar: half-way).
@@ -29,13 +29,13 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from .emotion_bench_transfer import (  # noqa: F401  (re-exported)
+from .emotion_transfer import (  # noqa: F401  (re-exported)
     KOKORO_REFS, REF_TEXT, ClipStats, measure, run_transfer, synthesize_with_control, syllable_count,
     transfer_failures,
 )
-from .encoders.emotion import EMOTIONS, RULE_PROFILES
+from ..encoders.emotion import EMOTIONS, RULE_PROFILES
 
-log = logging.getLogger("index_tts.emotion_bench")
+log = logging.getLogger("index_tts.eval.emotion_bench")
 
 METRICS = ("f0_st", "range_st", "loud_db", "rate_pct")
 # Smallest profile change whose direction is checked, per metric (profile units).
@@ -128,7 +128,7 @@ def check_emotions(per: dict[str, dict[float, list[dict[str, float]]]]) -> dict[
 
 
 def run_cer(tts: Any, sentences: Sequence[str], res: dict[str, Any]) -> dict[str, float]:
-    from .eval.asr import cer, transcribe
+    from .asr import cer, transcribe
 
     def avg(wavs: list[tuple[np.ndarray, int]]) -> float:
         return 100.0 * float(np.mean([cer(t, transcribe(w, sr)) for t, (w, sr) in zip(sentences, wavs)]))
@@ -157,7 +157,7 @@ def _voice_speed(text: str) -> tuple[str, float]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m index_tts.emotion_bench", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m index_tts.eval.emotion_bench", description=__doc__.split("\n")[0])
     ap.add_argument("--sentences", type=int, default=10, help="how many sentences of the set (default 10)")
     ap.add_argument("--sentence-file", help="TSV (id, category, text); default: shared dev set or built-in")
     ap.add_argument("--intensities", type=float, nargs="+", default=[0.3, 0.6, 1.0])
@@ -177,9 +177,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
     import torch
 
-    from .encoders.emotion import parse_emotion
-    from .eval.sentences import default_sentences
-    from .synthesizer import Synthesizer
+    from ..encoders.emotion import parse_emotion
+    from .sentences import default_sentences
+    from ..synthesizer import Synthesizer
 
     torch.set_num_threads(max(1, args.threads))
     emotions = [parse_emotion(e) for e in args.emotions]

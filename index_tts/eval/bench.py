@@ -145,7 +145,7 @@ def run_bench(text: str = PARAGRAPH, model: Optional[str] = None, device: str = 
     runs of the two pipelines are interleaved so that load from other processes hits both alike."""
     import torch
 
-    from .synthesizer import Synthesizer
+    from ..synthesizer import Synthesizer
 
     if repeat < 1:
         raise ValueError(f"repeat must be >= 1, got {repeat}")
@@ -170,7 +170,7 @@ def _run(text: str, model: Optional[str], device: str, repeat: int, threads: int
     ref, ref_load_s, error = None, 0.0, None
     if original:
         try:
-            from .eval.reference import OriginalZhtts
+            from .reference import OriginalZhtts
 
             ref, ref_load_s = _timed(lambda: OriginalZhtts(num_threads=threads))
             _original_run(ref, text)  # warm-up
