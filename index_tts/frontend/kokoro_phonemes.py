@@ -95,28 +95,63 @@ def phones_to_phonemes(
     ``word_index`` (per phone, as in ``Segment``) puts word gaps at word changes; without it
     the ``#1``/``#2`` breaks do.
     """
+    return "".join(text for text, _ in _pieces(phones, sentence_type, word_index))
+
+
+def aligned_phonemes(
+    phones: Sequence[str],
+    sentence_type: str = "declarative",
+    word_index: Sequence[int] | None = None,
+) -> tuple[str, list[int]]:
+    """Like :func:`phones_to_phonemes`, plus the owner of every character.
+
+    ``owners[i]`` is the index in ``phones`` of the symbol that character ``i`` writes:
+    an initial's letters belong to the initial, vowel + tone arrow + coda to the final, a word
+    gap to the break symbol before the next syllable (or that syllable's first symbol when no
+    break precedes it), ``", "`` to its ``#3`` and the end mark to the last ``sil``. This is
+    how durations the teacher gives its characters become durations of our symbols.
+    """
+    text, owners = [], []
+    for piece, owner in _pieces(phones, sentence_type, word_index):
+        text.append(piece)
+        owners.extend([owner] * len(piece))
+    return "".join(text), owners
+
+
+def _pieces(
+    phones: Sequence[str],
+    sentence_type: str,
+    word_index: Sequence[int] | None,
+) -> list[tuple[str, int]]:
     if sentence_type not in END_MARK:
         raise KokoroPhonemeError(f"bad sentence_type {sentence_type!r}")
     if word_index is not None and len(word_index) != len(phones):
         raise KokoroPhonemeError(f"word_index has {len(word_index)} entries, phones has {len(phones)}")
-    out: list[str] = []
+    out: list[tuple[str, int]] = []
     initial: str | None = None
+    initial_at = -1
     prev_final = False
     gap = ""  # separator owed before the next syllable
+    gap_owner = -1
     last_word = None
+    last_sil = -1
     for k, p in enumerate(phones):
         if p in (SIL, EOS, PAD):
+            if p == SIL:
+                last_sil = k
             prev_final = False
             continue
         if p in BREAKS:
             if p == "#3":
-                gap = CLAUSE_BREAK
+                gap, gap_owner = CLAUSE_BREAK, k
             elif p != "#0" and word_index is None and gap != CLAUSE_BREAK:
-                gap = WORD_GAP
+                gap, gap_owner = WORD_GAP, k
+            elif gap != CLAUSE_BREAK:
+                gap_owner = k  # a word gap decided by word_index is written by this break
             prev_final = False
             continue
         if p == ERHUA and prev_final and initial is None:
-            out.append(ERHUA_IPA)  # erhua suffix of the syllable just written
+            out.append((ERHUA_IPA, k))  # erhua suffix of the syllable just written
             prev_final = False
             continue
         if initial is None:  # first symbol of a syllable: settle the separator before it
@@ -124,29 +159,37 @@ def phones_to_phonemes(
             if word is not None and last_word is not None and word != last_word and gap != CLAUSE_BREAK:
                 gap = WORD_GAP
             if out and gap:
-                out.append(gap)
-            gap = ""
+                out.append((gap, gap_owner if gap_owner >= 0 else k))
+            gap, gap_owner = "", -1
             if word is not None:
                 last_word = word
         fin = _split_final(p)
         if fin is not None:
             if initial is None:
                 raise KokoroPhonemeError(f"final {p!r} without an initial before it in {list(phones)!r}")
-            out.append(syllable(initial, *fin))
+            ini = INITIAL_IPA[initial] if initial in INITIAL_IPA else ""
+            whole = syllable(initial, *fin)
+            if ini:
+                out.append((ini, initial_at))
+            out.append((whole[len(ini):], k))
             initial = None
             prev_final = True
             continue
         if p in INITIAL_IPA:
             if initial is not None:
                 raise KokoroPhonemeError(f"two initials in a row ({initial!r}, {p!r})")
-            initial = p
+            initial, initial_at = p, k
             prev_final = False
             continue
         raise KokoroPhonemeError(f"symbol {p!r} has no Kokoro phonemes")
     if initial is not None:
         raise KokoroPhonemeError(f"initial {initial!r} without a final at the end of {list(phones)!r}")
-    text = "".join(out).strip()
-    return text + END_MARK[sentence_type] if text else ""
+    # strip() of the joined text: pieces never start/end with spaces except separators, which
+    # are only written between syllables, so only the end mark remains to add.
+    if not out:
+        return []
+    end_owner = last_sil if last_sil >= 0 else out[-1][1]
+    return out + [(END_MARK[sentence_type], end_owner)]
 
 
 def segment_phonemes(segment) -> str:
