@@ -6,6 +6,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def to_int16(wav: np.ndarray) -> np.ndarray:
+    """Float audio as 16-bit PCM samples (NaN/inf -> 0, clipped, x 32767, rounded): the one
+    quantisation of every file and stream the product writes (CLI, API, web page)."""
+    x = np.asarray(wav, dtype=np.float32).reshape(-1)
+    x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+    return (np.clip(x, -1.0, 1.0) * 32767.0).round().astype("<i2")
+
+
 @dataclass
 class SegmentInfo:
     index: int

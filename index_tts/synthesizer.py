@@ -27,7 +27,7 @@ from .engines.kokoro import TeacherVoices
 from .errors import EmptyTextError, InvalidParameterError, UnknownVoiceError
 from .limits import pick_device as _pick_device
 from .request import DEFAULTS, LIMITS, SynthesisRequest
-from .results import SegmentInfo, SynthesisResult
+from .results import SegmentInfo, SynthesisResult, to_int16
 
 log = logging.getLogger(__name__)
 
@@ -342,5 +342,5 @@ class Synthesizer:
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(str(path), result.wav, result.sample_rate, subtype="PCM_16")
+        sf.write(str(path), to_int16(result.wav), result.sample_rate, subtype="PCM_16")  # as the API's files
         return path

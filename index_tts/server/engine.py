@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..results import to_int16
 from . import memory
 from .audiofile import AUDIO_MEDIA_TYPES, AudioFile, synthesize_to_file
 from .errors import JobCancelled, ServerBusyError, ShuttingDownError
@@ -243,12 +244,6 @@ def _link(source: threading.Event, target: threading.Event) -> None:
                 target.set()
                 return
     threading.Thread(target=watch, name="tts-cancel-link", daemon=True).start()
-
-
-def to_int16(wav: np.ndarray) -> np.ndarray:
-    x = np.asarray(wav, dtype=np.float32).reshape(-1)
-    x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
-    return (np.clip(x, -1.0, 1.0) * 32767.0).round().astype("<i2")
 
 
 def encode_audio(wav: np.ndarray, sample_rate: int, fmt: str) -> bytes:
