@@ -1,0 +1,359 @@
+"""Speed and quality of the universal HiFi-GAN (``cache_hub/hifigan-universal``) on this CPU.
+
+    python -m index_tts.eval.hifigan_speed speed [--seconds 4] [--repeats 3] [--threads 1,2] [--variants ...]
+    python -m index_tts.eval.hifigan_speed quality [--sentences 8] [--kokoro 4] [--no-mbmelgan]
+
+``speed``: vocoder-only real-time factor (seconds of compute per second of audio, median of
+``--repeats`` runs after one warm-up) for each way of running the same weights:
+
+- ``eager-wn``: eager PyTorch fp32 with weight norm kept (as a training checkpoint runs), ``no_grad``
+- ``eager``: weight norm folded into the weights, ``torch.inference_mode`` (our ``HiFiGAN.infer``)
+- ``channels-last``: every Conv1d recast as a Conv2d of height 1 on a channels-last tensor
+  (PyTorch has no channels-last layout for 3-D tensors)
+- ``torchscript``: traced, frozen and ``torch.jit.optimize_for_inference`` (oneDNN convolutions)
+- ``compile``: ``torch.compile(dynamic=True)`` (inductor; compile time reported; not in the default list)
+- ``onnx``: ``index_tts.onnx.export.export_vocoder`` (dynamic time axis), ONNX Runtime CPU
+- ``onnx-conv2d``: the same with the height-1 Conv2d recast (lets ORT use its blocked NCHWc convolutions)
+- ``mbmelgan``: the default voice's MB-MelGAN (24 kHz), eager, for reference
+
+Each row carries the 1-minute load average before and after it: the machine is shared.
+
+``quality``: copy synthesis (audio -> mel -> vocoder) of the default voice's output (resampled to
+22.05 kHz with librosa) and of Kokoro teacher clips, through the universal HiFi-GAN and through
+the default bundle's MB-MelGAN, scored with Whisper-base CER, DNSMOS OVRL (``speechmos``) and
+resemblyzer similarity to the original clip. Results: docs/HIFIGAN.md.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import logging
+import os
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+DEFAULT_VARIANTS = ("eager-wn", "eager", "channels-last", "torchscript", "onnx", "onnx-conv2d", "mbmelgan")
+ALL_VARIANTS = (*DEFAULT_VARIANTS, "compile")
+
+
+def load1() -> float:
+    return os.getloadavg()[0]
+
+
+# ------------------------------------------------------------------ input
+def speech_mel(seconds: float, mel_cfg) -> torch.Tensor:
+    """A real-speech mel of about ``seconds`` (the tiny test clips, joined and repeated)."""
+    import soundfile as sf
+
+    from ..audio.mel import mel_spectrogram
+    from ..importers.hifigan_universal import resample
+
+    folder = Path(__file__).resolve().parents[2] / "tests" / "data" / "tiny_tts" / "wavs"
+    pieces = []
+    for path in sorted(folder.glob("*.flac")):
+        wav, sr = sf.read(path, dtype="float32")
+        pieces.append(resample(wav, sr, mel_cfg.sample_rate))
+    if not pieces:  # no test data (an installed copy): noise has the same cost
+        pieces = [np.random.default_rng(0).standard_normal(mel_cfg.sample_rate).astype(np.float32) * 0.1]
+    wav = np.concatenate(pieces)
+    n = int(seconds * mel_cfg.sample_rate)
+    wav = np.tile(wav, n // len(wav) + 1)[:n]
+    return mel_spectrogram(torch.from_numpy(wav), mel_cfg).unsqueeze(0)
+
+
+# --------------------------------------------------------------- variants
+class _Conv2dWrapper(nn.Module):
+    """``[B, C, 1, T]`` channels-last in, the model's own forward, ``[B, T*hop]`` out."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.m = model
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        x = mel.unsqueeze(2).contiguous(memory_format=torch.channels_last)
+        return self.m(x).reshape(mel.shape[0], -1)
+
+
+def as_conv2d(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` with every Conv1d/ConvTranspose1d as the equivalent height-1 2-D layer."""
+    model = copy.deepcopy(model)
+    for name, mod in list(model.named_modules()):
+        if isinstance(mod, nn.Conv1d):
+            new = nn.Conv2d(mod.in_channels, mod.out_channels, (1, mod.kernel_size[0]), stride=(1, mod.stride[0]),
+                            padding=(0, mod.padding[0]), dilation=(1, mod.dilation[0]), bias=mod.bias is not None)
+        elif isinstance(mod, nn.ConvTranspose1d):
+            new = nn.ConvTranspose2d(mod.in_channels, mod.out_channels, (1, mod.kernel_size[0]),
+                                     stride=(1, mod.stride[0]), padding=(0, mod.padding[0]),
+                                     output_padding=(0, mod.output_padding[0]), bias=mod.bias is not None)
+        else:
+            continue
+        with torch.no_grad():
+            new.weight.copy_(mod.weight.unsqueeze(2))
+            if mod.bias is not None:
+                new.bias.copy_(mod.bias)
+        parent = model.get_submodule(name.rsplit(".", 1)[0]) if "." in name else model
+        setattr(parent, name.rsplit(".", 1)[-1], new)
+    return _Conv2dWrapper(model).to(memory_format=torch.channels_last).eval()
+
+
+def _torch_runner(module: nn.Module, mode: str = "inference") -> Callable[[torch.Tensor], np.ndarray]:
+    ctx = torch.inference_mode if mode == "inference" else torch.no_grad
+
+    def run(mel: torch.Tensor) -> np.ndarray:
+        with ctx():
+            return module(mel).reshape(-1).float().numpy()
+
+    return run
+
+
+def build_variant(name: str, threads: int, mel: torch.Tensor) -> tuple[Callable, float, int, str]:
+    """(runner, setup seconds, sample rate, note) for one variant."""
+    from ..importers.hifigan_universal import load
+
+    t0 = time.perf_counter()
+    note = ""
+    if name == "mbmelgan":
+        from ..bundle import load_bundle
+
+        b = load_bundle(None, vocoders=["mbmelgan"])
+        voc = b.vocoder("mbmelgan").eval()
+        return _torch_runner(voc), time.perf_counter() - t0, b.mel.sample_rate, "default voice's vocoder, eager"
+    model, mel_cfg = load()
+    sr = mel_cfg.sample_rate
+    if name == "eager-wn":
+        model.apply_weight_norm()
+        run = _torch_runner(model, "no_grad")
+    elif name == "eager":
+        run = _torch_runner(model)
+    elif name == "channels-last":
+        run = _torch_runner(as_conv2d(model))
+    elif name == "torchscript":
+        with torch.no_grad():
+            traced = torch.jit.trace(model, (mel[:, :, :40],), check_trace=False)
+            frozen = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
+        run = _torch_runner(frozen, "no_grad")
+    elif name == "compile":
+        compiled = torch.compile(model, dynamic=True)
+        run = _torch_runner(compiled)
+        run(mel[:, :, :40])  # compile now so the setup time holds it
+        note = "compile time in setup"
+    elif name in ("onnx", "onnx-conv2d"):
+        import onnxruntime as ort
+
+        from ..onnx.export import export_vocoder
+
+        graph = export_vocoder(model if name == "onnx" else as_conv2d(model), mel_cfg.n_mels)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        sess = ort.InferenceSession(graph, sess_options=opts, providers=["CPUExecutionProvider"])
+        out_name = sess.get_outputs()[0].name
+
+        def run(m: torch.Tensor) -> np.ndarray:
+            return sess.run([out_name], {"mel": m.numpy()})[0].reshape(-1)
+
+        ref = _torch_runner(model)(mel[:, :, :60])
+        diff = float(np.abs(run(mel[:, :, :60]) - ref).max())
+        note = f"{len(graph) / 1e6:.0f} MB graph, max abs diff vs torch {diff:.1e}"
+    else:
+        raise ValueError(f"unknown variant {name!r}; known: {ALL_VARIANTS}")
+    return run, time.perf_counter() - t0, sr, note
+
+
+@dataclass
+class SpeedRow:
+    variant: str
+    threads: int
+    rtf: float
+    rtf_min: float
+    audio_s: float
+    setup_s: float
+    load_before: float
+    load_after: float
+    note: str
+
+
+def measure(name: str, threads: int, seconds: float, repeats: int) -> SpeedRow:
+    torch.set_num_threads(threads)
+    if name == "mbmelgan":
+        from ..bundle import load_bundle
+
+        mel = speech_mel(seconds, load_bundle(None, vocoders=["mbmelgan"]).mel)
+    else:
+        from ..importers.hifigan_universal import load
+
+        mel = speech_mel(seconds, load()[1])
+    before = load1()
+    run, setup, sr, note = build_variant(name, threads, mel)
+    run(mel)  # warm-up (oneDNN primitives, allocator)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = run(mel)
+        times.append(time.perf_counter() - t0)
+    audio_s = len(out) / sr
+    return SpeedRow(name, threads, statistics.median(times) / audio_s, min(times) / audio_s, audio_s, setup,
+                    before, load1(), note)
+
+
+def speed_table(rows: list[SpeedRow]) -> str:
+    lines = ["| variant | threads | RTF (median) | RTF (best) | setup s | load avg before→after | note |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r.variant} | {r.threads} | {r.rtf:.2f} | {r.rtf_min:.2f} | {r.setup_s:.1f} | "
+                     f"{r.load_before:.2f}→{r.load_after:.2f} | {r.note} |")
+    return "\n".join(lines)
+
+
+def run_speed(args: argparse.Namespace) -> list[SpeedRow]:
+    variants = ALL_VARIANTS if args.variants == "all" else tuple(args.variants.split(","))
+    threads = [int(t) for t in args.threads.split(",")]
+    rows = []
+    for name in variants:
+        for t in threads:
+            row = measure(name, t, args.seconds, args.repeats)
+            log.info("%s", json.dumps(asdict(row)))
+            rows.append(row)
+    print(speed_table(rows))
+    return rows
+
+
+# ---------------------------------------------------------------- quality
+@dataclass
+class QualityRow:
+    source: str
+    path: str  # "original", "hifigan-universal", "mbmelgan"
+    n: int
+    cer: float
+    dnsmos_ovrl: float
+    similarity: float  # resemblyzer cosine to the original clip (1.0 for the original)
+
+
+def dnsmos_ovrl(wav: np.ndarray, sr: int) -> float:
+    import librosa
+    from speechmos import dnsmos
+
+    y = librosa.resample(np.asarray(wav, np.float32), orig_sr=sr, target_sr=16000)
+    peak = float(np.max(np.abs(y))) or 1.0
+    return float(dnsmos.run(y / peak * 0.9, sr=16000)["ovrl_mos"])
+
+
+class CopySynth:
+    """audio -> mel -> vocoder, for the universal HiFi-GAN and the default bundle's MB-MelGAN."""
+
+    def __init__(self, mbmelgan: bool = True) -> None:
+        from ..importers.hifigan_universal import load
+
+        self.hifigan, self.hifi_mel = load()
+        self.mb = None
+        if mbmelgan:
+            from ..bundle import load_bundle
+
+            b = load_bundle(None, vocoders=["mbmelgan"])
+            self.mb, self.mb_mel = b.vocoder("mbmelgan").eval(), b.mel
+
+    def through(self, path: str, wav: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
+        from ..audio.mel import mel_spectrogram
+        from ..importers.hifigan_universal import resample
+
+        model, cfg = (self.hifigan, self.hifi_mel) if path == "hifigan-universal" else (self.mb, self.mb_mel)
+        x = resample(wav, sr, cfg.sample_rate)
+        out = model.infer(mel_spectrogram(torch.from_numpy(x), cfg).unsqueeze(0))[0].numpy()
+        return out, cfg.sample_rate
+
+
+def run_quality(args: argparse.Namespace) -> list[QualityRow]:
+    from . import asr
+    from .sentences import BUILTIN_SENTENCES
+    from .speaker_similarity import embed, similarity
+
+    texts = [s.text for s in BUILTIN_SENTENCES[: args.sentences]]
+    clips: list[tuple[str, str, np.ndarray, int]] = []  # (source, text, wav, sr)
+    from .. import Synthesizer
+
+    tts = Synthesizer(device="cpu")
+    for t in texts:
+        res = tts.synthesize(t, seed=0)
+        clips.append(("baker-zh (default voice)", t, res.wav, res.sample_rate))
+    del tts
+    if args.kokoro:
+        from ..engines.kokoro import KokoroEngine
+        from ..frontend import Frontend
+        from .kokoro_voices import Renderer
+
+        rend = Renderer(KokoroEngine.from_hub(threads=1), Frontend())
+        for i in range(args.kokoro):
+            voice = ("zm_yunyang", "zf_xiaoxiao")[i % 2]
+            t = texts[(i // 2) * 3 % len(texts)]
+            wav, _ = rend.frontend_wav(t, voice)
+            clips.append((f"kokoro {voice}", t, wav, rend.engine.sample_rate))
+    paths = ["original", "hifigan-universal"] + ([] if args.no_mbmelgan else ["mbmelgan"])
+    cs = CopySynth(mbmelgan=not args.no_mbmelgan)
+    acc: dict[tuple[str, str], list] = {}
+    out_dir = Path(args.save) if args.save else None
+    for k, (source, text, wav, sr) in enumerate(clips):
+        ref_emb = embed(wav, sr)
+        for path in paths:
+            y, ysr = (wav, sr) if path == "original" else cs.through(path, wav, sr)
+            c = asr.cer_counts(text, asr.transcribe(y, ysr))
+            row = (c.edits, c.ref_len, dnsmos_ovrl(y, ysr), similarity(ref_emb, embed(y, ysr)))
+            acc.setdefault((source.split(" ")[0] if source.startswith("kokoro") else source, path), []).append(row)
+            log.info("%s | %s | %s | cer %.3f dnsmos %.2f sim %.3f", source, path, text, c.cer, row[2], row[3])
+            if out_dir is not None:
+                import soundfile as sf
+
+                out_dir.mkdir(parents=True, exist_ok=True)
+                sf.write(out_dir / f"{k:02d}_{source.split()[-1]}_{path}.wav", y, ysr)
+    rows = []
+    for (source, path), vals in acc.items():
+        a = np.array(vals, dtype=np.float64)
+        rows.append(QualityRow(source, path, len(vals), a[:, 0].sum() / a[:, 1].sum(), a[:, 2].mean(), a[:, 3].mean()))
+    print("| source | path | clips | Whisper CER | DNSMOS OVRL | similarity to original |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r.source} | {r.path} | {r.n} | {r.cer * 100:.1f}% | {r.dnsmos_ovrl:.2f} | {r.similarity:.3f} |")
+    return rows
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m index_tts.eval.hifigan_speed", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd")
+    sp = sub.add_parser("speed", help="vocoder-only real-time factor per way of running it")
+    sp.add_argument("--seconds", type=float, default=4.0, help="audio length per run")
+    sp.add_argument("--repeats", type=int, default=3)
+    sp.add_argument("--threads", default="1,2", help="torch / ORT intra-op threads to try, comma-separated")
+    sp.add_argument("--variants", default=",".join(DEFAULT_VARIANTS), help=f"comma list of {ALL_VARIANTS} or 'all'")
+    sp.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    qp = sub.add_parser("quality", help="copy-synthesis CER / DNSMOS / similarity")
+    qp.add_argument("--sentences", type=int, default=8, help="default-voice sentences (eval.sentences built-ins)")
+    qp.add_argument("--kokoro", type=int, default=4, help="Kokoro teacher clips (zm_yunyang, zf_xiaoxiao)")
+    qp.add_argument("--no-mbmelgan", action="store_true", help="skip the MB-MelGAN copy synthesis")
+    qp.add_argument("--threads", type=int, default=1)
+    qp.add_argument("--save", default=None, help="folder for the audio (listening)")
+    qp.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    args = ap.parse_args(argv if argv is not None else (sys.argv[1:] or ["speed"]))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.cmd == "quality":
+        torch.set_num_threads(args.threads)
+        rows = run_quality(args)
+    else:
+        rows = run_speed(args)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
