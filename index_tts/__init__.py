@@ -4,7 +4,7 @@ Public API (imported lazily so ``import index_tts`` is cheap)::
 
     from index_tts import Synthesizer
     tts = Synthesizer()                 # default bundle from cache_hub/, CUDA if available
-    result = tts.synthesize("你好，世界。", emotion_label="happy", intensity=0.6)
+    result = tts.synthesize("你好，世界。", emotion_label="happy", intensity=0.8)
     tts.save_wav(result, "out.wav")
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Command line: ``python -m index_tts {synth, batch, models, export-onnx, bench}``.
 
-    python -m index_tts synth --text "你好，世界。" --out hello.wav [--emotion happy --intensity 0.6]
+    python -m index_tts synth --text "你好，世界。" --out hello.wav [--emotion happy --intensity 0.8 --mix sad=0.3]
     python -m index_tts batch story.txt --out out/story [--formats wav,flac] [--seed 1]  (index_tts/batch/cli.py)
     python -m index_tts models list | verify [NAME] | fetch OWNER/NAME | build [--force]
     python -m index_tts bench [--text-file F] [--device cpu] [--json]

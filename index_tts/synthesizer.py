@@ -1,7 +1,7 @@
 """The one facade every front end uses: text (+ emotion, reference, voice) -> 24 kHz speech.
 
     tts = Synthesizer()                      # default bundle, CUDA when available
-    res = tts.synthesize("你好。", emotion_label="happy", intensity=0.6)
+    res = tts.synthesize("你好。", emotion_label="happy", intensity=0.8)
     tts.save_wav(res, "out.wav")
 
 Every call becomes one ``SynthesisRequest`` (index_tts/request.py: settings, ranges, defaults,

@@ -26,6 +26,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..acoustic.controls import ProsodyControl
+from ..request import DEFAULTS
 from .emotion import NEUTRAL_CONTROL, EmotionControl
 
 # Sentence-type contours for a neutral voice (scaled by EmotionControl.contour_scale).
@@ -67,8 +68,8 @@ def _emphasis_syllables(segment: Any, sidx: np.ndarray) -> list[int]:
     return out
 
 
-def build_segment_control(segment: Any, ctrl: Optional[EmotionControl], *, speed: float = 1.0,
-                          pitch: float = 1.0) -> tuple[ProsodyControl, PauseScales]:
+def build_segment_control(segment: Any, ctrl: Optional[EmotionControl], *, speed: float = DEFAULTS.speed,
+                          pitch: float = DEFAULTS.pitch) -> tuple[ProsodyControl, PauseScales]:
     """ProsodyControl (arrays of len(segment.ids)) and pause factors for one segment.
 
     ``speed`` and ``pitch`` are the request's checked sliders (``SynthesisRequest.validate``)."""

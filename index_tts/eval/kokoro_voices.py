@@ -23,11 +23,13 @@ from typing import Optional
 
 import numpy as np
 
+from ..request import DEFAULTS
+
 log = logging.getLogger(__name__)
 
 SENTENCES = Path(__file__).with_name("kokoro_sentences_zh.tsv")
-SEGMENT_PAUSE_S = 0.35  # the facade's default sentence pause
-COMMA_PAUSE_S = 0.15  # and comma pause
+SEGMENT_PAUSE_S = DEFAULTS.sentence_pause  # the facade's default sentence pause
+COMMA_PAUSE_S = DEFAULTS.comma_pause  # and comma pause
 
 
 def f0_median(wav: np.ndarray, sr: int) -> float:

@@ -11,6 +11,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import soundfile as sf
 
+from ..request import DEFAULTS
 from .sentences import EvalSentence
 from .textnorm import cer_counts
 
@@ -97,7 +98,7 @@ def run_eval(
     out_dir: str | Path,
     *,
     emotion: Optional[str] = None,
-    intensity: float = 0.6,
+    intensity: float = DEFAULTS.intensity,
     reference: Optional[str | Path] = None,
     model_name: str = "",
     sentences_source: str = "",

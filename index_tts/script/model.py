@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
+from ..request import DEFAULTS
+
 NARRATOR = "旁白"
 AUTO = "auto"  # an emotion chosen from the text itself (index_tts/textemotion)
 
@@ -20,11 +22,11 @@ class Settings:
     narrator: str = NARRATOR
     voice: Optional[str] = None        # the narrator's voice; None = the engine's default voice
     emotion: Optional[str] = None      # canonical emotion name, AUTO, or None (no emotion)
-    intensity: float = 0.6
-    speed: float = 1.0
-    pitch: float = 1.0
-    sentence_pause: float = 0.35
-    comma_pause: float = 0.15
+    intensity: float = DEFAULTS.intensity  # the synthesis defaults (index_tts/request.py)
+    speed: float = DEFAULTS.speed
+    pitch: float = DEFAULTS.pitch
+    sentence_pause: float = DEFAULTS.sentence_pause
+    comma_pause: float = DEFAULTS.comma_pause
     line_pause: float = 0.4            # silence between two spoken lines in the joined audio
     chapter_pause: float = 1.2         # silence after a chapter title
     read_chapters: bool = True         # speak chapter titles (with the narrator's voice)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..errors import InputError
+from ..request import LIMITS
 from .model import AUTO, CastEntry, Chapter, Item, Pause, Script, ScriptLine, Settings
 
 MAX_PAUSE_S = 10.0
@@ -56,8 +57,7 @@ _KEYS = {
 }
 _CAST_KEYS = {"cast", "角色", "role"}
 _LINE_OPTIONS = {"speed", "pitch", "intensity", "emotion", "voice"}
-_RANGES = {"intensity": (0.0, 1.0), "speed": (0.7, 1.3), "pitch": (0.8, 1.2),
-           "sentence_pause": (0.0, 2.0), "comma_pause": (0.0, 2.0),
+_RANGES = {**{k: LIMITS[k] for k in ("intensity", "speed", "pitch", "sentence_pause", "comma_pause")},
            "line_pause": (0.0, MAX_PAUSE_S), "chapter_pause": (0.0, MAX_PAUSE_S)}
 _TRUE = {"yes", "true", "on", "1", "是", "开"}
 _FALSE = {"no", "false", "off", "0", "否", "关"}
