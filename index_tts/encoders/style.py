@@ -31,7 +31,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from ..audio.io import AudioSource, load_audio
-from ..errors import InvalidParameterError, ReferenceAudioError
+from ..errors import ReferenceAudioError
 from ..request import DEFAULTS, check_range
 from ..utils.config import ConfigBase
 from .emotion import EmotionControl, combine, control_from_deltas
