@@ -132,3 +132,16 @@ def test_student_trains_exports_and_speaks(tmp_path):
     assert "baker" in ids
     res = tts.synthesize("你好，世界。", speaker="baker", seed=0)
     assert res.duration_s > 0.5 and np.isfinite(res.wav).all() and np.abs(res.wav).max() > 0.05
+    # committed form: trained tensors only, completed from the default voice on a fresh clone
+    from index_tts.importers import student_zh
+
+    parts = student_zh.write_parts(out, tmp_path / "parts")
+    assert (parts / "parts.safetensors").stat().st_size < 0.75 * (out / "acoustic.safetensors").stat().st_size
+    built = student_zh.build(parts, tmp_path / "built", force=True)
+    again = Synthesizer(model_path=built).synthesize("你好，世界。", speaker="baker", seed=0)
+    assert np.array_equal(again.wav, res.wav)
+    cfg = json.loads((parts / "config.json").read_text(encoding="utf-8"))
+    cfg["base"]["acoustic_sha256"] = "0" * 64
+    (parts / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    with pytest.raises(student_zh.StudentBuildError, match="differ"):
+        student_zh.build(parts, tmp_path / "built2", force=True)

@@ -1,0 +1,154 @@
+"""The multi-voice student as committed weights, and the bundle built from them.
+
+The student (``index_tts.train.student``) is the default voice's FastSpeech2 with its text
+encoder frozen, so only the parts it trained need to live in git. ``voices/student-zh/`` holds
+them as a self-describing fragment:
+
+- ``parts.safetensors``: fp16 tensors of the trained modules (speaker projection, variance
+  adaptor, decoder, mel projection, postnet);
+- ``config.json``: the bundle config (model dataclass, mel config, symbols, speakers with
+  their GE2E embeddings and display names, licence, provenance) plus ``base`` (the bundle whose
+  other tensors and vocoders complete it, and the sha256 of that bundle's acoustic weights);
+- ``MODEL_CARD.md``.
+
+    python -m index_tts.importers.student_zh build [--force]        # -> cache_hub/student-zh
+    python -m index_tts.importers.student_zh parts EXPORTED_BUNDLE   # trainer export -> voices/student-zh
+
+A build checks the base's weights against the recorded sha256, so a fragment never
+silently completes itself with another model.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Optional, Sequence
+
+log = logging.getLogger(__name__)
+
+BUNDLE_NAME = "student-zh"
+PARTS_FILE = "parts.safetensors"
+REPO_PARTS = Path(__file__).resolve().parents[2] / "voices" / BUNDLE_NAME
+TRAINED = ("speaker_proj.", "variance.", "decoder.", "mel_proj.", "postnet.")
+
+
+class StudentBuildError(RuntimeError):
+    """The fragment or its base is missing or does not match."""
+
+
+def write_parts(exported: str | Path, out: str | Path = REPO_PARTS, trained: Sequence[str] = TRAINED) -> Path:
+    """A trainer export (full bundle) -> the committed fragment (trained tensors only, fp16)."""
+    from safetensors.torch import load_file, save_file
+
+    from ..hub import sha256_file
+
+    src, dst = Path(exported), Path(out)
+    cfg = json.loads((src / "config.json").read_text(encoding="utf-8"))
+    state = load_file(str(src / cfg["acoustic"]["weights"]))
+    parts = {k: v.half() if v.is_floating_point() else v for k, v in state.items() if k.startswith(tuple(trained))}
+    if not parts:
+        raise StudentBuildError(f"{src}: no tensors under {trained}")
+    base_name = str(cfg.get("provenance", {}).get("init_from", "baker-zh"))
+    base_dir = _hub_bundle(base_name)
+    base_cfg = json.loads((base_dir / "config.json").read_text(encoding="utf-8"))
+    dst.mkdir(parents=True, exist_ok=True)
+    save_file(parts, str(dst / PARTS_FILE), metadata={"format": "pt", "dtype": "float16"})
+    cfg = {k: v for k, v in cfg.items() if k not in ("vocoders", "default_vocoder")}
+    cfg["base"] = {"bundle": base_name, "acoustic_sha256": sha256_file(base_dir / base_cfg["acoustic"]["weights"]),
+                   "trained_prefixes": list(trained)}
+    (dst / "config.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if (src / "MODEL_CARD.md").is_file():
+        shutil.copy2(src / "MODEL_CARD.md", dst / "MODEL_CARD.md")
+    log.info("wrote %s (%d tensors)", dst, len(parts))
+    return dst
+
+
+def _hub_bundle(name: str) -> Path:
+    from ..hub import hub_dir
+
+    path = hub_dir() / name
+    if not (path / "config.json").is_file():
+        raise StudentBuildError(f"base bundle {name!r} is not in {hub_dir()}; run `bash start_app.sh` or "
+                                f"`python -m index_tts models fetch` first")
+    return path
+
+
+def build(parts: str | Path = REPO_PARTS, out: Optional[str | Path] = None, force: bool = False) -> Path:
+    """Fragment + base bundle -> a complete bundle folder (atomically: temp dir, then rename)."""
+    from safetensors.torch import load_file, save_file
+
+    from ..hub import hub_dir, sha256_file, write_manifest
+
+    parts = Path(parts)
+    out = Path(out) if out else hub_dir() / BUNDLE_NAME
+    if (out / "config.json").is_file() and not force:
+        return out
+    if not (parts / PARTS_FILE).is_file():
+        raise StudentBuildError(f"{parts}: no {PARTS_FILE} (the student has not been committed)")
+    cfg = json.loads((parts / "config.json").read_text(encoding="utf-8"))
+    base = cfg.pop("base")
+    base_dir = _hub_bundle(base["bundle"])
+    base_cfg = json.loads((base_dir / "config.json").read_text(encoding="utf-8"))
+    got = sha256_file(base_dir / base_cfg["acoustic"]["weights"])
+    if got != base["acoustic_sha256"]:
+        raise StudentBuildError(f"base {base['bundle']} acoustic weights differ from the ones the student was "
+                                f"trained on ({got[:12]} != {base['acoustic_sha256'][:12]})")
+    state = {k: v.half() if v.is_floating_point() else v
+             for k, v in load_file(str(base_dir / base_cfg["acoustic"]["weights"])).items()
+             if not k.startswith(tuple(base["trained_prefixes"]))}
+    state.update(load_file(str(parts / PARTS_FILE)))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{BUNDLE_NAME}-", dir=out.parent))
+    try:
+        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp / cfg["acoustic"]["weights"]),
+                  metadata={"format": "pt", "dtype": "float16"})
+        cfg["vocoders"] = base_cfg.get("vocoders", {})
+        cfg["default_vocoder"] = base_cfg.get("default_vocoder")
+        for entry in cfg["vocoders"].values():
+            if entry.get("weights"):
+                shutil.copy2(base_dir / entry["weights"], tmp / entry["weights"])
+        if base_cfg.get("emotions") and not cfg.get("emotions"):
+            cfg["emotions"] = base_cfg["emotions"]
+        if base_cfg.get("licence"):
+            cfg["licence"] = {"acoustic_model": (cfg.get("licence") or {}).get("acoustic_model", ""),
+                              "vocoder": base_cfg["licence"]}
+        cfg.setdefault("provenance", {})["built_from"] = f"{parts} + {base['bundle']}"
+        (tmp / "config.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if (parts / "MODEL_CARD.md").is_file():
+            shutil.copy2(parts / "MODEL_CARD.md", tmp / "MODEL_CARD.md")
+        write_manifest(tmp)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("built %s", out)
+    return out
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="fragment + base bundle -> cache_hub/student-zh")
+    b.add_argument("--parts", default=str(REPO_PARTS))
+    b.add_argument("--out")
+    b.add_argument("--force", action="store_true")
+    p = sub.add_parser("parts", help="a trainer export -> the committed fragment")
+    p.add_argument("exported")
+    p.add_argument("--out", default=str(REPO_PARTS))
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    try:
+        path = build(args.parts, args.out, args.force) if args.cmd == "build" else write_parts(args.exported, args.out)
+    except StudentBuildError as exc:
+        print(f"student-zh: {exc}")
+        return 1
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
