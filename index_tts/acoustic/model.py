@@ -104,13 +104,16 @@ class FastSpeech2(nn.Module):
                 x = x + c * mask.unsqueeze(-1)
         return x
 
-    def decode(self, frames: torch.Tensor, mel_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def decode(self, frames: torch.Tensor, mel_mask: torch.Tensor,
+               postnet: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         t = frames.shape[1]
         self._check_length(t, "mel frames")
         m = mel_mask.to(frames.dtype)
         pos_idx = torch.arange(1, t + 1, device=frames.device).unsqueeze(0) * mel_mask.long()
         h = self.decoder(frames + self.positions[pos_idx], m)
         mel_before = self.mel_proj(h).transpose(1, 2)
+        if not postnet:  # training that leaves the postnet as it is skips it (mel_after = mel_before)
+            return mel_before, mel_before
         mel_after = mel_before + self.postnet(mel_before, m)
         return mel_before, mel_after
 
@@ -125,8 +128,12 @@ class FastSpeech2(nn.Module):
         mel_lens: Optional[torch.Tensor] = None,
         speaker=None,
         emotion=None,
+        postnet: bool = True,
     ) -> AcousticTrainOutput:
-        """Teacher-forced pass for training (targets in the model's normalised units)."""
+        """Teacher-forced pass for training (targets in the model's normalised units).
+
+        ``postnet=False`` skips the postnet (``mel_after`` is then ``mel_before``): for
+        fine-tuning that keeps the postnet frozen, it halves the cost of a step."""
         ids = self._check_ids(ids)
         b, n = ids.shape
         lens = torch.as_tensor(ids_lens, device=ids.device).long().view(-1)
@@ -148,7 +155,7 @@ class FastSpeech2(nn.Module):
                 pad = t - frames.shape[1]
                 frames = nn.functional.pad(frames, (0, 0, 0, pad))
                 mel_mask = nn.functional.pad(mel_mask, (0, pad))
-        mel_before, mel_after = self.decode(frames, mel_mask)
+        mel_before, mel_after = self.decode(frames, mel_mask, postnet)
         return AcousticTrainOutput(mel_before, mel_after, var.log_duration_pred, var.f0_pred, var.energy_pred,
                                    src_mask, mel_mask)
 

@@ -203,21 +203,25 @@ class StudentTrainer:
         f0 = torch.where(f0_hz > 0, (f0_hz - mc.f0_mean_hz) / mc.f0_std_hz, torch.zeros_like(f0_hz))
         src = (torch.arange(dur.shape[1]).unsqueeze(0) < batch["ids_lens"].unsqueeze(1)).float()
         energy = (phone_average(batch["energy"], dur) - mc.energy_mean) / mc.energy_std * src
+        use_postnet = "postnet" in self.cfg.train
         out = self.model(batch["ids"], batch["ids_lens"], dur, f0, energy, mel_lens=batch["mel_lens"],
-                         speaker=batch["spk"])
+                         speaker=batch["spk"], postnet=use_postnet)
         t = batch["mel"].shape[2]
         mmask = (torch.arange(t).unsqueeze(0) < batch["mel_lens"].unsqueeze(1)).unsqueeze(1).float()
         denom = mmask.sum() * batch["mel"].shape[1]
         l1 = lambda m: ((m[..., :t] - batch["mel"]).abs() * mmask).sum() / denom
         mse = lambda a, b: (((a - b) ** 2) * src).sum() / src.sum()
         voiced = (f0_hz > 0).float() * src
-        out_l = {"mel_before": l1(out.mel_before), "mel_after": l1(out.mel_after),
+        out_l = {"mel_before": l1(out.mel_before),
                  "duration": mse(out.log_duration_pred, torch.log(dur.float() + mc.duration_offset)),
                  "pitch": (((out.f0_pred - f0) ** 2) * voiced).sum() / voiced.sum().clamp_min(1),
                  "energy": mse(out.energy_pred, energy)}
+        if use_postnet:
+            out_l["mel_after"] = l1(out.mel_after)
+        mel_term = out_l["mel_before"] + out_l["mel_after"] if use_postnet else 2 * out_l["mel_before"]
         c = self.cfg
-        out_l["total"] = (c.w_mel * (out_l["mel_before"] + out_l["mel_after"]) + c.w_duration * out_l["duration"]
-                          + c.w_pitch * out_l["pitch"] + c.w_energy * out_l["energy"])
+        out_l["total"] = (c.w_mel * mel_term + c.w_duration * out_l["duration"] + c.w_pitch * out_l["pitch"]
+                          + c.w_energy * out_l["energy"])
         return out_l
 
     def train_step(self, idx: list[int]) -> dict[str, float]:

@@ -70,29 +70,45 @@ def _f0_median(wav: np.ndarray, sr: int) -> float:
     return float(np.median(v)) if v.size else 0.0
 
 
-def measure(bundle: str, voices: Sequence[str], sentences: Sequence[tuple[str, str]], threads: int = 1) -> list[dict]:
+def teacher_reference(spk, sentences: Sequence[tuple[str, str]], threads: int = 1,
+                      cache: Optional[Path] = None) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Each teacher's mean GE2E embedding and F0 median over ``sentences`` (cached in ``cache``)."""
+    from ..encoders.speaker import mean_embedding
+    from ..engines.kokoro import KokoroEngine
+    from ..frontend import Frontend
+    from .teacher_corpus import TEACHER_VOICES
+
+    key = "|".join(i for i, _ in sentences)
+    if cache is not None and cache.is_file():
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        if data.get("key") == key:
+            return ({k: np.asarray(v, np.float32) for k, v in data["emb"].items()}, data["f0"])
+    teacher = KokoroEngine.from_hub(threads=threads)
+    fe = Frontend()
+    emb, f0 = {}, {}
+    for tv in TEACHER_VOICES:  # the teachers reading the same sentences
+        wavs = [teacher.render_segment(seg, tv) for _, text in sentences for seg in fe(text).segments]
+        emb[tv] = mean_embedding(np.stack([spk.embed(w, 24000, validate=False) for w in wavs]))
+        f0[tv] = _f0_median(np.concatenate(wavs), 24000)
+    if cache is not None:
+        cache.write_text(json.dumps({"key": key, "emb": {k: v.tolist() for k, v in emb.items()}, "f0": f0}))
+    return emb, f0
+
+
+def measure(bundle: str, voices: Sequence[str], sentences: Sequence[tuple[str, str]], threads: int = 1,
+            cache: Optional[Path] = None) -> list[dict]:
     import torch
 
     from ..encoders.speaker import SpeakerEncoder, mean_embedding
-    from ..engines.kokoro import KokoroEngine
     from ..eval.asr import WhisperASR
     from ..eval.textnorm import cer_counts
-    from ..frontend import Frontend
     from ..synthesizer import Synthesizer
-    from .teacher_corpus import TEACHER_VOICES
 
     torch.set_num_threads(threads)
     tts = Synthesizer(model_path=bundle)
     asr = WhisperASR(cpu_threads=threads)
     spk = SpeakerEncoder()
-    teacher = KokoroEngine.from_hub(threads=threads)
-    fe = Frontend()
-    teacher_emb: dict[str, np.ndarray] = {}
-    f0_teacher: dict[str, float] = {}
-    for tv in TEACHER_VOICES:  # the teachers reading the same sentences (their clips are the reference)
-        wavs = [teacher.render_segment(seg, tv) for _, text in sentences[:4] for seg in fe(text).segments]
-        teacher_emb[tv] = mean_embedding(np.stack([spk.embed(w, 24000, validate=False) for w in wavs]))
-        f0_teacher[tv] = _f0_median(np.concatenate(wavs), 24000)
+    teacher_emb, f0_teacher = teacher_reference(spk, sentences[:4], threads, cache)
     rows = []
     for tv in voices:
         v = student_id(tv)
@@ -127,10 +143,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--sentences", help="TSV id<TAB>text (default: 8 of the shared dev set)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", help="append the rows to this JSONL file")
+    ap.add_argument("--teacher-cache", help="JSON file caching the teachers' embeddings")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     rows = measure(args.bundle, [v for v in args.voices.split(",") if v], dev_sentences(args.sentences),
-                   args.threads)
+                   args.threads, Path(args.teacher_cache) if args.teacher_cache else None)
     for r in rows:
         print(json.dumps(r, ensure_ascii=False))
     if args.out:
