@@ -60,8 +60,8 @@ def _printer(label: str):
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    from ..script import describe_cast, parse_script
-    from .runner import check_formats, plan_script, run_batch
+    from ..script import parse_script
+    from .runner import check_formats  # no torch yet: worker processes start before it loads here
 
     scripts = _scripts(Path(args.source))
     parsed = []
@@ -72,19 +72,31 @@ def run_cli(args: argparse.Namespace) -> int:
             raise ValueError(f"{path} is not UTF-8 text ({exc.reason})") from None
         parsed.append((path, parse_script(text, source=str(path))))
     formats = check_formats(args.formats.split(","))
-    from ..cli import limit_threads
-    from ..synthesizer import Synthesizer
-
     if args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")
     threads = args.threads or (1 if args.workers > 1 else 2)
-    limit_threads(threads)
-    tts = Synthesizer(model_path=args.model, device=args.device)
-    parallel = None
-    if args.workers > 1:
-        from .parallel import ParallelSpec
+    pool = None
+    if args.workers > 1 and not args.dry_run:
+        from .parallel import LinePool, ParallelSpec
 
-        parallel = ParallelSpec(args.workers, args.model, tts.device, threads)
+        # started first: the workers load their engines while this process loads its own
+        pool = LinePool(ParallelSpec(args.workers, args.model, args.device, threads))
+    try:
+        from ..cli import limit_threads
+        from ..synthesizer import Synthesizer
+
+        limit_threads(threads)
+        tts = Synthesizer(model_path=args.model, device=args.device)
+        return _render_all(args, parsed, formats, tts, pool)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _render_all(args: argparse.Namespace, parsed: list, formats: list[str], tts, pool) -> int:
+    from ..script import describe_cast
+    from .runner import plan_script, run_batch
+
     out_root = Path(args.out)
     for path, script in parsed:
         out = out_root / path.stem if len(parsed) > 1 else out_root
@@ -98,7 +110,7 @@ def run_cli(args: argparse.Namespace) -> int:
             continue
         t0 = time.perf_counter()
         res = run_batch(script, out, tts, name=path.stem, formats=formats, seed=args.seed,
-                        progress=_printer(path.name), parallel=parallel)
+                        progress=_printer(path.name), parallel=pool)
         wall = time.perf_counter() - t0
         for w in res.warnings:
             print(f"warning: {w}", file=sys.stderr)

@@ -1,11 +1,18 @@
 """Render a batch's lines in several processes on one machine (``--workers N``).
 
-Each worker process loads its own engine once (torch limited to ``threads`` threads) and
-renders whole lines; every line is independent (its own seed, its own files written
-atomically), so the work needs no coordination beyond handing out lines. Lines are handed
-out one at a time, longest first, so a long line does not leave the other workers idle at
-the end. A line's audio depends on the torch thread count, not on which worker renders it:
-``--workers 2 --threads 1`` gives the same files as ``--workers 1 --threads 1``.
+``LinePool(spec)`` starts its worker processes at once; each sets its thread limits before
+torch is imported (``OMP_NUM_THREADS`` etc. in its environment, then ``torch.set_num_threads``),
+loads its own engine once, warms it up with one short sentence (the frontend's dictionaries
+load on first use) and then takes line after line from a shared queue until there are none
+left. The CLI starts the pool before it loads its own engine for planning, so the workers'
+start-up overlaps with the main process's.
+
+Every line is independent (its own seed, its own files written atomically), so the work
+needs no coordination beyond handing out lines; they are handed out longest first, so a long
+line does not leave the other workers idle at the end. A line's audio depends on the torch
+thread count, not on which worker renders it: ``--workers 2 --threads 1`` gives the same files
+as ``--workers 1 --threads 1``. A worker whose parent dies (``kill -9`` of the batch) finishes
+its current line and exits.
 
 The same per-line job runs on any task queue: a task receives a ``Job`` (a plain
 dataclass, see ``Job.to_dict``) and the output folder, and calls ``store_line`` with an
@@ -15,17 +22,19 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import queue as queue_mod
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
-
-from .plan import Job
+from typing import Any, Callable, Iterator, Optional, Union
 
 log = logging.getLogger(__name__)
 
-_ENGINE: Any = None  # the engine of this worker process
+THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+WARMUP_TEXT = "你好。"
 
 
 @dataclass(frozen=True)
@@ -35,49 +44,175 @@ class ParallelSpec:
     device: str = "cpu"
     threads: int = 1                # torch threads per worker
     engine: str = "index_tts.synthesizer:Synthesizer"  # "module:callable" building a worker's engine
+    warmup: bool = True             # render one short sentence before taking lines
 
 
-def _init_worker(spec: ParallelSpec) -> None:
-    global _ENGINE
-    import importlib
-
-    import torch
-
-    torch.set_num_threads(max(1, spec.threads))
-    module, _, name = spec.engine.partition(":")
-    _ENGINE = getattr(importlib.import_module(module), name)(model_path=spec.model, device=spec.device)
+class WorkerError(RuntimeError):
+    """A worker process failed to start, failed on a line, or died."""
 
 
-def _render_one(job: Job, lines_dir: str) -> tuple[dict, float]:
+@contextmanager
+def _thread_env(threads: int):
+    """Spawned children read the environment at start-up: set the thread limits around it."""
+    saved = {k: os.environ.get(k) for k in THREAD_ENV}
+    os.environ.update({k: str(threads) for k in THREAD_ENV})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _worker_main(spec: ParallelSpec, wid: int, tasks, results, parent: int) -> None:
+    """One worker process: load, warm up, then render lines until told to stop."""
+    try:
+        import importlib
+
+        import torch
+
+        t0 = time.perf_counter()
+        torch.set_num_threads(max(1, spec.threads))
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:  # already set (only possible once per process)
+            pass
+        module, _, name = spec.engine.partition(":")
+        engine = getattr(importlib.import_module(module), name)(model_path=spec.model, device=spec.device)
+        if spec.warmup:
+            for _ in engine.stream(WARMUP_TEXT, seed=0):
+                pass
+        results.put(("ready", wid, time.perf_counter() - t0, torch.get_num_threads()))
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises
+        results.put(("failed", wid, None, traceback.format_exc()))
+        return
     from .runner import store_line
 
-    t = time.perf_counter()
-    meta = store_line(_ENGINE, job, Path(lines_dir))
-    return meta, time.perf_counter() - t
-
-
-def render_parallel(todo: list[Job], lines_dir: Path, spec: ParallelSpec,
-                    should_stop: Optional[Callable[[], bool]] = None) -> Iterator[tuple[Job, dict, float]]:
-    """Yield (job, meta, seconds) as lines finish, in completion order."""
-    ctx = multiprocessing.get_context("spawn")  # a clean interpreter: no forked torch state
-    queue = sorted(todo, key=lambda j: -len(j.text))
-    with ProcessPoolExecutor(max_workers=spec.workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(spec,)) as pool:
-        running: dict[Future, Job] = {}
+    while True:
         try:
-            while queue or running:
-                while queue and len(running) < spec.workers * 2 and not (should_stop and should_stop()):
-                    job = queue.pop(0)
-                    running[pool.submit(_render_one, job, str(lines_dir))] = job
-                if not running:
-                    return
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    job = running.pop(fut)
-                    meta, seconds = fut.result()
-                    yield job, meta, seconds
-                if should_stop and should_stop():
-                    queue.clear()
-        finally:
-            for fut in running:
-                fut.cancel()
+            item = tasks.get(timeout=1.0)
+        except queue_mod.Empty:
+            if os.getppid() != parent:  # the batch was killed: do not linger
+                return
+            continue
+        if item is None:
+            return
+        job, lines_dir = item
+        t = time.perf_counter()
+        try:
+            meta = store_line(engine, job, Path(lines_dir))
+        except BaseException:  # noqa: BLE001
+            results.put(("error", wid, job.index, traceback.format_exc()))
+            continue
+        results.put(("done", wid, job.index, (meta, time.perf_counter() - t)))
+        if os.getppid() != parent:
+            return
+
+
+class LinePool:
+    """``spec.workers`` processes, each with one loaded engine; started on construction."""
+
+    def __init__(self, spec: ParallelSpec) -> None:
+        if spec.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {spec.workers}")
+        self.spec = spec
+        ctx = multiprocessing.get_context("spawn")  # a clean interpreter: no forked torch state
+        self._tasks = ctx.Queue()
+        self._results = ctx.Queue()
+        self.ready: dict[int, float] = {}   # worker -> start-up seconds (import, load, warm-up)
+        self.threads: dict[int, int] = {}   # worker -> torch threads it reported
+        self.started_at = time.perf_counter()
+        self._procs = []
+        with _thread_env(spec.threads):
+            for wid in range(spec.workers):
+                p = ctx.Process(target=_worker_main, args=(spec, wid, self._tasks, self._results, os.getpid()),
+                                name=f"index-tts-batch-{wid}", daemon=True)
+                p.start()
+                self._procs.append(p)
+
+    @property
+    def workers(self) -> int:
+        return self.spec.workers
+
+    def _check_alive(self) -> None:
+        for wid, p in enumerate(self._procs):
+            if not p.is_alive() and p.exitcode not in (0, None):
+                raise WorkerError(f"batch worker {wid} died (exit code {p.exitcode})")
+
+    def _next(self) -> tuple:
+        while True:
+            try:
+                msg = self._results.get(timeout=1.0)
+            except queue_mod.Empty:
+                self._check_alive()
+                continue
+            kind, wid = msg[0], msg[1]
+            if kind == "ready":
+                self.ready[wid], self.threads[wid] = msg[2], msg[3]
+                log.info("batch worker %d ready in %.1f s (%d torch thread(s))", wid, msg[2], msg[3])
+                continue
+            if kind == "failed":
+                raise WorkerError(f"batch worker {wid} could not start:\n{msg[3]}")
+            return msg
+
+    def render(self, todo: list, lines_dir: Path,
+               should_stop: Optional[Callable[[], bool]] = None) -> Iterator[tuple[Any, dict, float]]:
+        """Yield (job, meta, seconds) as lines finish, in completion order."""
+        by_index = {j.index: j for j in todo}
+        waiting = sorted(todo, key=lambda j: -len(j.text))
+        outstanding = 0
+        while waiting or outstanding:
+            # keep every worker busy plus one line each in the queue, so a stop request
+            # (checked here) leaves little queued work behind
+            while waiting and outstanding < 2 * self.workers and not (should_stop and should_stop()):
+                self._tasks.put((waiting.pop(0), str(lines_dir)))
+                outstanding += 1
+            if not outstanding:
+                return
+            kind, wid, index, payload = self._next()
+            outstanding -= 1
+            if kind == "error":
+                raise WorkerError(f"batch worker {wid} failed on line {by_index[index].lineno}:\n{payload}")
+            meta, seconds = payload
+            yield by_index[index], meta, seconds
+            if should_stop and should_stop():
+                waiting.clear()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the workers (a worker still starting up is terminated at once)."""
+        while True:  # lines queued but not started are dropped
+            try:
+                self._tasks.get_nowait()
+            except (queue_mod.Empty, OSError, ValueError):
+                break
+        for p in self._procs:
+            if p.is_alive():
+                self._tasks.put(None)
+        deadline = time.monotonic() + timeout
+        for wid, p in enumerate(self._procs):
+            if wid not in self.ready:
+                p.terminate()
+            p.join(max(0.1, deadline - time.monotonic()))
+            if p.is_alive():
+                p.terminate()
+                p.join(1.0)
+        self._tasks.cancel_join_thread()
+        self._results.cancel_join_thread()
+
+    def __enter__(self) -> "LinePool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def render_parallel(todo: list, lines_dir: Path, parallel: Union[ParallelSpec, LinePool],
+                    should_stop: Optional[Callable[[], bool]] = None) -> Iterator[tuple[Any, dict, float]]:
+    """Render ``todo`` with a running pool, or with one started (and stopped) for this call."""
+    if isinstance(parallel, LinePool):
+        yield from parallel.render(todo, lines_dir, should_stop)
+        return
+    with LinePool(parallel) as pool:
+        yield from pool.render(todo, lines_dir, should_stop)

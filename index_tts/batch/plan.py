@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Optional, Sequence, Union
 
 from ..script import AUTO, Pause, Script, ScriptLine, VoiceChoice, assign_voices
-from ..synthesizer import LIMITS
+from ..limits import LIMITS
 
 Detect = Callable[[str], Any]  # text -> object with .emotion and .intensity (textemotion)
 
