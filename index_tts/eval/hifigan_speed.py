@@ -2,6 +2,7 @@
 
     python -m index_tts.eval.hifigan_speed speed [--seconds 4] [--repeats 3] [--threads 1,2] [--variants ...]
     python -m index_tts.eval.hifigan_speed quality [--sentences 8] [--kokoro 4] [--no-mbmelgan]
+    python -m index_tts.eval.hifigan_speed precision
 
 ``speed``: vocoder-only real-time factor (seconds of compute per second of audio, median of
 ``--repeats`` runs after one warm-up) for each way of running the same weights:
@@ -16,12 +17,19 @@
 - ``onnx-conv2d``: the same with the height-1 Conv2d recast (lets ORT use its blocked NCHWc convolutions)
 - ``mbmelgan``: the default voice's MB-MelGAN (24 kHz), eager, for reference
 
-Each row carries the 1-minute load average before and after it: the machine is shared.
+Variants are timed round-robin (one warm-up round, then ``--repeats`` rounds), so a change in the
+shared machine's load touches every row alike; each row carries the range of the 1-minute load
+average seen before its runs.
 
 ``quality``: copy synthesis (audio -> mel -> vocoder) of the default voice's output (resampled to
 22.05 kHz with librosa) and of Kokoro teacher clips, through the universal HiFi-GAN and through
 the default bundle's MB-MelGAN, scored with Whisper-base CER, DNSMOS OVRL (``speechmos``) and
-resemblyzer similarity to the original clip. Results: docs/HIFIGAN.md.
+resemblyzer similarity to the original clip.
+
+``precision``: does fp16 storage of the weights change the audio beyond the vocoder's own error?
+The fp16 bundle against an fp32 build of the same weights on the real test clips: SNR of the
+difference, and the log-mel distance between the two outputs next to the distance between
+each output and the clip it re-synthesises. Results: docs/HIFIGAN.md.
 """
 from __future__ import annotations
 
@@ -180,52 +188,61 @@ class SpeedRow:
     rtf_min: float
     audio_s: float
     setup_s: float
-    load_before: float
-    load_after: float
+    load_before: float  # lowest 1-minute load average seen before a timed run of this row
+    load_after: float  # highest
     note: str
 
 
-def measure(name: str, threads: int, seconds: float, repeats: int) -> SpeedRow:
-    torch.set_num_threads(threads)
-    if name == "mbmelgan":
-        from ..bundle import load_bundle
+def run_rounds(variants: list[str], threads: list[int], seconds: float, repeats: int) -> list[SpeedRow]:
+    """Build every (variant, threads) pair, then time them round-robin: one warm-up round and
+    ``repeats`` timed rounds, so a change in the machine's load touches every row alike."""
+    from ..bundle import load_bundle
+    from ..importers.hifigan_universal import load
 
-        mel = speech_mel(seconds, load_bundle(None, vocoders=["mbmelgan"]).mel)
-    else:
-        from ..importers.hifigan_universal import load
-
-        mel = speech_mel(seconds, load()[1])
-    before = load1()
-    run, setup, sr, note = build_variant(name, threads, mel)
-    run(mel)  # warm-up (oneDNN primitives, allocator)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = run(mel)
-        times.append(time.perf_counter() - t0)
-    audio_s = len(out) / sr
-    return SpeedRow(name, threads, statistics.median(times) / audio_s, min(times) / audio_s, audio_s, setup,
-                    before, load1(), note)
+    hifi_mel = speech_mel(seconds, load()[1])
+    mb_mel = speech_mel(seconds, load_bundle(None, vocoders=["mbmelgan"]).mel) if "mbmelgan" in variants else None
+    built = {}
+    for name in variants:
+        mel = mb_mel if name == "mbmelgan" else hifi_mel
+        for t in threads:
+            torch.set_num_threads(t)
+            run, setup, sr, note = build_variant(name, t, mel)
+            built[(name, t)] = (run, setup, sr, note, mel)
+            log.info("built %s, %d thread(s), %.1f s", name, t, setup)
+    times: dict[tuple[str, int], list[float]] = {k: [] for k in built}
+    loads: dict[tuple[str, int], list[float]] = {k: [] for k in built}
+    audio: dict[tuple[str, int], float] = {}
+    for r in range(repeats + 1):
+        for key, (run, _, sr, _, mel) in built.items():
+            torch.set_num_threads(key[1])
+            loads[key].append(load1())
+            t0 = time.perf_counter()
+            out = run(mel)
+            if r:  # round 0 warms up (oneDNN primitives, allocator)
+                times[key].append(time.perf_counter() - t0)
+            audio[key] = len(out) / sr
+        log.info("round %d of %d done (load %.2f)", r, repeats, load1())
+    rows = []
+    for key, (_, setup, _, note, _) in built.items():
+        a = audio[key]
+        rows.append(SpeedRow(key[0], key[1], statistics.median(times[key]) / a, min(times[key]) / a, a, setup,
+                             min(loads[key]), max(loads[key]), note))
+    return rows
 
 
 def speed_table(rows: list[SpeedRow]) -> str:
-    lines = ["| variant | threads | RTF (median) | RTF (best) | setup s | load avg before→after | note |",
+    lines = ["| variant | threads | RTF (median) | RTF (best) | setup s | load avg (1 min) min–max | note |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r.variant} | {r.threads} | {r.rtf:.2f} | {r.rtf_min:.2f} | {r.setup_s:.1f} | "
-                     f"{r.load_before:.2f}→{r.load_after:.2f} | {r.note} |")
+                     f"{r.load_before:.2f}–{r.load_after:.2f} | {r.note} |")
     return "\n".join(lines)
 
 
 def run_speed(args: argparse.Namespace) -> list[SpeedRow]:
     variants = ALL_VARIANTS if args.variants == "all" else tuple(args.variants.split(","))
     threads = [int(t) for t in args.threads.split(",")]
-    rows = []
-    for name in variants:
-        for t in threads:
-            row = measure(name, t, args.seconds, args.repeats)
-            log.info("%s", json.dumps(asdict(row)))
-            rows.append(row)
+    rows = run_rounds(list(variants), threads, args.seconds, args.repeats)
     print(speed_table(rows))
     return rows
 
@@ -327,6 +344,45 @@ def run_quality(args: argparse.Namespace) -> list[QualityRow]:
     return rows
 
 
+# -------------------------------------------------------------- precision
+def run_precision(args: argparse.Namespace) -> list[dict]:
+    import tempfile
+
+    import soundfile as sf
+
+    from ..audio.mel import mel_spectrogram
+    from ..importers.hifigan_universal import build, load, resample
+
+    fp16, mel_cfg = load()
+    with tempfile.TemporaryDirectory(prefix="hifigan-fp32-") as tmp:
+        fp32, _ = load(build(Path(tmp) / "hifigan-universal", dtype="fp32"))
+    folder = Path(__file__).resolve().parents[2] / "tests" / "data" / "tiny_tts" / "wavs"
+
+    def logmel(y: np.ndarray) -> torch.Tensor:
+        return mel_spectrogram(torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32)), mel_cfg)
+
+    rows = []
+    for path in sorted(folder.glob("*.flac")):
+        wav, sr = sf.read(path, dtype="float32")
+        x = resample(wav, sr, mel_cfg.sample_rate)
+        mel = logmel(x).unsqueeze(0)
+        a, b = fp32.infer(mel)[0].numpy(), fp16.infer(mel)[0].numpy()
+        n = min(len(a), len(x))
+        m_in, m32, m16 = logmel(x[:n]), logmel(a[:n]), logmel(b[:n])
+        rows.append({
+            "clip": path.name, "max_abs_diff": float(np.abs(a - b).max()),
+            "snr_db": float(10 * np.log10((a**2).sum() / ((a - b) ** 2).sum())),
+            "mel_l1_fp16_vs_fp32": float((m16 - m32).abs().mean()),
+            "mel_l1_fp32_vs_input": float((m32 - m_in).abs().mean()),
+        })
+    print("| clip | max abs diff | SNR fp16 vs fp32 (dB) | log-mel L1 fp16↔fp32 | log-mel L1 fp32↔input |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['clip']} | {r['max_abs_diff']:.1e} | {r['snr_db']:.1f} | {r['mel_l1_fp16_vs_fp32']:.4f} | "
+              f"{r['mel_l1_fp32_vs_input']:.3f} |")
+    return rows
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m index_tts.eval.hifigan_speed", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd")
@@ -343,15 +399,21 @@ def main(argv: Optional[list[str]] = None) -> int:
     qp.add_argument("--threads", type=int, default=1)
     qp.add_argument("--save", default=None, help="folder for the audio (listening)")
     qp.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    pp = sub.add_parser("precision", help="fp16 vs fp32 weight storage on real clips")
+    pp.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     args = ap.parse_args(argv if argv is not None else (sys.argv[1:] or ["speed"]))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.cmd == "quality":
         torch.set_num_threads(args.threads)
         rows = run_quality(args)
+    elif args.cmd == "precision":
+        torch.set_num_threads(1)
+        rows = run_precision(args)
     else:
         rows = run_speed(args)
     if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=1) + "\n")
+        data = [r if isinstance(r, dict) else asdict(r) for r in rows]
+        args.json.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
     return 0
 
 
