@@ -79,14 +79,17 @@ def run_cli(args: argparse.Namespace) -> int:
     if args.workers > 1 and not args.dry_run:
         from .parallel import LinePool, ParallelSpec
 
-        # started first: the workers load their engines while this process loads its own
+        # this process only plans, joins and writes subtitles: the workers load the model
         pool = LinePool(ParallelSpec(args.workers, args.model, args.device, threads))
     try:
-        from ..cli import limit_threads
-        from ..synthesizer import Synthesizer
+        if pool is not None:
+            tts = pool.engine()  # the workers' engine answers for planning; no model loads here
+        else:
+            from ..cli import limit_threads
+            from ..synthesizer import Synthesizer
 
-        limit_threads(threads)
-        tts = Synthesizer(model_path=args.model, device=args.device)
+            limit_threads(threads)
+            tts = Synthesizer(model_path=args.model, device=args.device)
         return _render_all(args, parsed, formats, tts, pool)
     finally:
         if pool is not None:
@@ -119,4 +122,7 @@ def _render_all(args: argparse.Namespace, parsed: list, formats: list[str], tts,
         print(f"{path.name}: {len(res.jobs)} lines ({res.rendered} rendered, {res.skipped} reused), "
               f"{res.audio_s:.1f} s audio in {wall:.1f} s wall{rtf} -> {res.out_dir}/{res.files['wav']}, "
               f"{res.files['srt']}, {res.files['vtt']}, manifest.json")
+    if pool is not None and pool.ready:
+        print(f"{len(pool.ready)} workers ready after {max(pool.ready.values()):.1f} s (load + warm-up), "
+              f"torch threads per worker: {sorted(set(pool.threads.values()))}", file=sys.stderr)
     return 0

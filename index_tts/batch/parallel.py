@@ -84,7 +84,11 @@ def _worker_main(spec: ParallelSpec, wid: int, tasks, results, parent: int) -> N
         if spec.warmup:
             for _ in engine.stream(WARMUP_TEXT, seed=0):
                 pass
-        results.put(("ready", wid, time.perf_counter() - t0, torch.get_num_threads()))
+        bundle = getattr(engine, "bundle_dir", None)
+        card = {"info": engine.info(), "sample_rate": engine.sample_rate,
+                "bundle_dir": str(bundle) if bundle is not None else None,
+                "vocoder_name": getattr(engine, "vocoder_name", ""), "type": type(engine).__name__}
+        results.put(("ready", wid, time.perf_counter() - t0, (torch.get_num_threads(), card)))
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises
         results.put(("failed", wid, None, traceback.format_exc()))
         return
@@ -97,8 +101,8 @@ def _worker_main(spec: ParallelSpec, wid: int, tasks, results, parent: int) -> N
             if os.getppid() != parent:  # the batch was killed: do not linger
                 return
             continue
-        if item is None:
-            return
+        if item is None:  # every result has been read: skip the interpreter's slow teardown
+            os._exit(0)
         job, lines_dir = item
         t = time.perf_counter()
         try:
@@ -123,6 +127,7 @@ class LinePool:
         self._results = ctx.Queue()
         self.ready: dict[int, float] = {}   # worker -> start-up seconds (import, load, warm-up)
         self.threads: dict[int, int] = {}   # worker -> torch threads it reported
+        self.card: Optional[dict] = None    # the workers' engine: info(), sample rate, bundle, vocoder
         self.started_at = time.perf_counter()
         self._procs = []
         with _thread_env(spec.threads):
@@ -141,7 +146,9 @@ class LinePool:
             if not p.is_alive() and p.exitcode not in (0, None):
                 raise WorkerError(f"batch worker {wid} died (exit code {p.exitcode})")
 
-    def _next(self) -> tuple:
+    def _next(self, until_ready: bool = False) -> Optional[tuple]:
+        """The next line result (start-up messages are recorded on the way); with
+        ``until_ready``, None as soon as one worker is ready."""
         while True:
             try:
                 msg = self._results.get(timeout=1.0)
@@ -150,12 +157,24 @@ class LinePool:
                 continue
             kind, wid = msg[0], msg[1]
             if kind == "ready":
-                self.ready[wid], self.threads[wid] = msg[2], msg[3]
-                log.info("batch worker %d ready in %.1f s (%d torch thread(s))", wid, msg[2], msg[3])
+                self.ready[wid] = msg[2]
+                self.threads[wid], self.card = msg[3]
+                log.info("batch worker %d ready in %.1f s (%d torch thread(s))", wid, msg[2], self.threads[wid])
+                if until_ready:
+                    return None
                 continue
             if kind == "failed":
                 raise WorkerError(f"batch worker {wid} could not start:\n{msg[3]}")
             return msg
+
+    def engine(self) -> "PoolEngine":
+        """What planning needs from an engine (voices, sample rate, identity), answered by the
+        workers' engines: the main process then never loads a model of its own."""
+        if self.card is None:
+            msg = self._next(until_ready=True)
+            if msg is not None:
+                raise WorkerError(f"unexpected message before any worker was ready: {msg[0]}")
+        return PoolEngine(self.card)
 
     def render(self, todo: list, lines_dir: Path,
                should_stop: Optional[Callable[[], bool]] = None) -> Iterator[tuple[Any, dict, float]]:
@@ -206,6 +225,24 @@ class LinePool:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class PoolEngine:
+    """Stands in for the workers' engine in the main process (``run_batch`` plans with it; the
+    lines themselves are rendered by the pool)."""
+
+    def __init__(self, card: dict) -> None:
+        self._info = card["info"]
+        self.sample_rate = card["sample_rate"]
+        self.bundle_dir = Path(card["bundle_dir"]) if card["bundle_dir"] else None
+        self.vocoder_name = card["vocoder_name"]
+        self.engine_type = card["type"]
+
+    def info(self) -> dict:
+        return self._info
+
+    def stream(self, *args: Any, **kwargs: Any):
+        raise RuntimeError("PoolEngine does not render; pass the LinePool to run_batch(parallel=...)")
 
 
 def render_parallel(todo: list, lines_dir: Path, parallel: Union[ParallelSpec, LinePool],

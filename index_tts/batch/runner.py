@@ -33,7 +33,7 @@ from .plan import Job, make_jobs
 from .subtitles import Cue, clean_text, speech_bounds, to_srt, to_vtt
 
 if TYPE_CHECKING:
-    from .parallel import ParallelSpec
+    from .parallel import LinePool, ParallelSpec
 
 log = logging.getLogger(__name__)
 
@@ -210,11 +210,12 @@ def plan_script(script: Script, synth: Any, seed: Optional[int] = None):
 def run_batch(script: Script | str, out_dir: str | Path, synth: Any, *, name: Optional[str] = None,
               formats: Iterable[str] = ("wav",), seed: Optional[int] = None, progress: Optional[Progress] = None,
               should_stop: Optional[Callable[[], bool]] = None,
-              parallel: Optional["ParallelSpec"] = None) -> BatchResult:
+              parallel: Optional["ParallelSpec | LinePool"] = None) -> BatchResult:
     """Render ``script`` (a parsed ``Script`` or its text) into ``out_dir``; see the module doc.
 
     ``parallel`` (workers > 1) renders the missing lines in that many processes, each with its
-    own engine (index_tts/batch/parallel.py); ``synth`` is then used only for planning."""
+    own engine (index_tts/batch/parallel.py); ``synth`` is then used only for planning. A running
+    ``LinePool`` renders every missing line (``pool.engine()`` can then stand in for ``synth``)."""
     if isinstance(script, str):
         script = parse_script(script, source=name or "<script>")
     formats = check_formats(formats)
@@ -245,7 +246,9 @@ def run_batch(script: Script | str, out_dir: str | Path, synth: Any, *, name: Op
     chars_done, render_s, rendered_samples = 0, 0.0, 0
     all_warnings: list[str] = []
     t_render = time.perf_counter()
-    if parallel is not None and parallel.workers > 1 and len(todo) > 1:
+    from .parallel import LinePool
+
+    if todo and (isinstance(parallel, LinePool) or (parallel is not None and parallel.workers > 1 and len(todo) > 1)):
         from .parallel import render_parallel
 
         results = render_parallel(todo, lines_dir, parallel, should_stop)
