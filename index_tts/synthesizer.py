@@ -24,6 +24,7 @@ import numpy as np
 
 from .audio.splice import TAIL_SILENCE_S, append_silence, pause_after, segment_body
 from .engines.kokoro import TeacherVoices
+from .engines.student import CLONE, StudentVoices
 from .errors import EmptyTextError, InvalidParameterError, UnknownVoiceError
 from .limits import pick_device as _pick_device
 from .request import DEFAULTS, LIMITS, SynthesisRequest
@@ -51,6 +52,7 @@ class _Prepared:
     variance_dropout: bool
     warnings: list[str]
     teacher: Optional[str] = None  # a Kokoro teacher voice id: that engine renders the segments
+    acoustic: Any = None  # the student's acoustic model for its voices (None: the bundle's own)
 
 
 def _given(settings: dict[str, Any]) -> dict[str, Any]:
@@ -119,10 +121,11 @@ class Synthesizer:
         self.frontend = Frontend(symbols=self.bundle.symbols)
         self.emotion_encoder = EmotionEncoder.from_settings(self.bundle.emotions)  # the bundle's cap and bias
         self._speaker_encoder = None
-        self._baseline = None
         self._lock = threading.RLock()
         self._torch = torch
         self.teacher_voices = TeacherVoices(threads=torch.get_num_threads())  # listed when installed
+        self.student_voices = StudentVoices(self.mel_config, self.bundle.symbols, self.device)
+        self._baselines: dict[str, Any] = {}
         log.info("Synthesizer ready: bundle=%s device=%s vocoder=%s backend=%s", self.bundle_dir.name, self.device,
                  name, backend)
 
@@ -130,7 +133,7 @@ class Synthesizer:
     def voices(self) -> list[dict[str, Any]]:
         out = [{"id": k, "display_name": v.display_name} for k, v in self.bundle.speakers.items()]
         out = out or [{"id": "default", "display_name": self.bundle.display_name}]
-        return out + self.teacher_voices.describe()
+        return out + self.student_voices.describe() + self.teacher_voices.describe()
 
     def emotions(self) -> list[dict[str, str]]:
         return self.emotion_encoder.describe()
@@ -164,11 +167,22 @@ class Synthesizer:
                                                      emotion=req.has_emotion)
         warnings.extend(notes)
         reference_audio = None if teacher else req.reference_audio
+        student = not teacher and self.backend == "torch" and self.student_voices.has(req.speaker)
+        if req.speaker == CLONE and not student:
+            raise UnknownVoiceError("voice 'clone' needs the student voices (cache_hub/student-zh) and the "
+                                    "PyTorch backend")
+        if req.speaker == CLONE and reference_audio is None:
+            raise InvalidParameterError("voice 'clone' needs a reference clip (reference_audio)")
+        spk, baseline_voice = None, None
+        if student:
+            ref_emb = self._speaker_embedding(reference_audio) if req.speaker == CLONE else None
+            spk = self.student_voices.speaker_vector(req.speaker, ref_emb)
+            baseline_voice = self.student_voices.nearest(ref_emb)[0] if ref_emb is not None else req.speaker
         ctrl = req.emotion_control
         if ctrl is None and (req.emotion_label is not None or req.emotion_vector is not None):
             ctrl = self.emotion_encoder.encode(req.emotion_label, req.emotion_vector, req.intensity)
         if reference_audio is not None:
-            ref_ctrl, ref_warnings = self._reference_control(reference_audio, req.reference_strength)
+            ref_ctrl, ref_warnings = self._reference_control(reference_audio, req.reference_strength, baseline_voice)
             warnings.extend(ref_warnings)
             if ctrl is None:
                 ctrl = ref_ctrl
@@ -176,12 +190,14 @@ class Synthesizer:
                 from .encoders.style import combine
 
                 ctrl = combine(ctrl, ref_ctrl)
-        spk = None if teacher else self._speaker_vector(req.speaker)
+        if not teacher and not student:
+            spk = self._speaker_vector(req.speaker)
         gen = None
         if req.seed is not None:
             gen = self._torch.Generator(device=self.device).manual_seed(int(req.seed))
         dropout = self.variance_dropout if req.variance_dropout is None else req.variance_dropout
-        return _Prepared(req, ctrl, spk, gen, dropout, warnings, teacher)
+        return _Prepared(req, ctrl, spk, gen, dropout, warnings, teacher,
+                         self.student_voices.acoustic() if student else None)
 
     def _segment_limit(self, prep: _Prepared) -> int:
         """Syllables per segment for this request. The voice's limit is really one of frames
@@ -191,17 +207,27 @@ class Synthesizer:
         tempo = min(1.0, prep.request.speed * rate)
         return max(MIN_SEGMENT_SYLLABLES, int(self.max_segment_syllables * tempo))
 
-    def _reference_control(self, reference_audio: Any, strength: float):
+    def _reference_control(self, reference_audio: Any, strength: float, voice: Optional[str] = None):
+        """Prosody of the clip relative to the voice's own neutral baseline (measured once per voice)."""
         from .encoders.style import analyze_reference, measure_voice_baseline, style_to_control
 
         style = analyze_reference(reference_audio)
-        if self._baseline is None:
-            self._baseline = measure_voice_baseline(self._plain_synthesize)
-        return style_to_control(style, self._baseline, strength), list(getattr(style, "warnings", []))
+        key = voice or ""
+        if key not in self._baselines:
+            self._baselines[key] = measure_voice_baseline(lambda t: self._plain_synthesize(t, voice))
+        return style_to_control(style, self._baselines[key], strength), list(getattr(style, "warnings", []))
 
-    def _plain_synthesize(self, text: str) -> tuple[np.ndarray, int]:
-        res = self.synthesize(text, seed=0)  # fixed seed: the baseline must not vary between sessions
+    def _plain_synthesize(self, text: str, speaker: Optional[str] = None) -> tuple[np.ndarray, int]:
+        res = self.synthesize(text, seed=0, speaker=speaker)  # fixed seed: the baseline must not vary
         return res.wav, res.sample_rate
+
+    def _speaker_embedding(self, reference_audio: Any) -> np.ndarray:
+        """The reference clip's GE2E embedding (voice identity for ``voice="clone"``)."""
+        from .encoders.speaker import SpeakerEncoder
+
+        if self._speaker_encoder is None:
+            self._speaker_encoder = SpeakerEncoder()
+        return self._speaker_encoder.embed_file(reference_audio)
 
     def _speaker_vector(self, speaker: Optional[str]):
         if speaker in (None, "", "default"):
@@ -322,7 +348,8 @@ class Synthesizer:
             emotion = torch.tensor(prep.emotion.embedding_array(), dtype=torch.float32, device=self.device)[None]
         with self._lock, torch.inference_mode():
             t0 = time.perf_counter()
-            out = self.acoustic.infer(ids, control=control, speaker=prep.speaker, emotion=emotion,
+            acoustic = self.acoustic if prep.acoustic is None else prep.acoustic
+            out = acoustic.infer(ids, control=control, speaker=prep.speaker, emotion=emotion,
                                       variance_dropout=prep.variance_dropout, generator=prep.generator)
             t1 = time.perf_counter()
             mel = out.mel.half() if self.fp16 else out.mel

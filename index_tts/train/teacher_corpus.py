@@ -140,24 +140,40 @@ class TeacherReader:
     """The Kokoro ONNX graph with its duration output exposed, plus our frontend."""
 
     def __init__(self, threads: int = 1) -> None:
-        import onnx
-        import onnxruntime as ort
-        from onnx import TensorProto, helper
-
-        from ..engines.kokoro import KokoroEngine
         from ..frontend import Frontend
 
-        self.engine = KokoroEngine.from_hub(threads=threads)
-        self.engine._load()  # noqa: SLF001 - the tables; the session below replaces its graph use
-        model = onnx.load(str(self.engine.bundle_dir / self.engine.config["model"]["file"]))
-        model.graph.output.append(helper.make_tensor_value_info(DURATION_OUTPUT, TensorProto.FLOAT, None))
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        self.threads = threads
         self.frontend = Frontend()
+        self._engine = None
+        self._session = None
         self._tables: dict[str, np.ndarray] = {}
         self._default = None
+
+    @property
+    def engine(self):
+        """The Kokoro bundle (style tables, vocabulary), loaded on first use."""
+        if self._engine is None:
+            from ..engines.kokoro import KokoroEngine
+
+            self._engine = KokoroEngine.from_hub(threads=self.threads)
+            self._engine._load()  # noqa: SLF001 - the tables; our session below runs the graph
+        return self._engine
+
+    @property
+    def session(self):
+        """The teacher's ONNX graph with the duration output added."""
+        if self._session is None:
+            import onnx
+            import onnxruntime as ort
+            from onnx import TensorProto, helper
+
+            model = onnx.load(str(self.engine.bundle_dir / self.engine.config["model"]["file"]))
+            model.graph.output.append(helper.make_tensor_value_info(DURATION_OUTPUT, TensorProto.FLOAT, None))
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = self.threads
+            opts.inter_op_num_threads = 1
+            self._session = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        return self._session
 
     def read_voice(self, segment, voice: str) -> tuple[np.ndarray, np.ndarray]:
         """``voice`` = a stock Kokoro voice, a blend recipe, or ``baker`` (our default voice)."""

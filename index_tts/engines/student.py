@@ -1,0 +1,117 @@
+"""The Synthesizer's view of the multi-voice student (``cache_hub/student-zh``).
+
+The student is a FastSpeech2 on the default voice's mel grid, so it shares the default voice's
+frontend symbols and vocoder: only the acoustic model differs. It is loaded on first use.
+
+- its presets are listed with ids distinct from the Kokoro teachers' (``yunxi``, not
+  ``zm_yunxi``) and display names marked ``（学生）``;
+- ``voice="clone"`` with a reference clip conditions it on the clip's GE2E embedding
+  (zero-shot cloning); :meth:`StudentVoices.nearest` says which preset that clip is closest to.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+BUNDLE_NAME = "student-zh"
+CLONE = "clone"
+
+
+def find_bundle(name: str = BUNDLE_NAME) -> Optional[Path]:
+    from ..hub import hub_dir
+
+    path = hub_dir() / name
+    return path if (path / "config.json").is_file() else None
+
+
+class StudentVoices:
+    """Lazy: ``describe()`` reads only config.json; the weights load on the first request."""
+
+    def __init__(self, mel_config, symbols: list[str], device: str = "cpu", name: str = BUNDLE_NAME) -> None:
+        self.mel_config = mel_config
+        self.symbols = list(symbols)
+        self.device = device
+        self.name = name
+        self._config: Optional[dict] = None
+        self._acoustic = None
+        self._lock = threading.Lock()
+
+    # ----------------------------------------------------------------- listing
+    def _cfg(self) -> dict:
+        if self._config is None:
+            folder = find_bundle(self.name)
+            if folder is None:
+                return {}
+            cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+            if list(cfg.get("symbols", [])) != self.symbols:
+                log.warning("%s uses another symbol table than the default voice; not offered", folder)
+                return {}
+            from ..audio.mel import MelConfig
+
+            if not MelConfig.from_dict(cfg["mel"]).same_features(self.mel_config):
+                log.warning("%s uses another mel configuration than the default voice; not offered", folder)
+                return {}
+            cfg["_path"] = str(folder)
+            self._config = cfg
+        return self._config
+
+    def speakers(self) -> dict[str, dict]:
+        return dict(self._cfg().get("speakers") or {})
+
+    def available(self) -> bool:
+        return bool(self.speakers())
+
+    def has(self, voice: Optional[str]) -> bool:
+        return bool(voice) and (voice in self.speakers() or (voice == CLONE and self.available()))
+
+    def describe(self) -> list[dict[str, Any]]:
+        out = []
+        for sid, entry in self.speakers().items():
+            out.append({"id": sid, "display_name": entry.get("display_name", sid), "engine": "student",
+                        "description": "Multi-voice student model of this project (FastSpeech2 fine-tuned on CPU "
+                                       "from Kokoro teacher voices); every control works."})
+        if out:
+            out.append({"id": CLONE, "display_name": "克隆参考音色（学生）", "engine": "student",
+                        "description": "The student model conditioned on the reference clip's voice (zero-shot)."})
+        return out
+
+    # ----------------------------------------------------------------- inference
+    def acoustic(self):
+        """The student's FastSpeech2 (loaded once, eval mode, on the synthesizer's device)."""
+        with self._lock:
+            if self._acoustic is None:
+                from ..bundle import load_bundle
+
+                bundle = load_bundle(self._cfg()["_path"], device=self.device, vocoders=())
+                self._acoustic = bundle.acoustic.eval()
+            return self._acoustic
+
+    def speaker_vector(self, voice: str, reference_embedding: Optional[np.ndarray] = None):
+        import torch
+
+        if voice == CLONE:
+            if reference_embedding is None:
+                raise ValueError("voice 'clone' needs a reference clip (reference_audio)")
+            emb = reference_embedding
+        else:
+            emb = np.asarray(self.speakers()[voice]["embedding"], dtype=np.float32)
+        return torch.tensor(np.asarray(emb, np.float32), device=self.device).unsqueeze(0)
+
+    def nearest(self, embedding: np.ndarray) -> tuple[str, float]:
+        """The preset whose embedding is closest (cosine) to ``embedding``."""
+        best, score = "", -2.0
+        e = np.asarray(embedding, np.float64)
+        e = e / (np.linalg.norm(e) or 1.0)
+        for sid, entry in self.speakers().items():
+            v = np.asarray(entry["embedding"], np.float64)
+            s = float(np.dot(e, v / (np.linalg.norm(v) or 1.0)))
+            if s > score:
+                best, score = sid, s
+        return best, score

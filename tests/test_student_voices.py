@@ -1,0 +1,85 @@
+"""Student voices behind the Synthesizer: listed, routed to the student's model, cloning from a clip."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def hub_with_student(tmp_path_factory):
+    """A hub holding the default voice and a small student made from it (2 steps, 2 voices)."""
+    import torch
+
+    from index_tts import hub
+    from index_tts.train import teacher_corpus as tc
+    from index_tts.train.student import StudentConfig, StudentTrainer
+
+    root = tmp_path_factory.mktemp("hub")
+    base = hub.hub_dir() / "baker-zh"
+    if not (base / "config.json").is_file():
+        pytest.skip("default voice not built")
+    (root / "baker-zh").symlink_to(base)
+    sent = root / "s.txt"
+    sent.write_text("今天天气很好。\n我们一起去公园散步吧。\n这本书一共有三百页。\n晚上早点休息。\n", encoding="utf-8")
+    corpus = root / "corpus"
+    mp = pytest.MonkeyPatch()
+    mp.setenv(hub.HUB_ENV, str(root))
+    assert tc.main(["--sentences", str(sent), "--out", str(corpus), "--voices", "baker", "--per-sentence", "1",
+                    "--no-asr"]) == 0
+    # a second "voice": the same clips under another name with a shifted embedding
+    rows = [json.loads(x) for x in (corpus / "index.jsonl").read_text(encoding="utf-8").splitlines()]
+    with (corpus / "index.jsonl").open("a", encoding="utf-8") as fh:
+        for r in rows:
+            z = dict(np.load(corpus / r["path"]))
+            z["spk_emb"] = np.roll(z["spk_emb"], 7)
+            path = f"feats/other/{r['uid']}.npz"
+            tc.save_features(corpus / path, **z)
+            fh.write(json.dumps({**r, "uid": "o" + r["uid"], "voice": "zm_yunxi", "path": path}) + "\n")
+    torch.manual_seed(0)
+    trainer = StudentTrainer(StudentConfig(batch_frames=8000, warmup_steps=1, lr=3e-4), corpus, root / "run")
+    for _ in range(2):
+        trainer.train_step(list(range(len(trainer.train_clips))))
+    trainer.export(root / "student-zh")
+    yield root
+    mp.undo()
+
+
+def test_student_voices_are_listed_and_speak(hub_with_student, monkeypatch):
+    from index_tts import hub
+    from index_tts.synthesizer import Synthesizer
+
+    monkeypatch.setenv(hub.HUB_ENV, str(hub_with_student))
+    tts = Synthesizer(device="cpu")
+    voices = {v["id"]: v for v in tts.voices()}
+    assert {"baker", "yunxi", "clone"} <= set(voices)
+    assert voices["yunxi"]["display_name"].endswith("（学生）")
+    default = tts.synthesize("你好，世界。", seed=0).wav
+    student = tts.synthesize("你好，世界。", speaker="yunxi", seed=0).wav
+    again = tts.synthesize("你好，世界。", speaker="yunxi", seed=0).wav
+    assert np.array_equal(student, again)
+    assert student.shape != default.shape or not np.allclose(student, default), "the student model was not used"
+    # pitch and speed act on student voices
+    slow = tts.synthesize("你好，世界。", speaker="yunxi", seed=0, speed=0.8).wav
+    assert len(slow) > len(student) * 1.1
+
+
+def test_clone_needs_a_reference_and_uses_it(hub_with_student, monkeypatch):
+    from index_tts import hub
+    from index_tts.errors import InvalidParameterError
+    from index_tts.synthesizer import Synthesizer
+
+    monkeypatch.setenv(hub.HUB_ENV, str(hub_with_student))
+    tts = Synthesizer(device="cpu")
+    with pytest.raises(InvalidParameterError, match="reference"):
+        tts.synthesize("你好。", speaker="clone")
+    ref = tts.synthesize("春天来了，河边的柳树都发芽了，到处都是绿色。", seed=1)
+    a = tts.synthesize("你好，世界。", speaker="clone", seed=0, reference_audio=(ref.wav, ref.sample_rate),
+                       reference_strength=0.0)
+    assert a.duration_s > 0.4 and np.isfinite(a.wav).all()
+    from index_tts.encoders.speaker import SpeakerEncoder
+
+    emb = SpeakerEncoder().embed(ref.wav, ref.sample_rate)
+    nearest, score = tts.student_voices.nearest(emb)
+    assert nearest in ("baker", "yunxi") and -1.0 <= score <= 1.0
