@@ -3,9 +3,11 @@
     python -m index_tts.eval.hifigan_speed speed [--seconds 4] [--repeats 3] [--threads 1,2] [--variants ...]
     python -m index_tts.eval.hifigan_speed quality [--sentences 8] [--kokoro 4] [--no-mbmelgan]
     python -m index_tts.eval.hifigan_speed precision
+    python -m index_tts.eval.hifigan_speed adapter [--sentences 8]
 
-``speed``: vocoder-only real-time factor (seconds of compute per second of audio, median of
-``--repeats`` runs after one warm-up) for each way of running the same weights:
+``speed``: vocoder-only real-time factor (wall seconds per second of audio, median and best of
+``--repeats`` runs after one warm-up; also the process CPU seconds per audio second, which
+contention inflates far less) for each way of running the same weights:
 
 - ``eager-wn``: eager PyTorch fp32 with weight norm kept (as a training checkpoint runs), ``no_grad``
 - ``eager``: weight norm folded into the weights, ``torch.inference_mode`` (our ``HiFiGAN.infer``)
@@ -29,7 +31,12 @@ resemblyzer similarity to the original clip.
 ``precision``: does fp16 storage of the weights change the audio beyond the vocoder's own error?
 The fp16 bundle against an fp32 build of the same weights on the real test clips: SNR of the
 difference, and the log-mel distance between the two outputs next to the distance between
-each output and the clip it re-synthesises. Results: docs/HIFIGAN.md.
+each output and the clip it re-synthesises.
+
+``adapter``: a probe, not a product path. The default voice's acoustic mels (24 kHz, log10,
+z-normalised, 80–7600 Hz, hop 300) are mapped by a fixed (not learned) :class:`MelAdapter` onto
+the universal HiFi-GAN's mels (22.05 kHz, ln, 0–8000 Hz, hop 256) and vocoded, against the
+bundle's own MB-MelGAN, same text and seed. Results: docs/HIFIGAN.md.
 """
 from __future__ import annotations
 
@@ -186,6 +193,7 @@ class SpeedRow:
     threads: int
     rtf: float
     rtf_min: float
+    cpu_rtf: float  # process CPU seconds per audio second (all threads): what a quiet core would need
     audio_s: float
     setup_s: float
     load_before: float  # lowest 1-minute load average seen before a timed run of this row
@@ -210,31 +218,33 @@ def run_rounds(variants: list[str], threads: list[int], seconds: float, repeats:
             built[(name, t)] = (run, setup, sr, note, mel)
             log.info("built %s, %d thread(s), %.1f s", name, t, setup)
     times: dict[tuple[str, int], list[float]] = {k: [] for k in built}
+    cpu: dict[tuple[str, int], list[float]] = {k: [] for k in built}
     loads: dict[tuple[str, int], list[float]] = {k: [] for k in built}
     audio: dict[tuple[str, int], float] = {}
     for r in range(repeats + 1):
         for key, (run, _, sr, _, mel) in built.items():
             torch.set_num_threads(key[1])
             loads[key].append(load1())
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             out = run(mel)
             if r:  # round 0 warms up (oneDNN primitives, allocator)
                 times[key].append(time.perf_counter() - t0)
+                cpu[key].append(time.process_time() - c0)
             audio[key] = len(out) / sr
         log.info("round %d of %d done (load %.2f)", r, repeats, load1())
     rows = []
     for key, (_, setup, _, note, _) in built.items():
         a = audio[key]
-        rows.append(SpeedRow(key[0], key[1], statistics.median(times[key]) / a, min(times[key]) / a, a, setup,
-                             min(loads[key]), max(loads[key]), note))
+        rows.append(SpeedRow(key[0], key[1], statistics.median(times[key]) / a, min(times[key]) / a,
+                             statistics.median(cpu[key]) / a, a, setup, min(loads[key]), max(loads[key]), note))
     return rows
 
 
 def speed_table(rows: list[SpeedRow]) -> str:
-    lines = ["| variant | threads | RTF (median) | RTF (best) | setup s | load avg (1 min) min–max | note |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| variant | threads | RTF (median) | RTF (best) | CPU s per audio s | setup s | load avg (1 min) min–max "
+             "| note |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r.variant} | {r.threads} | {r.rtf:.2f} | {r.rtf_min:.2f} | {r.setup_s:.1f} | "
+        lines.append(f"| {r.variant} | {r.threads} | {r.rtf:.2f} | {r.rtf_min:.2f} | {r.cpu_rtf:.2f} | {r.setup_s:.1f} | "
                      f"{r.load_before:.2f}–{r.load_after:.2f} | {r.note} |")
     return "\n".join(lines)
 
@@ -324,10 +334,12 @@ def run_quality(args: argparse.Namespace) -> list[QualityRow]:
         ref_emb = embed(wav, sr)
         for path in paths:
             y, ysr = (wav, sr) if path == "original" else cs.through(path, wav, sr)
-            c = asr.cer_counts(text, asr.transcribe(y, ysr))
+            hyp = asr.transcribe(y, ysr)
+            c = asr.cer_counts(text, hyp)
             row = (c.edits, c.ref_len, dnsmos_ovrl(y, ysr), similarity(ref_emb, embed(y, ysr)))
-            acc.setdefault((source.split(" ")[0] if source.startswith("kokoro") else source, path), []).append(row)
-            log.info("%s | %s | %s | cer %.3f dnsmos %.2f sim %.3f", source, path, text, c.cer, row[2], row[3])
+            acc.setdefault((source, path), []).append(row)
+            log.info("%s | %s | %s -> %s | cer %.3f dnsmos %.2f sim %.3f", source, path, text, hyp, c.cer, row[2],
+                     row[3])
             if out_dir is not None:
                 import soundfile as sf
 
@@ -383,6 +395,133 @@ def run_precision(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+# ---------------------------------------------------------------- adapter
+class MelAdapter:
+    """Fixed map from one MelConfig's log mels to another's (frequency by a non-negative 80x80
+    matrix on magnitudes, time by linear interpolation of the log mel).
+
+    Each source band's mean magnitude per STFT bin (band value / filter area) is spread back over
+    the linear bins it covers (triangle weights, nearest band outside fmin..fmax), that spectrum is
+    read at the target's bin frequencies, and the target filterbank sums it. Magnitudes are scaled
+    by the ratio of window sums (a harmonic's STFT peak grows with the window).
+    """
+
+    def __init__(self, src, dst) -> None:
+        from ..audio.mel import _mel_basis
+
+        b1 = _mel_basis(src.sample_rate, src.n_fft, src.n_mels, src.fmin, src.fmax).astype(np.float64)
+        b2 = _mel_basis(dst.sample_rate, dst.n_fft, dst.n_mels, dst.fmin, dst.fmax).astype(np.float64)
+        f1 = np.arange(b1.shape[1]) * src.sample_rate / src.n_fft
+        f2 = np.arange(b2.shape[1]) * dst.sample_rate / dst.n_fft
+        area = b1.sum(axis=1)  # [n_mels]: band value = mean bin magnitude * area
+        spread = b1.T.copy()  # [bins1, n_mels]
+        cover = spread.sum(axis=1)
+        centres = np.array([f1[np.argmax(row)] for row in b1])
+        for k in np.where(cover <= 0)[0]:  # outside the source's fmin..fmax: nearest band
+            spread[k, np.argmin(np.abs(centres - f1[k]))] = 1.0
+        spread /= spread.sum(axis=1, keepdims=True)
+        to_src_bins = spread / area[None, :]  # [bins1, n_mels] band value -> bin magnitude
+        interp = np.zeros((len(f2), len(f1)))  # target bins read off the source spectrum
+        idx = np.clip(np.searchsorted(f1, f2) - 1, 0, len(f1) - 2)
+        w = np.clip((f2 - f1[idx]) / (f1[idx + 1] - f1[idx]), 0.0, 1.0)
+        interp[np.arange(len(f2)), idx] = 1 - w
+        interp[np.arange(len(f2)), idx + 1] = w
+        scale = np.hanning(dst.win_length + 2)[1:-1].sum() / np.hanning(src.win_length + 2)[1:-1].sum()
+        self.matrix = torch.from_numpy((b2 @ interp @ to_src_bins * scale).astype(np.float32))
+        self.src, self.dst = src, dst
+        self.time_ratio = (src.hop_length / src.sample_rate) / (dst.hop_length / dst.sample_rate)
+
+    def __call__(self, mel: torch.Tensor) -> torch.Tensor:
+        from ..audio.mel import denormalize_mel
+
+        log_src = denormalize_mel(mel.float(), self.src)
+        mag = torch.pow(10.0, log_src) if not self.src.natural_log else torch.exp(log_src)
+        out = torch.clamp(torch.einsum("nm,bmt->bnt", self.matrix, mag), min=self.dst.log_floor)
+        log_dst = torch.log(out) if self.dst.natural_log else torch.log10(out)
+        frames = max(1, int(round(mel.shape[2] * self.time_ratio)))
+        return torch.nn.functional.interpolate(log_dst, size=frames, mode="linear", align_corners=False)
+
+
+class AdaptedVocoder:
+    """Stands in for a bundle vocoder: source mel -> MelAdapter -> HiFi-GAN -> resampled to the
+    source rate, exactly ``frames * hop`` samples (what the Synthesizer expects)."""
+
+    def __init__(self, src_mel, hifigan=None, hifi_mel=None) -> None:
+        if hifigan is None:
+            from ..importers.hifigan_universal import load
+
+            hifigan, hifi_mel = load()
+        self.model, self.dst, self.src = hifigan, hifi_mel, src_mel
+        self.adapter = MelAdapter(src_mel, hifi_mel)
+
+    def infer(self, mel: torch.Tensor) -> torch.Tensor:
+        from ..importers.hifigan_universal import resample
+
+        wav = self.model.infer(self.adapter(mel))[0].numpy()
+        wav = resample(wav, self.dst.sample_rate, self.src.sample_rate)
+        n = mel.shape[2] * self.src.hop_length
+        wav = np.pad(wav, (0, max(0, n - len(wav))))[:n]
+        return torch.from_numpy(np.ascontiguousarray(wav))[None]
+
+    def eval(self) -> "AdaptedVocoder":
+        return self
+
+
+def run_adapter(args: argparse.Namespace) -> list[QualityRow]:
+    """The default voice's own mels through MB-MelGAN and through MelAdapter + universal HiFi-GAN."""
+    from .. import Synthesizer
+    from ..audio.mel import mel_spectrogram
+    from ..importers.hifigan_universal import resample
+    from . import asr
+    from .sentences import BUILTIN_SENTENCES
+    from .speaker_similarity import embed, similarity
+
+    texts = [s.text for s in BUILTIN_SENTENCES[: args.sentences]]
+    tts = Synthesizer(device="cpu")
+    mb = tts.vocoder
+    adapted = AdaptedVocoder(tts.mel_config)
+    acc: dict[str, list] = {}
+    mel_err = []
+    for k, t in enumerate(texts):
+        tts.vocoder = mb
+        ref = tts.synthesize(t, seed=0)
+        # how far the adapted mel is from the true 22.05 kHz mel of the same audio
+        src = mel_spectrogram(torch.from_numpy(ref.wav), tts.mel_config).unsqueeze(0)
+        true = mel_spectrogram(torch.from_numpy(resample(ref.wav, ref.sample_rate, adapted.dst.sample_rate)),
+                               adapted.dst).unsqueeze(0)
+        got = adapted.adapter(src)
+        n = min(got.shape[2], true.shape[2])
+        mel_err.append(float((got[..., :n] - true[..., :n]).abs().mean()))
+        tts.vocoder = adapted
+        res = tts.synthesize(t, seed=0)
+        ref_emb = embed(ref.wav, ref.sample_rate)
+        for name, r in (("mbmelgan (own)", ref), ("adapter + hifigan-universal", res)):
+            c = asr.cer_counts(t, asr.transcribe(r.wav, r.sample_rate))
+            acc.setdefault(name, []).append((c.edits, c.ref_len, dnsmos_ovrl(r.wav, r.sample_rate),
+                                             similarity(ref_emb, embed(r.wav, r.sample_rate)),
+                                             r.timings["vocoder_s"] / r.timings["audio_s"]))
+            if args.save:
+                import soundfile as sf
+
+                Path(args.save).mkdir(parents=True, exist_ok=True)
+                sf.write(Path(args.save) / f"{k:02d}_{name.split()[0]}.wav", r.wav, r.sample_rate)
+        log.info("%s: adapted-mel L1 to the true mel %.3f", t, mel_err[-1])
+    tts.vocoder = mb
+    rows = []
+    print(f"adapted mel vs the true 22.05 kHz mel of the same audio: mean |ln diff| {np.mean(mel_err):.3f}")
+    print("| acoustic model | vocoder path | sentences | Whisper CER | DNSMOS OVRL | similarity to MB-MelGAN output "
+          "| vocoder RTF |")
+    print("|---|---|---|---|---|---|---|")
+    for name, vals in acc.items():
+        a = np.array(vals, dtype=np.float64)
+        row = QualityRow("baker-zh acoustic", name, len(vals), a[:, 0].sum() / a[:, 1].sum(), a[:, 2].mean(),
+                         a[:, 3].mean())
+        rows.append(row)
+        print(f"| baker-zh | {name} | {row.n} | {row.cer * 100:.1f}% | {row.dnsmos_ovrl:.2f} | {row.similarity:.3f} "
+              f"| {a[:, 4].mean():.2f} |")
+    return rows
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m index_tts.eval.hifigan_speed", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd")
@@ -399,6 +538,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     qp.add_argument("--threads", type=int, default=1)
     qp.add_argument("--save", default=None, help="folder for the audio (listening)")
     qp.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    ap_ = sub.add_parser("adapter", help="the default voice's mels through a fixed mel adapter + HiFi-GAN")
+    ap_.add_argument("--sentences", type=int, default=8)
+    ap_.add_argument("--threads", type=int, default=1)
+    ap_.add_argument("--save", default=None, help="folder for the audio (listening)")
+    ap_.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     pp = sub.add_parser("precision", help="fp16 vs fp32 weight storage on real clips")
     pp.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     args = ap.parse_args(argv if argv is not None else (sys.argv[1:] or ["speed"]))
@@ -406,6 +550,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.cmd == "quality":
         torch.set_num_threads(args.threads)
         rows = run_quality(args)
+    elif args.cmd == "adapter":
+        torch.set_num_threads(args.threads)
+        rows = run_adapter(args)
     elif args.cmd == "precision":
         torch.set_num_threads(1)
         rows = run_precision(args)
