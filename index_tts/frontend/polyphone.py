@@ -200,6 +200,9 @@ CHAR_DEFAULTS: dict[str, str] = {
     "看": "kan4", "差": "cha4", "处": "chu4", "应": "ying1", "当": "dang1",
     "血": "xue4", "薄": "bao2", "给": "gei3", "吗": "ma5", "呢": "ne5", "吧": "ba5",
     "的": "de5", "们": "men5", "么": "me5", "喽": "lou5", "嘛": "ma5", "啦": "la5", "哪": "na3", "那": "na4", "这": "zhe4",
+    # 谁: shéi is the everyday reading (现代汉语词典 lists shéi first, shuí as the variant);
+    # pypinyin gives shuí, which listeners (and Whisper) hear as 水.
+    "谁": "shei2",
 }
 
 
