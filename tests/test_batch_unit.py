@@ -222,3 +222,21 @@ def test_job_round_trips_through_json_for_task_queues(tmp_path):
 
     meta = store_line(FakeSynth(), again, tmp_path)  # what a queue worker runs
     assert (tmp_path / f"{again.stem}.wav").is_file() and meta["key"] == again.key
+
+
+def test_subtitles_for_one_synthesis_in_three_formats():
+    from types import SimpleNamespace
+
+    from index_tts.batch.subtitles import subtitles_for_result
+
+    wav = np.zeros(3 * SR, np.float32)
+    wav[200:900] = 0.3      # sentence 1 sounds from 0.2 s to 0.9 s inside chunk 0-1.2 s
+    wav[1500:2600] = 0.3    # sentence 2 from 1.5 s to 2.6 s inside chunk 1.2-3.0 s
+    segs = [SegmentInfo(0, "第一句。", "第一句", ["sil"], 0.0, 1.2, 3), SegmentInfo(1, "第二句还[huan2]书。", "第二句还书", ["sil"], 1.2, 3.0, 5)]
+    res = SimpleNamespace(wav=wav, sample_rate=SR, segments=segs)
+    srt = subtitles_for_result(res, "srt")
+    assert parse_srt(srt) == [(0.2, 0.9, "第一句。"), (1.5, 2.6, "第二句还书。")]
+    assert subtitles_for_result(res, "vtt").startswith("WEBVTT")
+    assert json.loads(subtitles_for_result(res, "json"))[1] == {"start": 1.5, "end": 2.6, "text": "第二句还书。"}
+    with pytest.raises(ValueError, match="unknown subtitle format"):
+        subtitles_for_result(res, "ass")

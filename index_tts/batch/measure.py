@@ -80,11 +80,34 @@ def cue_errors(cues: list[tuple[float, float, str]], heard: list[tuple[str, floa
     return errors, ref, silent
 
 
+def line_cers(out: Path, threads: int) -> list[dict]:
+    """Whisper-base CER of each line's own audio (lines/NNNN_*.wav) against its text."""
+    import soundfile as sf
+
+    from ..eval.asr import WhisperASR
+    from ..eval.textnorm import cer_counts, normalize_for_cer
+    from .subtitles import clean_text
+
+    asr = WhisperASR(cpu_threads=threads)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    rows = []
+    for r in manifest["lines"]:
+        wav, sr = sf.read(str(out / r["file"]), dtype="float32")
+        ref = normalize_for_cer(clean_text(r["text"]))
+        hyp = normalize_for_cer(asr.transcribe(wav, sr))
+        c = cer_counts(ref, hyp)
+        rows.append({"line": r["line"], "character": r["character"], "voice": r["voice"], "emotion": r["emotion"],
+                     "ref": ref, "hyp": hyp, "errors": c.edits, "chars": c.ref_len, "cer": round(c.cer, 4)})
+    return rows
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="python -m index_tts.batch.measure", description=__doc__.split("\n")[0])
     p.add_argument("script", nargs="?", default=str(DEMO))
     p.add_argument("--out", default="outputs/batch_measure")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--per-line", action="store_true", help="also transcribe each line's own audio and "
+                   "report its CER (and the pooled CER over lines)")
     args = p.parse_args(argv)
 
     import soundfile as sf
@@ -123,6 +146,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "only_silence_between": silent},
         "asr_s": round(time.perf_counter() - t1, 1),
     }
+    if args.per_line:
+        rows = line_cers(Path(args.out), args.threads)
+        report["lines_cer"] = round(sum(r["errors"] for r in rows) / max(1, sum(r["chars"] for r in rows)), 4)
+        report["lines"] = rows
     json.dump(report, sys.stdout, ensure_ascii=False, indent=1)
     print()
     return 0
