@@ -41,6 +41,7 @@ from . import streaming
 from .engine import AUDIO_MEDIA_TYPES, AudioFile, EngineWorker, Job
 from .errors import APIError, ErrorShieldMiddleware, JobCancelled, install_handlers, lone_surrogate_at
 from .middleware import BasicAuthMiddleware, BodySizeLimitMiddleware, parse_auth
+from ..voices import resolve_openai_voice
 from .schemas import OPENAI_FORMATS, OPENAI_VOICES, SpeechRequest, SynthesizeRequest
 
 log = logging.getLogger(__name__)
@@ -265,16 +266,18 @@ def create_app(
         check_unicode(req.voice, "voice")
         kwargs: dict[str, Any] = {"speed": req.mapped_speed()}
         voice = req.voice
-        if voice and voice not in OPENAI_VOICES:
-            if voice not in worker.info.voices:
-                raise APIError(
-                    400,
-                    f"unknown voice {voice!r}; available: {', '.join(worker.info.voices) or '(default only)'}"
-                    " (OpenAI voice names map to the default voice)",
-                    code="UnknownVoiceError",
-                )
+        if voice in OPENAI_VOICES:  # OpenAI's names stand for our presets (index_tts/voices.py)
+            voice = resolve_openai_voice(voice, worker.info.voices)
+        elif voice and voice not in worker.info.voices:
+            raise APIError(
+                400,
+                f"unknown voice {voice!r}; available: {', '.join(worker.info.voices) or '(default only)'}"
+                " (OpenAI voice names map to presets)",
+                code="UnknownVoiceError",
+            )
+        if voice:
             kwargs["speaker"] = voice
-        applied = {"X-Applied-Speed": f"{kwargs['speed']:.3f}"}
+        applied = {"X-Applied-Speed": f"{kwargs['speed']:.3f}", "X-Voice": voice or "default"}
         sse = req.stream_format == "sse"
         if sse or req.stream or (req.stream is None and fmt in streaming.STREAM_FORMATS):
             _check_streamable(fmt)

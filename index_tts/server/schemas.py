@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from ..request import SETTINGS, SynthesisRequest
+from ..voices import OPENAI_VOICE_PRESETS
 
 
 def setting_field(name: str, **extra: Any) -> Any:
@@ -24,10 +25,8 @@ def setting_field(name: str, **extra: Any) -> Any:
 
 #: OpenAI's documented speed range for /v1/audio/speech.
 OPENAI_SPEED_RANGE = (0.25, 4.0)
-#: OpenAI voice names; they map to the default voice of the loaded bundle.
-OPENAI_VOICES = frozenset(
-    ["alloy", "ash", "ballad", "cedar", "coral", "echo", "fable", "marin", "nova", "onyx", "sage", "shimmer", "verse"]
-)
+#: OpenAI voice names; each maps to an installed preset, else the default voice.
+OPENAI_VOICES = frozenset(OPENAI_VOICE_PRESETS)  # each maps to a preset (index_tts/voices.py)
 OPENAI_FORMATS = ("wav", "pcm", "flac")
 
 

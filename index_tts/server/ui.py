@@ -141,9 +141,14 @@ def build_ui(worker: EngineWorker, cfg: UIConfig, streaming: bool | None = None)
                 with gr.Accordion("多音字与读音 Pronunciation help", open=False):
                     gr.Markdown(PRONUNCIATION_HELP)
             with gr.Column(scale=2):
-                voice = gr.Dropdown([(info.voice_labels.get(v, v), v) for v in info.voices],
-                                    value=info.voices[0] if info.voices else None, label="音色 Voice",
-                                    visible=len(info.voices) > 1)
+                many = len(info.voices) > 1
+                with gr.Row(equal_height=True, visible=many):
+                    voice = gr.Dropdown([(info.voice_labels.get(v, v), v) for v in info.voices],
+                                        value=info.voices[0] if info.voices else None, label="音色 Voice",
+                                        scale=4, elem_id="voice", visible=many)
+                    preview = gr.Button("试听 Preview", scale=1, min_width=80, elem_id="voice-preview", visible=many)
+                preview_audio = gr.Audio(label="试听 Preview", type="numpy", interactive=False, autoplay=True,
+                                         visible=many, buttons=[], elem_id="preview-audio")
                 emotion_choices = [(info.emotion_labels.get(e, e), e) for e in info.emotions]
                 if "neutral" not in info.emotions:
                     emotion_choices.insert(0, ("无 None", "neutral"))
@@ -220,6 +225,7 @@ def build_ui(worker: EngineWorker, cfg: UIConfig, streaming: bool | None = None)
         gen.click(_generate, inputs, [audio, status, history, pick, files, *outputs_extra], concurrency_id="engine",
                   api_visibility="private")
         pick.change(h.replay, [pick, history], [replay], queue=False, api_visibility="private")
+        preview.click(h.preview, [voice], [preview_audio], concurrency_id="engine", api_visibility="private")
         clear.add([status])
         demo.unload(_closed)
     return demo

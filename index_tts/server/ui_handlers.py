@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import ReferenceAudioError
 from ..request import DEFAULTS, SynthesisRequest
+from ..results import to_int16
 from .engine import EngineWorker
 from .errors import JobCancelled, describe, lone_surrogate_at, safe_text
 from .outputs import TempJanitor, publish, unique_output_path
@@ -61,6 +62,7 @@ class _Handlers:
         # never inside outputs/: a kill mid-synthesis must leave nothing there
         self.scratch = cfg.scratch_dir or Path(tempfile.mkdtemp(prefix="index-tts-ui-"))
         self._uploads: dict[str, set[str]] = {}
+        self._previews: dict[str | None, tuple[int, Any]] = {}
 
     def generate(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
                  reference, seed, history, progress=None, *, reference_strength=DEFAULTS.reference_strength,
@@ -227,6 +229,22 @@ class _Handlers:
         choices = [(h["label"], h["id"]) for h in history]
         return (str(path), status, history, gr.update(choices=choices, value=item["id"]),
                 [h["path"] for h in history])
+
+    def preview(self, voice):
+        """The preview button: the chosen voice reads ``PREVIEW_TEXT`` (cached per voice)."""
+        import gradio as gr
+
+        from ..voices import PREVIEW_TEXT
+
+        info = self.worker.info
+        key = voice if len(info.voices) > 1 and voice else None
+        if key not in self._previews:
+            try:
+                res = self.worker.synthesize(PREVIEW_TEXT, speaker=key, seed=0)
+            except Exception as e:  # noqa: BLE001 - shown to the user, the page stays usable
+                raise gr.Error(f"试听失败 Preview failed: {safe_text(str(e))}") from None
+            self._previews[key] = (res.sample_rate, to_int16(res.wav))
+        return self._previews[key]
 
     @staticmethod
     def replay(pick, history):
