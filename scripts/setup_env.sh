@@ -122,6 +122,15 @@ _setup_kokoro() {  # optional teacher voices; never fails the set-up
     return 0
 }
 
+_setup_student() {  # the project's own multi-voice student, when its weights are committed
+    [ -f "$INDEX_TTS_ROOT/voices/student-zh/parts.safetensors" ] || return 0
+    if python -m index_tts.importers.student_zh build >/dev/null 2>"${INDEX_TTS_HUB:-$INDEX_TTS_ROOT/cache_hub}/.student-zh.log"; then
+        return 0
+    fi
+    _setup_log "WARNING: the student voices were not built (see cache_hub/.student-zh.log); the other voices work"
+    return 0
+}
+
 setup_env() {
     local mode=cpu dev=0 bundle=1 a
     for a in "$@"; do
@@ -150,6 +159,7 @@ setup_env() {
     if [ "$bundle" = 1 ]; then
         _setup_bundle || return 1
         _setup_kokoro
+        _setup_student
     fi
     return 0
 }

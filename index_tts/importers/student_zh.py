@@ -84,10 +84,13 @@ def build(parts: str | Path = REPO_PARTS, out: Optional[str | Path] = None, forc
 
     parts = Path(parts)
     out = Path(out) if out else hub_dir() / BUNDLE_NAME
-    if (out / "config.json").is_file() and not force:
-        return out
     if not (parts / PARTS_FILE).is_file():
         raise StudentBuildError(f"{parts}: no {PARTS_FILE} (the student has not been committed)")
+    parts_sha = sha256_file(parts / PARTS_FILE)
+    if (out / "config.json").is_file() and not force:
+        built = json.loads((out / "config.json").read_text(encoding="utf-8"))
+        if built.get("provenance", {}).get("parts_sha256") == parts_sha:
+            return out  # up to date with the committed weights
     cfg = json.loads((parts / "config.json").read_text(encoding="utf-8"))
     base = cfg.pop("base")
     base_dir = _hub_bundle(base["bundle"])
@@ -114,7 +117,8 @@ def build(parts: str | Path = REPO_PARTS, out: Optional[str | Path] = None, forc
         if base_cfg.get("licence"):
             cfg["licence"] = {"acoustic_model": (cfg.get("licence") or {}).get("acoustic_model", ""),
                               "vocoder": base_cfg["licence"]}
-        cfg.setdefault("provenance", {})["built_from"] = f"{parts} + {base['bundle']}"
+        cfg.setdefault("provenance", {})["built_from"] = f"{parts.name} + {base['bundle']}"
+        cfg["provenance"]["parts_sha256"] = parts_sha
         (tmp / "config.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if (parts / "MODEL_CARD.md").is_file():
             shutil.copy2(parts / "MODEL_CARD.md", tmp / "MODEL_CARD.md")
