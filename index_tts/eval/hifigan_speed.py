@@ -17,6 +17,8 @@ contention inflates far less) for each way of running the same weights:
 - ``compile``: ``torch.compile(dynamic=True)`` (inductor; compile time reported; not in the default list)
 - ``onnx``: ``index_tts.onnx.export.export_vocoder`` (dynamic time axis), ONNX Runtime CPU
 - ``onnx-conv2d``: the same with the height-1 Conv2d recast (lets ORT use its blocked NCHWc convolutions)
+- ``onnx-int8``: that graph statically quantised to int8 (QDQ; not in the default list; costs quality,
+  see ``quality --int8``)
 - ``mbmelgan``: the default voice's MB-MelGAN (24 kHz), eager, for reference
 
 Variants are timed round-robin (one warm-up round, then ``--repeats`` rounds), so a change in the
@@ -59,7 +61,7 @@ from torch import nn
 log = logging.getLogger(__name__)
 
 DEFAULT_VARIANTS = ("eager-wn", "eager", "channels-last", "torchscript", "onnx", "onnx-conv2d", "mbmelgan")
-ALL_VARIANTS = (*DEFAULT_VARIANTS, "compile")
+ALL_VARIANTS = (*DEFAULT_VARIANTS, "compile", "onnx-int8")
 
 
 def load1() -> float:
@@ -163,28 +165,70 @@ def build_variant(name: str, threads: int, mel: torch.Tensor) -> tuple[Callable,
         run = _torch_runner(compiled)
         run(mel[:, :, :40])  # compile now so the setup time holds it
         note = "compile time in setup"
-    elif name in ("onnx", "onnx-conv2d"):
-        import onnxruntime as ort
-
+    elif name in ("onnx", "onnx-conv2d", "onnx-int8"):
         from ..onnx.export import export_vocoder
 
         graph = export_vocoder(model if name == "onnx" else as_conv2d(model), mel_cfg.n_mels)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        sess = ort.InferenceSession(graph, sess_options=opts, providers=["CPUExecutionProvider"])
-        out_name = sess.get_outputs()[0].name
-
-        def run(m: torch.Tensor) -> np.ndarray:
-            return sess.run([out_name], {"mel": m.numpy()})[0].reshape(-1)
-
+        if name == "onnx-int8":
+            graph = quantize_int8(graph, mel_cfg)
+        run = ort_runner(graph, threads)
         ref = _torch_runner(model)(mel[:, :, :60])
         diff = float(np.abs(run(mel[:, :, :60]) - ref).max())
         note = f"{len(graph) / 1e6:.0f} MB graph, max abs diff vs torch {diff:.1e}"
     else:
         raise ValueError(f"unknown variant {name!r}; known: {ALL_VARIANTS}")
     return run, time.perf_counter() - t0, sr, note
+
+
+def ort_runner(graph: bytes, threads: int) -> Callable[[torch.Tensor], np.ndarray]:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sess = ort.InferenceSession(graph, sess_options=opts, providers=["CPUExecutionProvider"])
+    out_name = sess.get_outputs()[0].name
+
+    def run(m: torch.Tensor) -> np.ndarray:
+        return sess.run([out_name], {"mel": m.numpy()})[0].reshape(-1)
+
+    return run
+
+
+def quantize_int8(graph: bytes, mel_cfg) -> bytes:
+    """Static int8 (QDQ, per-channel weights, uint8 activations) of a vocoder graph, calibrated on
+    the mels of six real clips (tests/data/tiny_tts). About a minute on this CPU."""
+    import tempfile
+
+    import soundfile as sf
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from ..audio.mel import mel_spectrogram
+    from ..importers.hifigan_universal import resample
+
+    folder = Path(__file__).resolve().parents[2] / "tests" / "data" / "tiny_tts" / "wavs"
+    feeds = []
+    for path in sorted(folder.glob("*.flac"))[:6]:
+        wav, sr = sf.read(path, dtype="float32")
+        x = resample(wav, sr, mel_cfg.sample_rate)
+        feeds.append({"mel": mel_spectrogram(torch.from_numpy(x), mel_cfg).unsqueeze(0).numpy()})
+
+    class Feeds(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.it = iter(feeds)
+
+        def get_next(self):
+            return next(self.it, None)
+
+    with tempfile.TemporaryDirectory(prefix="hifigan-int8-") as tmp:
+        f32, pre, q8 = (Path(tmp) / n for n in ("f32.onnx", "pre.onnx", "int8.onnx"))
+        f32.write_bytes(graph)
+        quant_pre_process(str(f32), str(pre), skip_symbolic_shape=True)
+        quantize_static(str(pre), str(q8), Feeds(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8)
+        return q8.read_bytes()
 
 
 @dataclass
@@ -280,10 +324,15 @@ def dnsmos_ovrl(wav: np.ndarray, sr: int) -> float:
 class CopySynth:
     """audio -> mel -> vocoder, for the universal HiFi-GAN and the default bundle's MB-MelGAN."""
 
-    def __init__(self, mbmelgan: bool = True) -> None:
+    def __init__(self, mbmelgan: bool = True, int8: bool = False) -> None:
         from ..importers.hifigan_universal import load
 
         self.hifigan, self.hifi_mel = load()
+        self.int8 = None
+        if int8:
+            from ..onnx.export import export_vocoder
+
+            self.int8 = ort_runner(quantize_int8(export_vocoder(as_conv2d(self.hifigan), 80), self.hifi_mel), 1)
         self.mb = None
         if mbmelgan:
             from ..bundle import load_bundle
@@ -295,9 +344,10 @@ class CopySynth:
         from ..audio.mel import mel_spectrogram
         from ..importers.hifigan_universal import resample
 
-        model, cfg = (self.hifigan, self.hifi_mel) if path == "hifigan-universal" else (self.mb, self.mb_mel)
+        model, cfg = (self.mb, self.mb_mel) if path == "mbmelgan" else (self.hifigan, self.hifi_mel)
         x = resample(wav, sr, cfg.sample_rate)
-        out = model.infer(mel_spectrogram(torch.from_numpy(x), cfg).unsqueeze(0))[0].numpy()
+        mel = mel_spectrogram(torch.from_numpy(x), cfg).unsqueeze(0)
+        out = self.int8(mel) if path == "hifigan-int8" else model.infer(mel)[0].numpy()
         return out, cfg.sample_rate
 
 
@@ -327,7 +377,8 @@ def run_quality(args: argparse.Namespace) -> list[QualityRow]:
             wav, _ = rend.frontend_wav(t, voice)
             clips.append((f"kokoro {voice}", t, wav, rend.engine.sample_rate))
     paths = ["original", "hifigan-universal"] + ([] if args.no_mbmelgan else ["mbmelgan"])
-    cs = CopySynth(mbmelgan=not args.no_mbmelgan)
+    paths += ["hifigan-int8"] if args.int8 else []
+    cs = CopySynth(mbmelgan=not args.no_mbmelgan, int8=args.int8)
     acc: dict[tuple[str, str], list] = {}
     out_dir = Path(args.save) if args.save else None
     for k, (source, text, wav, sr) in enumerate(clips):
@@ -344,7 +395,8 @@ def run_quality(args: argparse.Namespace) -> list[QualityRow]:
                 import soundfile as sf
 
                 out_dir.mkdir(parents=True, exist_ok=True)
-                sf.write(out_dir / f"{k:02d}_{source.split()[-1]}_{path}.wav", y, ysr)
+                slug = source.split()[-1] if source.startswith("kokoro") else "default"
+                sf.write(out_dir / f"{k:02d}_{slug}_{path}.wav", y, ysr)
     rows = []
     for (source, path), vals in acc.items():
         a = np.array(vals, dtype=np.float64)
@@ -535,6 +587,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     qp.add_argument("--sentences", type=int, default=8, help="default-voice sentences (eval.sentences built-ins)")
     qp.add_argument("--kokoro", type=int, default=4, help="Kokoro teacher clips (zm_yunyang, zf_xiaoxiao)")
     qp.add_argument("--no-mbmelgan", action="store_true", help="skip the MB-MelGAN copy synthesis")
+    qp.add_argument("--int8", action="store_true", help="also the int8 ONNX graph (quantised first, ~1 min)")
     qp.add_argument("--threads", type=int, default=1)
     qp.add_argument("--save", default=None, help="folder for the audio (listening)")
     qp.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
