@@ -58,3 +58,23 @@ def test_section_builds_inside_blocks(synth, tmp_path):
     with gr.Blocks() as demo:
         build_batch_section(worker, tmp_path)
     assert any(getattr(b, "elem_id", None) == "batch-render" for b in demo.blocks.values())
+
+
+@pytest.mark.slow
+def test_the_thirty_line_demo_renders_through_the_ui(handlers):
+    """The bundled two-character demo end to end through the page's handler (about 2 min on 2 cores)."""
+    import json
+
+    from index_tts.batch.measure import DEMO
+    from index_tts.batch.subtitles import parse_srt
+
+    text = DEMO.read_text(encoding="utf-8")
+    rows, _ = handlers.preview(text, None)
+    assert len(rows) == 33 and {r[2] for r in rows} == {"baker", "zf_xiaoyi", "zm_yunjian"}
+    audio, files, note = handlers.render(text, None, "wav")
+    out = Path(audio).parent
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["lines"]) == 33 and manifest["duration_s"] > 60
+    cues = parse_srt((out / "book.srt").read_text(encoding="utf-8"))
+    assert len(cues) >= 33 and all(a < b for a, b, _ in cues)
+    assert [c[0] for c in cues] == sorted(c[0] for c in cues)
