@@ -18,7 +18,8 @@ contention inflates far less) for each way of running the same weights:
 - ``onnx``: ``index_tts.onnx.export.export_vocoder`` (dynamic time axis), ONNX Runtime CPU
 - ``onnx-conv2d``: the same with the height-1 Conv2d recast (lets ORT use its blocked NCHWc convolutions)
 - ``onnx-int8``: that graph statically quantised to int8 (QDQ; not in the default list; costs quality,
-  see ``quality --int8``)
+  see ``quality --int8``); ``onnx-int8-mixed``: the same with the input conv, the last upsampling
+  stage and the output conv left in float32
 - ``mbmelgan``: the default voice's MB-MelGAN (24 kHz), eager, for reference
 
 Variants are timed round-robin (one warm-up round, then ``--repeats`` rounds), so a change in the
@@ -61,7 +62,7 @@ from torch import nn
 log = logging.getLogger(__name__)
 
 DEFAULT_VARIANTS = ("eager-wn", "eager", "channels-last", "torchscript", "onnx", "onnx-conv2d", "mbmelgan")
-ALL_VARIANTS = (*DEFAULT_VARIANTS, "compile", "onnx-int8")
+ALL_VARIANTS = (*DEFAULT_VARIANTS, "compile", "onnx-int8", "onnx-int8-mixed")
 
 
 def load1() -> float:
@@ -165,12 +166,14 @@ def build_variant(name: str, threads: int, mel: torch.Tensor) -> tuple[Callable,
         run = _torch_runner(compiled)
         run(mel[:, :, :40])  # compile now so the setup time holds it
         note = "compile time in setup"
-    elif name in ("onnx", "onnx-conv2d", "onnx-int8"):
+    elif name in ("onnx", "onnx-conv2d", "onnx-int8", "onnx-int8-mixed"):
         from ..onnx.export import export_vocoder
 
         graph = export_vocoder(model if name == "onnx" else as_conv2d(model), mel_cfg.n_mels)
         if name == "onnx-int8":
             graph = quantize_int8(graph, mel_cfg)
+        elif name == "onnx-int8-mixed":
+            graph = quantize_int8(graph, mel_cfg, last_stage_names(model.cfg))
         run = ort_runner(graph, threads)
         ref = _torch_runner(model)(mel[:, :, :60])
         diff = float(np.abs(run(mel[:, :, :60]) - ref).max())
@@ -196,9 +199,11 @@ def ort_runner(graph: bytes, threads: int) -> Callable[[torch.Tensor], np.ndarra
     return run
 
 
-def quantize_int8(graph: bytes, mel_cfg) -> bytes:
+def quantize_int8(graph: bytes, mel_cfg, keep_fp32: tuple[str, ...] = ()) -> bytes:
     """Static int8 (QDQ, per-channel weights, uint8 activations) of a vocoder graph, calibrated on
-    the mels of six real clips (tests/data/tiny_tts). About a minute on this CPU."""
+    the mels of six real clips (tests/data/tiny_tts). About a minute on this CPU.
+
+    Convolutions whose node name contains one of ``keep_fp32`` stay in float32."""
     import tempfile
 
     import soundfile as sf
@@ -226,9 +231,19 @@ def quantize_int8(graph: bytes, mel_cfg) -> bytes:
         f32, pre, q8 = (Path(tmp) / n for n in ("f32.onnx", "pre.onnx", "int8.onnx"))
         f32.write_bytes(graph)
         quant_pre_process(str(f32), str(pre), skip_symbolic_shape=True)
+        import onnx
+
+        convs = [n.name for n in onnx.load(str(pre)).graph.node if n.op_type in ("Conv", "ConvTranspose")]
+        exclude = [n for n in convs if any(k in n for k in keep_fp32)]
         quantize_static(str(pre), str(q8), Feeds(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8)
+                        weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8, nodes_to_exclude=exclude)
         return q8.read_bytes()
+
+
+def last_stage_names(cfg) -> tuple[str, ...]:
+    """Node-name pieces of a HiFiGAN's input conv, last upsampling stage and output conv."""
+    n_k, last = len(cfg.resblock_kernel_sizes), len(cfg.upsample_rates) - 1
+    return ("conv_pre/", f"ups.{last}/", "conv_post/", *(f"resblocks.{last * n_k + j}/" for j in range(n_k)))
 
 
 @dataclass
@@ -332,7 +347,9 @@ class CopySynth:
         if int8:
             from ..onnx.export import export_vocoder
 
-            self.int8 = ort_runner(quantize_int8(export_vocoder(as_conv2d(self.hifigan), 80), self.hifi_mel), 1)
+            graph = export_vocoder(as_conv2d(self.hifigan), self.hifi_mel.n_mels)
+            self.int8 = ort_runner(quantize_int8(graph, self.hifi_mel), 1)
+            self.int8_mixed = ort_runner(quantize_int8(graph, self.hifi_mel, last_stage_names(self.hifigan.cfg)), 1)
         self.mb = None
         if mbmelgan:
             from ..bundle import load_bundle
@@ -347,7 +364,10 @@ class CopySynth:
         model, cfg = (self.mb, self.mb_mel) if path == "mbmelgan" else (self.hifigan, self.hifi_mel)
         x = resample(wav, sr, cfg.sample_rate)
         mel = mel_spectrogram(torch.from_numpy(x), cfg).unsqueeze(0)
-        out = self.int8(mel) if path == "hifigan-int8" else model.infer(mel)[0].numpy()
+        if path.startswith("hifigan-int8"):
+            out = (self.int8 if path == "hifigan-int8" else self.int8_mixed)(mel)
+        else:
+            out = model.infer(mel)[0].numpy()
         return out, cfg.sample_rate
 
 
@@ -377,7 +397,7 @@ def run_quality(args: argparse.Namespace) -> list[QualityRow]:
             wav, _ = rend.frontend_wav(t, voice)
             clips.append((f"kokoro {voice}", t, wav, rend.engine.sample_rate))
     paths = ["original", "hifigan-universal"] + ([] if args.no_mbmelgan else ["mbmelgan"])
-    paths += ["hifigan-int8"] if args.int8 else []
+    paths += ["hifigan-int8", "hifigan-int8-mixed"] if args.int8 else []
     cs = CopySynth(mbmelgan=not args.no_mbmelgan, int8=args.int8)
     acc: dict[tuple[str, str], list] = {}
     out_dir = Path(args.save) if args.save else None
