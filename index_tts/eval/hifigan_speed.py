@@ -514,6 +514,47 @@ class MelAdapter:
         return torch.nn.functional.interpolate(log_dst, size=frames, mode="linear", align_corners=False)
 
 
+class FittedMelAdapter:
+    """:class:`MelAdapter` followed by a ridge-regression correction fitted on paired mels of the
+    same audio: each target frame from the fixed map's frames t-2..t+2 (80 x 5 + bias -> 80)."""
+
+    CONTEXT = 2
+
+    def __init__(self, base: MelAdapter, weights: torch.Tensor) -> None:
+        self.base, self.w = base, weights
+        self.src, self.dst = base.src, base.dst
+
+    @classmethod
+    def _features(cls, x: torch.Tensor) -> torch.Tensor:
+        """[n_mels, T] -> [T, n_mels * (2C + 1) + 1]"""
+        c = cls.CONTEXT
+        padded = torch.nn.functional.pad(x[None], (c, c), mode="replicate")[0]
+        cols = [padded[:, i: i + x.shape[1]] for i in range(2 * c + 1)]
+        return torch.cat([*cols, torch.ones(1, x.shape[1])], dim=0).T
+
+    @classmethod
+    def fit(cls, base: MelAdapter, wavs: list[np.ndarray], sr: int, ridge: float = 1.0) -> "FittedMelAdapter":
+        from ..audio.mel import mel_spectrogram
+        from ..importers.hifigan_universal import resample
+
+        xs, ys = [], []
+        for wav in wavs:
+            src = mel_spectrogram(torch.from_numpy(resample(wav, sr, base.src.sample_rate)), base.src)[None]
+            true = mel_spectrogram(torch.from_numpy(resample(wav, sr, base.dst.sample_rate)), base.dst)
+            got = base(src)[0]
+            n = min(got.shape[1], true.shape[1])
+            xs.append(cls._features(got[:, :n]))
+            ys.append(true[:, :n].T)
+        x, y = torch.cat(xs).double(), torch.cat(ys).double()
+        gram = x.T @ x + ridge * torch.eye(x.shape[1], dtype=torch.float64)
+        return cls(base, torch.linalg.solve(gram, x.T @ y).float())
+
+    def __call__(self, mel: torch.Tensor) -> torch.Tensor:
+        out = [(self._features(m) @ self.w).T for m in self.base(mel)]
+        return torch.clamp(torch.stack(out), min=float(np.log(self.dst.log_floor)) if self.dst.natural_log
+                           else float(np.log10(self.dst.log_floor)))
+
+
 class AdaptedVocoder:
     """Stands in for a bundle vocoder: source mel -> MelAdapter -> HiFi-GAN -> resampled to the
     source rate, exactly ``frames * hop`` samples (what the Synthesizer expects)."""
@@ -552,22 +593,36 @@ def run_adapter(args: argparse.Namespace) -> list[QualityRow]:
     tts = Synthesizer(device="cpu")
     mb = tts.vocoder
     adapted = AdaptedVocoder(tts.mel_config)
+    paths = {"adapter + hifigan-universal": adapted}
+    if args.fit:
+        from .kokoro_voices import SENTENCES
+        from .sentences import load_sentences
+
+        train = [s.text for s in load_sentences(SENTENCES) if s.text not in texts][: args.fit]
+        wavs = [tts.synthesize(t, seed=1).wav for t in train]
+        fitted = AdaptedVocoder(tts.mel_config, adapted.model, adapted.dst)
+        fitted.adapter = FittedMelAdapter.fit(adapted.adapter, wavs, tts.sample_rate)
+        paths["fitted adapter + hifigan-universal"] = fitted
+        log.info("fitted the adapter on %d sentences (%.0f s of the default voice)", len(wavs),
+                 sum(len(w) for w in wavs) / tts.sample_rate)
+    mel_err: dict[str, list[float]] = {}
     acc: dict[str, list] = {}
-    mel_err = []
     for k, t in enumerate(texts):
         tts.vocoder = mb
         ref = tts.synthesize(t, seed=0)
-        # how far the adapted mel is from the true 22.05 kHz mel of the same audio
+        results = [("mbmelgan (own)", ref)]
         src = mel_spectrogram(torch.from_numpy(ref.wav), tts.mel_config).unsqueeze(0)
         true = mel_spectrogram(torch.from_numpy(resample(ref.wav, ref.sample_rate, adapted.dst.sample_rate)),
                                adapted.dst).unsqueeze(0)
-        got = adapted.adapter(src)
-        n = min(got.shape[2], true.shape[2])
-        mel_err.append(float((got[..., :n] - true[..., :n]).abs().mean()))
-        tts.vocoder = adapted
-        res = tts.synthesize(t, seed=0)
+        for name, voc in paths.items():
+            # how far the adapted mel is from the true 22.05 kHz mel of the same audio
+            got = voc.adapter(src)
+            n = min(got.shape[2], true.shape[2])
+            mel_err.setdefault(name, []).append(float((got[..., :n] - true[..., :n]).abs().mean()))
+            tts.vocoder = voc
+            results.append((name, tts.synthesize(t, seed=0)))
         ref_emb = embed(ref.wav, ref.sample_rate)
-        for name, r in (("mbmelgan (own)", ref), ("adapter + hifigan-universal", res)):
+        for name, r in results:
             c = asr.cer_counts(t, asr.transcribe(r.wav, r.sample_rate))
             acc.setdefault(name, []).append((c.edits, c.ref_len, dnsmos_ovrl(r.wav, r.sample_rate),
                                              similarity(ref_emb, embed(r.wav, r.sample_rate)),
@@ -577,10 +632,11 @@ def run_adapter(args: argparse.Namespace) -> list[QualityRow]:
 
                 Path(args.save).mkdir(parents=True, exist_ok=True)
                 sf.write(Path(args.save) / f"{k:02d}_{name.split()[0]}.wav", r.wav, r.sample_rate)
-        log.info("%s: adapted-mel L1 to the true mel %.3f", t, mel_err[-1])
+        log.info("%s: adapted-mel L1 to the true mel %s", t, {k: round(v[-1], 3) for k, v in mel_err.items()})
     tts.vocoder = mb
     rows = []
-    print(f"adapted mel vs the true 22.05 kHz mel of the same audio: mean |ln diff| {np.mean(mel_err):.3f}")
+    for name, errs in mel_err.items():
+        print(f"{name}: adapted mel vs the true 22.05 kHz mel of the same audio: mean |ln diff| {np.mean(errs):.3f}")
     print("| acoustic model | vocoder path | sentences | Whisper CER | DNSMOS OVRL | similarity to MB-MelGAN output "
           "| vocoder RTF |")
     print("|---|---|---|---|---|---|---|")
@@ -613,6 +669,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     qp.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     ap_ = sub.add_parser("adapter", help="the default voice's mels through a fixed mel adapter + HiFi-GAN")
     ap_.add_argument("--sentences", type=int, default=8)
+    ap_.add_argument("--fit", type=int, default=0, help="also fit a correction on N other sentences (Kokoro set)")
     ap_.add_argument("--threads", type=int, default=1)
     ap_.add_argument("--save", default=None, help="folder for the audio (listening)")
     ap_.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
