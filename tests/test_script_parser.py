@@ -223,7 +223,7 @@ def test_readme_example_and_demo_script_parse():
     assert [ln.character for ln in s.lines] == ["旁白", "旁白", "林雨", "陈默", "旁白", "林雨", "旁白"]
     assert s.cast["陈默"].emotion == "calm" and s.lines[5].parts[1] == 0.8
     demo = parse_script((root / "index_tts/batch/data/demo_script.txt").read_text(encoding="utf-8"))
-    assert len(demo.lines) == 31 and set(demo.characters) == {"旁白", "林雨", "陈默"}
+    assert len(demo.lines) == 33 and set(demo.characters) == {"旁白", "林雨", "陈默"}
     assert len(demo.chapters) == 3
 
 
