@@ -580,6 +580,46 @@ class AdaptedVocoder:
         return self
 
 
+def adapter_on_teachers(n: int, texts: list[str], paths: dict, adapted: "AdaptedVocoder") -> list[QualityRow]:
+    """Kokoro clips: their 24 kHz default-voice-space mel through each adapter + HiFi-GAN, and
+    their own 22.05 kHz mel straight into HiFi-GAN, each scored against the clip."""
+    from ..audio.mel import mel_spectrogram
+    from ..engines.kokoro import KokoroEngine
+    from ..frontend import Frontend
+    from ..importers.hifigan_universal import resample
+    from . import asr
+    from .kokoro_voices import Renderer
+    from .speaker_similarity import embed, similarity
+
+    rend = Renderer(KokoroEngine.from_hub(threads=1), Frontend())
+    acc: dict[tuple[str, str], list] = {}
+    for i in range(n):
+        voice = ("zm_yunyang", "zf_xiaoxiao")[i % 2]
+        t = texts[(i // 2) * 3 % len(texts)]
+        wav, _ = rend.frontend_wav(t, voice)
+        sr = rend.engine.sample_rate
+        src = mel_spectrogram(torch.from_numpy(resample(wav, sr, adapted.src.sample_rate)), adapted.src)[None]
+        direct = mel_spectrogram(torch.from_numpy(resample(wav, sr, adapted.dst.sample_rate)), adapted.dst)[None]
+        outs = {"hifigan-universal (own mel)": adapted.model.infer(direct)[0].numpy()}
+        for name, voc in paths.items():
+            outs[name] = adapted.model.infer(voc.adapter(src))[0].numpy()
+        ref_emb = embed(wav, sr)
+        for name, y in outs.items():
+            c = asr.cer_counts(t, asr.transcribe(y, adapted.dst.sample_rate))
+            acc.setdefault((voice, name), []).append((c.edits, c.ref_len, dnsmos_ovrl(y, adapted.dst.sample_rate),
+                                                      similarity(ref_emb, embed(y, adapted.dst.sample_rate))))
+    rows = []
+    print("| teacher clip | path | clips | Whisper CER | DNSMOS OVRL | similarity to the original |")
+    print("|---|---|---|---|---|---|")
+    for (voice, name), vals in acc.items():
+        a = np.array(vals, dtype=np.float64)
+        row = QualityRow(f"kokoro {voice}", name, len(vals), a[:, 0].sum() / a[:, 1].sum(), a[:, 2].mean(),
+                         a[:, 3].mean())
+        rows.append(row)
+        print(f"| {voice} | {name} | {row.n} | {row.cer * 100:.1f}% | {row.dnsmos_ovrl:.2f} | {row.similarity:.3f} |")
+    return rows
+
+
 def run_adapter(args: argparse.Namespace) -> list[QualityRow]:
     """The default voice's own mels through MB-MelGAN and through MelAdapter + universal HiFi-GAN."""
     from .. import Synthesizer
@@ -647,6 +687,8 @@ def run_adapter(args: argparse.Namespace) -> list[QualityRow]:
         rows.append(row)
         print(f"| baker-zh | {name} | {row.n} | {row.cer * 100:.1f}% | {row.dnsmos_ovrl:.2f} | {row.similarity:.3f} "
               f"| {a[:, 4].mean():.2f} |")
+    if args.kokoro:
+        rows += adapter_on_teachers(args.kokoro, texts, paths, adapted)
     return rows
 
 
@@ -670,6 +712,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap_ = sub.add_parser("adapter", help="the default voice's mels through a fixed mel adapter + HiFi-GAN")
     ap_.add_argument("--sentences", type=int, default=8)
     ap_.add_argument("--fit", type=int, default=0, help="also fit a correction on N other sentences (Kokoro set)")
+    ap_.add_argument("--kokoro", type=int, default=0, help="also N Kokoro teacher clips through the adapters")
     ap_.add_argument("--threads", type=int, default=1)
     ap_.add_argument("--save", default=None, help="folder for the audio (listening)")
     ap_.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
