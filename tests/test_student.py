@@ -115,6 +115,10 @@ def test_student_trains_exports_and_speaks(tmp_path):
     assert len(rows) == 4 and all(r["kept"] for r in rows)
     z = np.load(corpus / rows[0]["path"])
     assert z["durations"].sum() == z["mel"].shape[1] == len(z["f0"])
+    import soundfile as sf
+
+    audio, sr = sf.read(corpus / "audio" / "baker" / f"{rows[0]['uid']}.flac")
+    assert sr == 24000 and abs(len(audio) // 300 + 1 - z["mel"].shape[1]) <= 1  # the clip the features came from
     torch.manual_seed(0)
     trainer = StudentTrainer(StudentConfig(batch_frames=4000, warmup_steps=1, lr=1e-4), corpus, tmp_path / "run")
     batch = [list(range(len(trainer.train_clips)))]

@@ -9,7 +9,9 @@ student needs and nothing it must re-derive:
   600 samples at 24 kHz = two of our 300-sample hops, and every phoneme character is owned by
   one of our symbols (``kokoro_phonemes.aligned_phonemes``). No learned aligner is needed;
 - ``mel`` (raw log10, our ``MelConfig``), ``f0`` (Hz, WORLD) and ``energy`` per frame;
-- ``spk_emb``: the clip's GE2E embedding (resemblyzer), for speaker conditioning and cloning.
+- ``spk_emb``: the clip's GE2E embedding (resemblyzer), for speaker conditioning and cloning;
+- the audio itself (``audio/<voice>/<uid>.flac``), so features for another vocoder's mel (the
+  universal HiFi-GAN's 22.05 kHz mel) can be made without running the teacher again.
 
 Clips are kept when Whisper base reads them back within ``--max-cer``; every attempt, kept or
 not, is a line of ``index.jsonl`` (so reruns skip it: the tool is resumable and can be killed at
@@ -274,6 +276,16 @@ def save_features(path: Path, **arrays: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
+def save_audio(path: Path, wav: np.ndarray, sample_rate: int = 24000) -> None:
+    """The clip as 16-bit FLAC (written to a temporary name, then renamed)."""
+    import soundfile as sf
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.flac")
+    sf.write(str(tmp), np.clip(wav, -1.0, 1.0), sample_rate, subtype="PCM_16", format="FLAC")
+    os.replace(tmp, path)
+
+
 def process(reader: TeacherReader, text: str, voice: str, out: Path, done: dict[str, ClipRecord],
             asr, spk, max_cer: float, mel_cfg) -> list[ClipRecord]:
     from ..eval.textnorm import cer
@@ -310,6 +322,7 @@ def process(reader: TeacherReader, text: str, voice: str, out: Path, done: dict[
         rel = f"feats/{voice_slug(voice)}/{uid}.npz"
         if kept:
             emb = spk.embed(wav, 24000, validate=False)
+            save_audio(out / "audio" / voice_slug(voice) / f"{uid}.flac", wav)  # features for other mels later
             save_features(out / rel, ids=np.asarray(seg.ids, np.int32), durations=dur, mel=feats["mel"].astype(np.float16),
                           f0=feats["f0"], energy=feats["energy"], spk_emb=emb.astype(np.float32))
         records.append(ClipRecord(**base, kept=kept, cer=round(float(err), 4), hyp=hyp, n_frames=int(dur.sum()),
