@@ -68,12 +68,12 @@ def _thread_env(threads: int):
 
 def _worker_main(spec: ParallelSpec, wid: int, tasks, results, parent: int) -> None:
     """One worker process: load, warm up, then render lines until told to stop."""
+    t0 = time.perf_counter()
     try:
         import importlib
 
         import torch
 
-        t0 = time.perf_counter()
         torch.set_num_threads(max(1, spec.threads))
         try:
             torch.set_num_interop_threads(1)
@@ -125,7 +125,7 @@ class LinePool:
         ctx = multiprocessing.get_context("spawn")  # a clean interpreter: no forked torch state
         self._tasks = ctx.Queue()
         self._results = ctx.Queue()
-        self.ready: dict[int, float] = {}   # worker -> start-up seconds (import, load, warm-up)
+        self.ready: dict[int, float] = {}   # worker -> start-up seconds (torch import, load, warm-up)
         self.threads: dict[int, int] = {}   # worker -> torch threads it reported
         self.card: Optional[dict] = None    # the workers' engine: info(), sample rate, bundle, vocoder
         self.started_at = time.perf_counter()
