@@ -94,3 +94,40 @@ def test_sigkilled_with_two_workers_resumes_to_identical_files(tmp_path, synth):
 
     report = run_killtest(16, 2, tmp_path, workers=2, rng_seed=3, log=lambda m: None)
     assert report["passed"], json.dumps(report, ensure_ascii=False, indent=1)
+
+
+def test_workers_exit_when_the_batch_process_is_killed(tmp_path):
+    """kill -9 of the main process only: its workers finish their line and exit, leaving no temp files."""
+    import signal
+    import subprocess
+    import sys
+
+    child = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "from index_tts.batch import run_batch\n"
+        "from index_tts.batch.parallel import LinePool\n"
+        "from test_batch_parallel import SPEC, SlowFake\n"
+        "with LinePool(SPEC) as pool:\n"
+        "    run_batch(''.join(f'第{i}句。\\n' for i in range(400)), %r, pool.engine(), name='b', parallel=pool)\n"
+    ) % (str(Path(__file__).parent), str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-c", child])
+    deadline = time.monotonic() + 60
+    while len(list((tmp_path / "lines").glob("*.json"))) < 4 if (tmp_path / "lines").exists() else True:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    kids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert len(kids) >= 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    def alive(pid: str) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 15
+    while any(alive(k) for k in kids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(k) for k in kids)
+    assert not list(tmp_path.rglob("*.tmp-*")) and len(list((tmp_path / "lines").glob("*.json"))) < 400
