@@ -240,9 +240,8 @@ def load_bundle(
         raise BundleError(f"acoustic vocab_size {ac_cfg.vocab_size} != {len(symbols)} symbols in the bundle")
     if ac_cfg.n_mels != mel.n_mels:
         raise BundleError(f"acoustic n_mels {ac_cfg.n_mels} != MelConfig.n_mels {mel.n_mels}")
-    acoustic = ac_cls(ac_cfg)
+    acoustic = ac_cls(ac_cfg, mel_config=mel)
     _load_weights(acoustic, root / ac["weights"], device)
-    acoustic.mel_config = mel
 
     wanted = set(config["vocoders"]) if vocoders is None else set(vocoders)
     unknown = wanted - set(config["vocoders"])

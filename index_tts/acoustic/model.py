@@ -8,6 +8,7 @@ from typing import Optional
 import torch
 from torch import nn
 
+from ..audio.mel import MelConfig
 from .config import FastSpeech2Config
 from .controls import ProsodyControl
 from .layers import FFTStack, Postnet, sinusoid_table
@@ -42,7 +43,7 @@ class AcousticTrainOutput:
 
 
 class FastSpeech2(nn.Module):
-    def __init__(self, cfg: FastSpeech2Config) -> None:
+    def __init__(self, cfg: FastSpeech2Config, mel_config: Optional[MelConfig] = None) -> None:
         super().__init__()
         self.cfg = cfg
         self.embedding = nn.Embedding(cfg.vocab_size, cfg.hidden)
@@ -55,7 +56,8 @@ class FastSpeech2(nn.Module):
         self.decoder = FFTStack(cfg, cfg.decoder_layers)
         self.mel_proj = nn.Linear(cfg.hidden, cfg.n_mels)
         self.postnet = Postnet(cfg)
-        self.mel_config = None  # MelConfig, attached by load_bundle (needed for spectral tilt and gain)
+        # The bundle's MelConfig (needed for spectral tilt and gain); given by whoever builds the model.
+        self.mel_config = mel_config
         # Share of energy_db applied as a gain on the output mel (the energy input does the rest).
         self.energy_mel_share = ENERGY_MEL_SHARE
 
@@ -190,7 +192,7 @@ class FastSpeech2(nn.Module):
             tilt = 0.0 if control is None else float(control.spectral_tilt_db)
             if tilt != 0.0:
                 if self.mel_config is None:
-                    raise ValueError("spectral_tilt_db needs the bundle's MelConfig (attach it as model.mel_config)")
+                    raise ValueError("spectral_tilt_db needs the bundle's MelConfig (FastSpeech2(cfg, mel_config))")
                 mel = apply_spectral_tilt(mel, tilt, self.mel_config) * var.mel_mask.unsqueeze(1)
             mel = self._energy_gain(mel, control, var)
         return AcousticOutput(mel, var.durations, var.f0, var.energy, var.mel_mask.sum(dim=1))
@@ -209,7 +211,7 @@ class FastSpeech2(nn.Module):
             return mel
         if self.mel_config is None:
             if not getattr(self, "_warned_no_gain", False):
-                log.warning("energy_db acts only through the energy input: no MelConfig attached (model.mel_config)")
+                log.warning("energy_db acts only through the energy input: the model was built without a MelConfig")
                 self._warned_no_gain = True
             return mel
         gained = apply_frame_gain(mel, db * self.energy_mel_share, var.durations, self.mel_config)

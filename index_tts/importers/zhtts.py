@@ -143,12 +143,11 @@ def convert(assets: WheelAssets, with_stats: bool = True) -> Converted:
             energy_mean=round(cal.energy.intercept, 6), energy_std=round(cal.energy.slope, 6),
         )
         state = acoustic.state_dict()
-        acoustic = FastSpeech2(ac_cfg)
-        acoustic.load_state_dict(state, strict=True)
-        acoustic.eval()
         mel = mel.replace(mel_mean=tuple(round(float(v), 6) for v in cal.mel_mean),
                           mel_std=tuple(round(float(v), 6) for v in cal.mel_std))
-        acoustic.mel_config = mel
+        acoustic = FastSpeech2(ac_cfg, mel_config=mel)
+        acoustic.load_state_dict(state, strict=True)
+        acoustic.eval()
     facts = {"acoustic": ac_info, "vocoder": voc_info}
     return Converted(acoustic, vocoder, mel, symbols, cal, facts)
 

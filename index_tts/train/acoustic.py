@@ -127,7 +127,7 @@ class AcousticTrainer:
             mdict["speaker_embed_dim"] = 256
         self.model_cfg = FastSpeech2Config.from_dict(mdict)
         torch.manual_seed(cfg.seed)  # identical initial weights for identical configs
-        self.model = FastSpeech2(self.model_cfg)
+        self.model = FastSpeech2(self.model_cfg, mel_config=self.mel_cfg)
         if init_state is not None:
             self._load_init(init_state)
         self.model.to(self.device)

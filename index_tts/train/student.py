@@ -168,14 +168,13 @@ class StudentTrainer:
         mdict = dict(bcfg["acoustic"]["config"], speaker_embed_dim=256)
         self.model_cfg = FastSpeech2Config.from_dict(mdict)
         torch.manual_seed(cfg.seed)
-        self.model = FastSpeech2(self.model_cfg)
+        self.model = FastSpeech2(self.model_cfg, mel_config=self.mel_cfg)
         state = load_acoustic_state(self.init_dir, bcfg)
         own = self.model.state_dict()
         self.model.load_state_dict({k: v for k, v in state.items() if k in own and own[k].shape == v.shape},
                                    strict=False)
         torch.nn.init.zeros_(self.model.speaker_proj.weight)
         torch.nn.init.zeros_(self.model.speaker_proj.bias)
-        self.model.mel_config = self.mel_cfg
         for name, p in self.model.named_parameters():
             p.requires_grad = name.split(".")[0] in cfg.train
         self.params = [p for p in self.model.parameters() if p.requires_grad]
