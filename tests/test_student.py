@@ -130,6 +130,7 @@ def test_student_trains_exports_and_speaks(tmp_path):
     trainer.save()
     again = StudentTrainer(StudentConfig(), corpus, tmp_path / "run")
     assert again.resume() and again.step == 4
+    trained = trainer.model.speaker_proj.weight.detach().clone()
     out = trainer.export(tmp_path / "bundle")
     tts = Synthesizer(model_path=out)
     ids = [v.get("id") for v in tts.voices()]
@@ -141,9 +142,16 @@ def test_student_trains_exports_and_speaks(tmp_path):
 
     parts = student_zh.write_parts(out, tmp_path / "parts")
     assert (parts / "parts.safetensors").stat().st_size < 0.75 * (out / "acoustic.safetensors").stat().st_size
+    with pytest.raises(student_zh.StudentNotReleased):  # a training checkpoint is not installed
+        student_zh.build(parts, tmp_path / "built")
+    assert not (tmp_path / "built").exists()
     built = student_zh.build(parts, tmp_path / "built", force=True)
     again = Synthesizer(model_path=built).synthesize("你好，世界。", speaker="baker", seed=0)
     assert np.array_equal(again.wav, res.wav)
+    # training continues from the committed multi-voice weights (speaker projection kept, not zeroed)
+    cont = StudentTrainer(StudentConfig(init_from=str(built)), corpus, tmp_path / "run2")
+    assert torch.allclose(cont.model.speaker_proj.weight, trained.half().float(), atol=1e-3)
+    assert float(trained.abs().sum()) > 0
     cfg = json.loads((parts / "config.json").read_text(encoding="utf-8"))
     cfg["base"]["acoustic_sha256"] = "0" * 64
     (parts / "config.json").write_text(json.dumps(cfg), encoding="utf-8")

@@ -39,8 +39,18 @@ class StudentBuildError(RuntimeError):
     """The fragment or its base is missing or does not match."""
 
 
-def write_parts(exported: str | Path, out: str | Path = REPO_PARTS, trained: Sequence[str] = TRAINED) -> Path:
-    """A trainer export (full bundle) -> the committed fragment (trained tensors only, fp16)."""
+class StudentNotReleased(StudentBuildError):
+    """The committed fragment is a training checkpoint (``release`` false in its config)."""
+
+
+def write_parts(exported: str | Path, out: str | Path = REPO_PARTS, trained: Sequence[str] = TRAINED,
+                release: bool = False, status: Optional[dict] = None) -> Path:
+    """A trainer export (full bundle) -> the committed fragment (trained tensors only, fp16).
+
+    ``release`` says whether the voices are good enough to offer: set-up installs only a released
+    fragment into the product; an unreleased one is a training checkpoint that survives a fresh
+    clone (``build --force`` still builds it, e.g. to continue training or to measure it).
+    ``status``: the measurements behind that decision, written into the config."""
     from safetensors.torch import load_file, save_file
 
     from ..hub import sha256_file
@@ -57,6 +67,8 @@ def write_parts(exported: str | Path, out: str | Path = REPO_PARTS, trained: Seq
     dst.mkdir(parents=True, exist_ok=True)
     save_file(parts, str(dst / PARTS_FILE), metadata={"format": "pt", "dtype": "float16"})
     cfg = {k: v for k, v in cfg.items() if k not in ("vocoders", "default_vocoder")}
+    cfg["release"] = bool(release)
+    cfg["status"] = dict(status or {})
     cfg["base"] = {"bundle": base_name, "acoustic_sha256": sha256_file(base_dir / base_cfg["acoustic"]["weights"]),
                    "trained_prefixes": list(trained)}
     (dst / "config.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -92,7 +104,11 @@ def build(parts: str | Path = REPO_PARTS, out: Optional[str | Path] = None, forc
         if built.get("provenance", {}).get("parts_sha256") == parts_sha:
             return out  # up to date with the committed weights
     cfg = json.loads((parts / "config.json").read_text(encoding="utf-8"))
+    if not cfg.get("release", False) and not force:
+        raise StudentNotReleased(f"{parts}: the committed student is a training checkpoint, not released "
+                                 f"({cfg.get('status', {})}); `build --force` builds it anyway")
     base = cfg.pop("base")
+    cfg.pop("release", None)
     base_dir = _hub_bundle(base["bundle"])
     base_cfg = json.loads((base_dir / "config.json").read_text(encoding="utf-8"))
     got = sha256_file(base_dir / base_cfg["acoustic"]["weights"])
@@ -143,10 +159,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     p = sub.add_parser("parts", help="a trainer export -> the committed fragment")
     p.add_argument("exported")
     p.add_argument("--out", default=str(REPO_PARTS))
+    p.add_argument("--release", action="store_true", help="offer these voices in the product")
+    p.add_argument("--status", default="{}", help="JSON: the measurements behind the release decision")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
-        path = build(args.parts, args.out, args.force) if args.cmd == "build" else write_parts(args.exported, args.out)
+        if args.cmd == "build":
+            path = build(args.parts, args.out, args.force)
+        else:
+            path = write_parts(args.exported, args.out, release=args.release, status=json.loads(args.status))
+    except StudentNotReleased as exc:
+        print(f"student-zh: {exc}")
+        return 0  # nothing to install: not an error
     except StudentBuildError as exc:
         print(f"student-zh: {exc}")
         return 1

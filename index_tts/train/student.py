@@ -173,8 +173,11 @@ class StudentTrainer:
         own = self.model.state_dict()
         self.model.load_state_dict({k: v for k, v in state.items() if k in own and own[k].shape == v.shape},
                                    strict=False)
-        torch.nn.init.zeros_(self.model.speaker_proj.weight)
-        torch.nn.init.zeros_(self.model.speaker_proj.bias)
+        if "speaker_proj.weight" not in state:  # from a single-voice bundle: step 0 speaks as that voice
+            torch.nn.init.zeros_(self.model.speaker_proj.weight)
+            torch.nn.init.zeros_(self.model.speaker_proj.bias)
+        else:
+            log.info("continuing from the multi-voice model in %s", self.init_dir)
         for name, p in self.model.named_parameters():
             p.requires_grad = name.split(".")[0] in cfg.train
         self.params = [p for p in self.model.parameters() if p.requires_grad]
