@@ -123,7 +123,7 @@ _setup_kokoro() {  # optional teacher voices; never fails the set-up
 }
 
 _setup_student() {  # the project's own multi-voice student, when its weights are committed
-    [ -f "$INDEX_TTS_ROOT/voices/student-zh/parts.safetensors" ] || return 0
+    [ -f "$INDEX_TTS_ROOT/cache_hub/student-zh.parts/parts.safetensors" ] || return 0
     if python -m index_tts.importers.student_zh build >/dev/null 2>"${INDEX_TTS_HUB:-$INDEX_TTS_ROOT/cache_hub}/.student-zh.log"; then
         return 0
     fi

@@ -1,7 +1,7 @@
 """The multi-voice student as committed weights, and the bundle built from them.
 
 The student (``index_tts.train.student``) is the default voice's FastSpeech2 with its text
-encoder frozen, so only the parts it trained need to live in git. ``voices/student-zh/`` holds
+encoder frozen, so only the parts it trained need to live in git. ``cache_hub/student-zh.parts/`` holds
 them as a self-describing fragment:
 
 - ``parts.safetensors``: fp16 tensors of the trained modules (speaker projection, variance
@@ -12,7 +12,7 @@ them as a self-describing fragment:
 - ``MODEL_CARD.md``.
 
     python -m index_tts.importers.student_zh build [--force]        # -> cache_hub/student-zh
-    python -m index_tts.importers.student_zh parts EXPORTED_BUNDLE   # trainer export -> voices/student-zh
+    python -m index_tts.importers.student_zh parts EXPORTED_BUNDLE   # trainer export -> cache_hub/student-zh.parts
 
 A build checks the base's weights against the recorded sha256, so a fragment never
 silently completes itself with another model.
@@ -27,11 +27,14 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ..hub import BUNDLE_FORMAT
+
 log = logging.getLogger(__name__)
 
 BUNDLE_NAME = "student-zh"
 PARTS_FILE = "parts.safetensors"
-REPO_PARTS = Path(__file__).resolve().parents[2] / "voices" / BUNDLE_NAME
+PARTS_FORMAT = "index-tts-student-parts"
+REPO_PARTS = Path(__file__).resolve().parents[2] / "cache_hub" / f"{BUNDLE_NAME}.parts"  # committed
 TRAINED = ("speaker_proj.", "variance.", "decoder.", "mel_proj.", "postnet.")
 
 
@@ -67,6 +70,7 @@ def write_parts(exported: str | Path, out: str | Path = REPO_PARTS, trained: Seq
     dst.mkdir(parents=True, exist_ok=True)
     save_file(parts, str(dst / PARTS_FILE), metadata={"format": "pt", "dtype": "float16"})
     cfg = {k: v for k, v in cfg.items() if k not in ("vocoders", "default_vocoder")}
+    cfg["format"] = PARTS_FORMAT  # not a bundle: the hub does not list it as one
     cfg["release"] = bool(release)
     cfg["status"] = dict(status or {})
     cfg["base"] = {"bundle": base_name, "acoustic_sha256": sha256_file(base_dir / base_cfg["acoustic"]["weights"]),
@@ -109,6 +113,7 @@ def build(parts: str | Path = REPO_PARTS, out: Optional[str | Path] = None, forc
                                  f"({cfg.get('status', {})}); `build --force` builds it anyway")
     base = cfg.pop("base")
     cfg.pop("release", None)
+    cfg["format"] = BUNDLE_FORMAT
     base_dir = _hub_bundle(base["bundle"])
     base_cfg = json.loads((base_dir / "config.json").read_text(encoding="utf-8"))
     got = sha256_file(base_dir / base_cfg["acoustic"]["weights"])
