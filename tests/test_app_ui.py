@@ -82,11 +82,12 @@ def test_generate_saves_wav_and_history(handlers, tmp_path):
     assert str(tmp_path) in path and "RTF" in status and "saved" in status
     assert str(tmp_path) not in status  # no server path on the page
     path2, _, history2, pick, files2 = handlers.generate("再见。", **{**DEFAULTS, "history": history})
-    assert path2 != path and len(history2) == 2 and files2 == [path2, path]
+    srt, srt2 = str(Path(path).with_suffix(".srt")), str(Path(path2).with_suffix(".srt"))
+    assert path2 != path and len(history2) == 2 and files2 == [path2, srt2, path, srt]  # audio + subtitles
     assert all("/" not in value for _label, value in pick["choices"])  # opaque ids, not paths
     assert handlers.replay(pick["choices"][1][1], history2) == path
     assert handlers.replay("../../etc/passwd", history2) is None
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([Path(path).name, Path(path2).name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(Path(p).name for p in (path, path2, srt, srt2))
 
 
 @pytest.mark.parametrize("text,needle", [

@@ -40,7 +40,7 @@ def test_streamed_segments_equal_the_saved_file(handlers, tmp_path):
     streamed = np.concatenate([_samples(c[5]) for c in chunks])
     audio, status, history, pick, files, player = final
     assert isinstance(player, type(gr.skip()))  # the player keeps playing what it got
-    assert audio == files[0] and "RTF" in status and len(history) == 1 and files == [history[0]["path"]]
+    assert audio == files[0] and "RTF" in status and len(history) == 1 and files == [history[0]["path"], history[0]["srt"]]
     saved, sr = sf.read(files[0], dtype="int16")
     assert sr == 24000 and np.array_equal(saved, streamed)
     assert handlers.replay(pick["value"], history) == files[0]  # the History entry plays the saved file

@@ -37,11 +37,11 @@ from fastapi.responses import FileResponse, Response
 
 from .. import __version__
 from ..errors import TextTooLongError
+from ..voices import resolve_openai_voice
 from . import streaming
 from .engine import AUDIO_MEDIA_TYPES, AudioFile, EngineWorker, Job
 from .errors import APIError, ErrorShieldMiddleware, JobCancelled, install_handlers, lone_surrogate_at
 from .middleware import BasicAuthMiddleware, BodySizeLimitMiddleware, parse_auth
-from ..voices import resolve_openai_voice
 from .schemas import OPENAI_FORMATS, OPENAI_VOICES, SpeechRequest, SynthesizeRequest
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,23 @@ def _audio_response(res: AudioFile, extra: dict[str, str] | None = None) -> Resp
     return _ScratchFileResponse(res.path, media_type=media, headers=headers)
 
 
+def _with_subtitles(res: AudioFile, fmt: str) -> Response:
+    """JSON: the audio (base64, in the requested format) with its sentence subtitles and cues."""
+    import base64
+
+    try:
+        body = {
+            "audio_base64": base64.b64encode(res.path.read_bytes()).decode("ascii"),
+            "format": res.fmt, "sample_rate": res.sample_rate, "duration_s": round(res.duration_s, 3),
+            "subtitle_format": fmt, "subtitles": res.subtitles(fmt), "cues": json.loads(res.subtitles("json")),
+            "warnings": [str(w) for w in res.warnings],
+        }
+    finally:
+        _remove(res.path)
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json",
+                    headers={"Cache-Control": "no-store", "X-Audio-Duration": f"{res.duration_s:.3f}"})
+
+
 def create_app(
     synth: Any,
     *,
@@ -246,12 +263,18 @@ def create_app(
         kwargs = req.synth_kwargs()
         sse = req.stream_format == "sse"
         if req.stream or sse or _query_flag(request, "stream"):
+            if req.subtitles:
+                raise APIError(400, "subtitles come with a complete synthesis; drop stream to get them",
+                               code="invalid_request")
             _check_streamable(req.format)
             stream = await streaming.start(worker, req.text, scratch_path("pcm"), req.format, sse, request.receive,
                                            **kwargs)
             return streaming.StreamResponse(stream)
         job = worker.submit_to_file(req.text, scratch_path(req.format), req.format, **kwargs)
-        return _audio_response(await await_job(request, job))
+        res = await await_job(request, job)
+        if req.subtitles:
+            return _with_subtitles(res, req.subtitles)
+        return _audio_response(res)
 
     @app.post("/v1/audio/speech", response_class=Response)
     async def openai_speech(req: SpeechRequest, request: Request) -> Response:

@@ -40,10 +40,26 @@ class AudioFile:
     fmt: str = "wav"
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    segments: list = field(default_factory=list)  # SegmentInfo per segment (times in the file)
 
     @property
     def duration_s(self) -> float:
         return self.samples / float(self.sample_rate)
+
+    def subtitles(self, fmt: str = "srt") -> str:
+        """Sentence subtitles (``srt``, ``vtt`` or ``json`` cues) from the segments' times and
+        the sound inside them (index_tts.batch.subtitles, the same cues as a batch's)."""
+        from types import SimpleNamespace
+
+        from ..batch.subtitles import subtitles_for_result
+
+        if self.fmt == "pcm":
+            wav = np.fromfile(self.path, dtype="<i2").astype(np.float32) / 32768.0
+        else:
+            import soundfile as sf
+
+            wav, _ = sf.read(str(self.path), dtype="float32")
+        return subtitles_for_result(SimpleNamespace(wav=wav, sample_rate=self.sample_rate, segments=self.segments), fmt)
 
 
 class _Writer:
@@ -94,9 +110,10 @@ def synthesize_to_file(synth: Any, text: str, path: Path, fmt: str, stop: thread
     samples = 0
     first: float | None = None
     writer = None
+    segments: list = []
     try:
         writer = _Writer(path, fmt, sample_rate)
-        for chunk in _chunks(synth, text, warnings, stats, progress, kwargs):
+        for chunk in _chunks(synth, text, warnings, stats, progress, kwargs, segments):
             if first is None:
                 first = time.perf_counter() - t0
             pcm = writer.write(chunk)
@@ -119,16 +136,17 @@ def synthesize_to_file(synth: Any, text: str, path: Path, fmt: str, stop: thread
     dur = max(samples / sample_rate, 1e-9)
     timings = dict(stats)
     timings.update(total_s=total, first_audio_s=first or total, audio_s=dur, rtf=total / dur)
-    return AudioFile(path, sample_rate, samples, fmt, warnings, timings)
+    return AudioFile(path, sample_rate, samples, fmt, warnings, timings, segments)
 
 
 def _chunks(synth: Any, text: str, warnings: list[str], stats: dict[str, float],
-            progress: Callable[[int, int], None] | None, kwargs: dict[str, Any]):
+            progress: Callable[[int, int], None] | None, kwargs: dict[str, Any], segments: list):
     """Segments from ``synth.stream`` (or the whole result from ``synthesize`` if it has no stream)."""
     if callable(getattr(synth, "stream", None)):
         gen = synth.stream(text, progress=progress, warnings=warnings, stats=stats, **kwargs)
         try:
-            for chunk, _info in gen:
+            for chunk, info in gen:
+                segments.append(info)
                 yield chunk
         finally:
             gen.close()
@@ -136,6 +154,7 @@ def _chunks(synth: Any, text: str, warnings: list[str], stats: dict[str, float],
     res = synth.synthesize(text, progress=progress, **kwargs)
     warnings.extend(getattr(res, "warnings", []) or [])
     stats.update({k: float(v) for k, v in (getattr(res, "timings", {}) or {}).items() if k in stats})
+    segments.extend(getattr(res, "segments", []) or [])
     yield res.wav
 
 

@@ -58,6 +58,8 @@ class SynthesizeRequest(BaseModel):
     reference_strength: float = setting_field("reference_strength")
     seed: int | None = setting_field("seed")
     format: Literal["wav", "pcm", "flac"] = "wav"
+    subtitles: Literal["srt", "vtt", "json"] | None = Field(
+        None, description="answer with JSON: base64 audio plus sentence subtitles in this format (not with stream)")
     stream: bool = Field(False, description="send audio segment by segment (wav/pcm; chunked transfer)")
     stream_format: Literal["audio", "sse"] | None = Field(
         None, description='"audio" = raw chunks; "sse" = OpenAI speech.audio.delta events (implies stream)')

@@ -225,10 +225,31 @@ class _Handlers:
             gr.Warning(safe_text(w))
         snippet = text if len(text) <= 24 else text[:24] + "…"
         item = {"id": secrets.token_hex(6), "label": f"{path.stem[:15]} · {snippet}", "path": str(path)}
+        srt = self._subtitles(path, res)
+        if srt is not None:
+            item["srt"] = str(srt)
         history = [item] + [h for h in (history or []) if isinstance(h, dict) and "id" in h]
         choices = [(h["label"], h["id"]) for h in history]
-        return (str(path), status, history, gr.update(choices=choices, value=item["id"]),
-                [h["path"] for h in history])
+        files = [f for h in history for f in (h["path"], h.get("srt")) if f]
+        return (str(path), status, history, gr.update(choices=choices, value=item["id"]), files)
+
+    @staticmethod
+    def _subtitles(path: Path, res: Any) -> Path | None:
+        """Sentence subtitles (SRT) saved next to the result; None when the result has no segments."""
+        import dataclasses
+
+        if not getattr(res, "segments", None) or not dataclasses.is_dataclass(res):
+            return None
+        srt = path.with_suffix(".srt")
+        tmp = srt.with_name(f".{srt.name}.part")  # what remove_partials sweeps after a kill
+        try:
+            tmp.write_text(dataclasses.replace(res, path=path).subtitles("srt"), encoding="utf-8")
+            os.replace(tmp, srt)
+        except (OSError, ValueError) as e:  # subtitles are a convenience: the audio is what matters
+            log.warning("no subtitles for %s: %s", path.name, e)
+            tmp.unlink(missing_ok=True)
+            return None
+        return srt
 
     def preview(self, voice):
         """The preview button: the chosen voice reads ``PREVIEW_TEXT`` (cached per voice)."""
