@@ -69,6 +69,25 @@ def write_manifest(bundle_dir: str | Path) -> dict[str, str]:
     return files
 
 
+def finish_staged_bundle(staging: Path, out: Path, config: dict, model_card: str) -> Path:
+    """Complete a bundle built in ``staging`` (config.json, MODEL_CARD.md, manifest) and put it
+    in place of ``out`` by renaming; on any failure ``staging`` is removed and ``out`` untouched."""
+    import shutil
+
+    try:
+        (staging / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n",
+                                             encoding="utf-8")
+        (staging / "MODEL_CARD.md").write_text(model_card, encoding="utf-8")
+        write_manifest(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)
+    return out
+
+
 def verify_manifest(bundle_dir: str | Path) -> None:
     """Raise ManifestError naming the first file that is missing or differs."""
     root = Path(bundle_dir)

@@ -39,7 +39,7 @@ from .measure import cue_errors
 TOLERANCE_S = 0.15
 
 
-def _model(threads: int):
+def whisper_model(threads: int):
     from faster_whisper import WhisperModel
 
     from ..eval.asr import whisper_model_dir
@@ -103,7 +103,7 @@ def study(out: Path, threads: int = 1, grid: bool = False) -> dict:
     name = Path(manifest["files"]["wav"]).stem
     wav, sr = sf.read(str(out / manifest["files"]["wav"]), dtype="float32")
     cues = parse_srt((out / f"{name}.srt").read_text(encoding="utf-8"))
-    model = _model(threads)
+    model = whisper_model(threads)
     report: dict = {"batch": str(out), "cues": len(cues), "references": {}}
     variants = {
         "whisper_joined": {"vad_filter": False},

@@ -30,26 +30,9 @@ DEMO = Path(__file__).with_name("data") / "demo_script.txt"
 
 def whisper_chars(wav, sr: int, threads: int) -> list[tuple[str, float]]:
     """(character, time) for every character Whisper hears, simplified and normalised."""
-    import numpy as np
-    import opencc
-    from faster_whisper import WhisperModel
-    from scipy.signal import resample_poly
+    from .cuetiming import heard, whisper_model
 
-    from ..eval.asr import whisper_model_dir
-    from ..eval.textnorm import normalize_for_cer
-
-    audio = resample_poly(np.asarray(wav, np.float32), 2, 3).astype(np.float32) if sr == 24000 else wav
-    model = WhisperModel(str(whisper_model_dir()), device="cpu", compute_type="int8", cpu_threads=threads)
-    segments, _ = model.transcribe(audio, language="zh", beam_size=1, temperature=0.0, word_timestamps=True,
-                                   condition_on_previous_text=False, vad_filter=False)
-    t2s = opencc.OpenCC("tw2s")
-    out: list[tuple[str, float]] = []
-    for seg in segments:
-        for w in seg.words or []:
-            chars = normalize_for_cer(t2s.convert(w.word))
-            for k, ch in enumerate(chars):
-                out.append((ch, w.start + (w.end - w.start) * k / max(len(chars), 1)))
-    return out
+    return heard(whisper_model(threads), wav, sr, vad_filter=False)
 
 
 def cue_errors(cues: list[tuple[float, float, str]], heard: list[tuple[str, float]],

