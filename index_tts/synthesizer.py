@@ -53,6 +53,7 @@ class _Prepared:
     warnings: list[str]
     teacher: Optional[str] = None  # a Kokoro teacher voice id: that engine renders the segments
     acoustic: Any = None  # the student's acoustic model for its voices (None: the bundle's own)
+    vocoder: Any = None  # and its vocoder
 
 
 def _given(settings: dict[str, Any]) -> dict[str, Any]:
@@ -197,7 +198,7 @@ class Synthesizer:
             gen = self._torch.Generator(device=self.device).manual_seed(int(req.seed))
         dropout = self.variance_dropout if req.variance_dropout is None else req.variance_dropout
         return _Prepared(req, ctrl, spk, gen, dropout, warnings, teacher,
-                         self.student_voices.acoustic() if student else None)
+                         *(self.student_voices.models() if student else (None, None)))
 
     def _segment_limit(self, prep: _Prepared) -> int:
         """Syllables per segment for this request. The voice's limit is really one of frames
@@ -352,8 +353,10 @@ class Synthesizer:
             out = acoustic.infer(ids, control=control, speaker=prep.speaker, emotion=emotion,
                                       variance_dropout=prep.variance_dropout, generator=prep.generator)
             t1 = time.perf_counter()
-            mel = out.mel.half() if self.fp16 else out.mel
-            wav = self.vocoder.infer(mel)[0].float().cpu().numpy()
+            if prep.vocoder is not None:  # a student voice: its own vocoder, in float32
+                wav = prep.vocoder.infer(out.mel.float())[0].float().cpu().numpy()
+            else:
+                wav = self.vocoder.infer(out.mel.half() if self.fp16 else out.mel)[0].float().cpu().numpy()
             t2 = time.perf_counter()
         stats["acoustic_s"] = stats.get("acoustic_s", 0.0) + (t1 - t0)
         stats["vocoder_s"] = stats.get("vocoder_s", 0.0) + (t2 - t1)

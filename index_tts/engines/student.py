@@ -1,7 +1,8 @@
 """The Synthesizer's view of the multi-voice student (``cache_hub/student-zh``).
 
-The student is a FastSpeech2 on the default voice's mel grid, so it shares the default voice's
-frontend symbols and vocoder: only the acoustic model differs. It is loaded on first use.
+The student is a FastSpeech2 on the default voice's mel grid (same frontend symbols, same
+MelConfig), with its own vocoder (the default voice's MB-MelGAN fine-tuned on the teachers'
+speech: the original one breaks low male voices). It is loaded on first use.
 
 - its presets are listed with ids distinct from the Kokoro teachers' (``yunxi``, not
   ``zm_yunxi``) and display names marked ``（学生）``;
@@ -41,6 +42,7 @@ class StudentVoices:
         self.name = name
         self._config: Optional[dict] = None
         self._acoustic = None
+        self._vocoder = None
         self._lock = threading.Lock()
 
     # ----------------------------------------------------------------- listing
@@ -83,15 +85,17 @@ class StudentVoices:
         return out
 
     # ----------------------------------------------------------------- inference
-    def acoustic(self):
-        """The student's FastSpeech2 (loaded once, eval mode, on the synthesizer's device)."""
+    def models(self):
+        """(acoustic, vocoder) of the student bundle, loaded once, eval mode, on the synthesizer's
+        device. The vocoder is the bundle's own (fine-tuned for its voices), not the default voice's."""
         with self._lock:
             if self._acoustic is None:
                 from ..bundle import load_bundle
 
-                bundle = load_bundle(self._cfg()["_path"], device=self.device, vocoders=())
+                bundle = load_bundle(self._cfg()["_path"], device=self.device)
                 self._acoustic = bundle.acoustic.eval()
-            return self._acoustic
+                self._vocoder = bundle.vocoders[bundle.default_vocoder].eval()
+            return self._acoustic, self._vocoder
 
     def speaker_vector(self, voice: str, reference_embedding: Optional[np.ndarray] = None):
         import torch
