@@ -141,13 +141,16 @@ def test_student_trains_exports_and_speaks(tmp_path):
     from index_tts.importers import student_zh
 
     parts = student_zh.write_parts(out, tmp_path / "parts")
-    assert (parts / "parts.safetensors").stat().st_size < 0.75 * (out / "acoustic.safetensors").stat().st_size
+    full = (out / "acoustic.safetensors").stat().st_size + (out / "vocoder_mbmelgan.safetensors").stat().st_size
+    assert (parts / "parts.safetensors").stat().st_size < 0.7 * full  # no frozen tensors, vocoder in fp16
     with pytest.raises(student_zh.StudentNotReleased):  # a training checkpoint is not installed
         student_zh.build(parts, tmp_path / "built")
     assert not (tmp_path / "built").exists()
     built = student_zh.build(parts, tmp_path / "built", force=True)
     again = Synthesizer(model_path=built).synthesize("你好，世界。", speaker="baker", seed=0)
-    assert np.array_equal(again.wav, res.wav)
+    assert len(again.wav) == len(res.wav)  # the vocoder travels in fp16: the same audio within rounding
+    snr = 10 * np.log10(np.sum(res.wav ** 2) / max(np.sum((again.wav - res.wav) ** 2), 1e-20))
+    assert snr > 35, snr
     # training continues from the committed multi-voice weights (speaker projection kept, not zeroed)
     cont = StudentTrainer(StudentConfig(init_from=str(built)), corpus, tmp_path / "run2")
     assert torch.allclose(cont.model.speaker_proj.weight, trained.half().float(), atol=1e-3)

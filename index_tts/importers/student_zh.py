@@ -5,7 +5,8 @@ encoder frozen, so only the parts it trained need to live in git. ``cache_hub/st
 them as a self-describing fragment:
 
 - ``parts.safetensors``: fp16 tensors of the trained modules (speaker projection, variance
-  adaptor, decoder, mel projection, postnet);
+  adaptor, decoder, mel projection, postnet) and of the student's own vocoder (``vocoder.*``:
+  the default voice's MB-MelGAN fine-tuned on the teachers' speech);
 - ``config.json``: the bundle config (model dataclass, mel config, symbols, speakers with
   their GE2E embeddings and display names, licence, provenance) plus ``base`` (the bundle whose
   other tensors and vocoders complete it, and the sha256 of that bundle's acoustic weights);
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 BUNDLE_NAME = "student-zh"
 PARTS_FILE = "parts.safetensors"
+VOCODER_PREFIX = "vocoder."  # the student's vocoder tensors inside the parts file
 PARTS_FORMAT = "index-tts-student-parts"
 REPO_PARTS = Path(__file__).resolve().parents[2] / "cache_hub" / f"{BUNDLE_NAME}.parts"  # committed
 TRAINED = ("speaker_proj.", "variance.", "decoder.", "mel_proj.", "postnet.")
@@ -64,6 +66,11 @@ def write_parts(exported: str | Path, out: str | Path = REPO_PARTS, trained: Seq
     parts = {k: v.half() if v.is_floating_point() else v for k, v in state.items() if k.startswith(tuple(trained))}
     if not parts:
         raise StudentBuildError(f"{src}: no tensors under {trained}")
+    voc_name = cfg.get("default_vocoder")
+    voc_entry = dict((cfg.get("vocoders") or {}).get(voc_name) or {})
+    if voc_entry.get("weights"):  # the student's own (fine-tuned) vocoder travels in the same file
+        parts.update({VOCODER_PREFIX + k: v.half() if v.is_floating_point() else v
+                      for k, v in load_file(str(src / voc_entry["weights"])).items()})
     base_name = str(cfg.get("provenance", {}).get("init_from", "baker-zh"))
     base_dir = _hub_bundle(base_name)
     base_cfg = json.loads((base_dir / "config.json").read_text(encoding="utf-8"))
@@ -73,6 +80,8 @@ def write_parts(exported: str | Path, out: str | Path = REPO_PARTS, trained: Seq
     cfg["format"] = PARTS_FORMAT  # not a bundle: the hub does not list it as one
     cfg["release"] = bool(release)
     cfg["status"] = dict(status or {})
+    if voc_entry.get("weights"):
+        cfg["vocoder"] = {"name": voc_name, "entry": voc_entry}
     cfg["base"] = {"bundle": base_name, "acoustic_sha256": sha256_file(base_dir / base_cfg["acoustic"]["weights"]),
                    "trained_prefixes": list(trained)}
     (dst / "config.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -123,16 +132,25 @@ def build(parts: str | Path = REPO_PARTS, out: Optional[str | Path] = None, forc
     state = {k: v.half() if v.is_floating_point() else v
              for k, v in load_file(str(base_dir / base_cfg["acoustic"]["weights"])).items()
              if not k.startswith(tuple(base["trained_prefixes"]))}
-    state.update(load_file(str(parts / PARTS_FILE)))
+    fragment = load_file(str(parts / PARTS_FILE))
+    state.update({k: v for k, v in fragment.items() if not k.startswith(VOCODER_PREFIX)})
+    own_vocoder = cfg.pop("vocoder", None)
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{BUNDLE_NAME}-", dir=out.parent))
     try:
         save_file({k: v.contiguous() for k, v in state.items()}, str(tmp / cfg["acoustic"]["weights"]),
                   metadata={"format": "pt", "dtype": "float16"})
-        cfg["vocoders"] = base_cfg.get("vocoders", {})
-        cfg["default_vocoder"] = base_cfg.get("default_vocoder")
-        for entry in cfg["vocoders"].values():
-            if entry.get("weights"):
-                shutil.copy2(base_dir / entry["weights"], tmp / entry["weights"])
+        if own_vocoder is not None:
+            entry = own_vocoder["entry"]
+            save_file({k[len(VOCODER_PREFIX):]: v.float().contiguous() for k, v in fragment.items()
+                       if k.startswith(VOCODER_PREFIX)}, str(tmp / entry["weights"]))
+            cfg["vocoders"], cfg["default_vocoder"] = {own_vocoder["name"]: entry}, own_vocoder["name"]
+        else:
+            cfg["vocoders"] = base_cfg.get("vocoders", {})
+            cfg["default_vocoder"] = base_cfg.get("default_vocoder")
+            for entry in cfg["vocoders"].values():
+                if entry.get("weights"):
+                    shutil.copy2(base_dir / entry["weights"], tmp / entry["weights"])
         if base_cfg.get("emotions") and not cfg.get("emotions"):
             cfg["emotions"] = base_cfg["emotions"]
         if base_cfg.get("licence"):
