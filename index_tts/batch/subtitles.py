@@ -60,18 +60,25 @@ def cues_from_result(result, speaker: str = "") -> list[Cue]:
 
 def subtitles_for_result(result, fmt: str = "srt", speaker: str = "") -> str:
     """Subtitles for one synthesis as text: ``srt``, ``vtt`` or ``json`` (a list of cues with
-    start/end in seconds) - what ``/synthesize`` and the single-text page can offer next to
-    the audio."""
+    start/end in seconds) - what ``/synthesize`` and the single-text page offer next to the audio."""
+    return format_cues(cues_from_result(result, speaker), fmt)
+
+
+def format_cues(cues: list[Cue], fmt: str) -> str:
+    """Cues as ``srt``, ``vtt`` or ``json`` text."""
     import json
 
-    cues = cues_from_result(result, speaker)
     if fmt == "srt":
         return to_srt(cues)
     if fmt == "vtt":
         return to_vtt(cues)
     if fmt == "json":
-        return json.dumps([{"start": c.start, "end": c.end, "text": c.text} for c in cues], ensure_ascii=False)
+        return json.dumps(cues_json(cues), ensure_ascii=False)
     raise ValueError(f"unknown subtitle format {fmt!r}; choose srt, vtt or json")
+
+
+def cues_json(cues: list[Cue]) -> list[dict]:
+    return [{"start": c.start, "end": c.end, "text": c.text} for c in cues]
 
 
 def clean_text(text: str) -> str:

@@ -110,12 +110,11 @@ class StudentVoices:
 
     def nearest(self, embedding: np.ndarray) -> tuple[str, float]:
         """The preset whose embedding is closest (cosine) to ``embedding``."""
+        from ..encoders.speaker import SpeakerEncoder
+
         best, score = "", -2.0
-        e = np.asarray(embedding, np.float64)
-        e = e / (np.linalg.norm(e) or 1.0)
         for sid, entry in self.speakers().items():
-            v = np.asarray(entry["embedding"], np.float64)
-            s = float(np.dot(e, v / (np.linalg.norm(v) or 1.0)))
+            s = SpeakerEncoder.similarity(embedding, np.asarray(entry["embedding"], np.float32))
             if s > score:
                 best, score = sid, s
         return best, score

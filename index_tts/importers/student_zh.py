@@ -105,7 +105,7 @@ def build(parts: str | Path = REPO_PARTS, out: Optional[str | Path] = None, forc
     """Fragment + base bundle -> a complete bundle folder (atomically: temp dir, then rename)."""
     from safetensors.torch import load_file, save_file
 
-    from ..hub import hub_dir, sha256_file, write_manifest
+    from ..hub import finish_staged_bundle, hub_dir, sha256_file
 
     parts = Path(parts)
     out = Path(out) if out else hub_dir() / BUNDLE_NAME
@@ -158,16 +158,11 @@ def build(parts: str | Path = REPO_PARTS, out: Optional[str | Path] = None, forc
                               "vocoder": base_cfg["licence"]}
         cfg.setdefault("provenance", {})["built_from"] = f"{parts.name} + {base['bundle']}"
         cfg["provenance"]["parts_sha256"] = parts_sha
-        (tmp / "config.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        if (parts / "MODEL_CARD.md").is_file():
-            shutil.copy2(parts / "MODEL_CARD.md", tmp / "MODEL_CARD.md")
-        write_manifest(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
+        card = (parts / "MODEL_CARD.md").read_text(encoding="utf-8") if (parts / "MODEL_CARD.md").is_file() else ""
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finish_staged_bundle(tmp, out, cfg, card)
     log.info("built %s", out)
     return out
 

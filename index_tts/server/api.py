@@ -166,11 +166,14 @@ def _with_subtitles(res: AudioFile, fmt: str) -> Response:
     """JSON: the audio (base64, in the requested format) with its sentence subtitles and cues."""
     import base64
 
+    from ..batch.subtitles import cues_json, format_cues
+
     try:
+        cues = res.cues()
         body = {
             "audio_base64": base64.b64encode(res.path.read_bytes()).decode("ascii"),
             "format": res.fmt, "sample_rate": res.sample_rate, "duration_s": round(res.duration_s, 3),
-            "subtitle_format": fmt, "subtitles": res.subtitles(fmt), "cues": json.loads(res.subtitles("json")),
+            "subtitle_format": fmt, "subtitles": format_cues(cues, fmt), "cues": cues_json(cues),
             "warnings": [str(w) for w in res.warnings],
         }
     finally:

@@ -46,12 +46,12 @@ class AudioFile:
     def duration_s(self) -> float:
         return self.samples / float(self.sample_rate)
 
-    def subtitles(self, fmt: str = "srt") -> str:
-        """Sentence subtitles (``srt``, ``vtt`` or ``json`` cues) from the segments' times and
-        the sound inside them (index_tts.batch.subtitles, the same cues as a batch's)."""
+    def cues(self) -> list:
+        """Sentence cues from the segments' times and the sound inside them (index_tts.batch.subtitles,
+        the same cues as a batch's); reads the file once."""
         from types import SimpleNamespace
 
-        from ..batch.subtitles import subtitles_for_result
+        from ..batch.subtitles import cues_from_result
 
         if self.fmt == "pcm":
             wav = np.fromfile(self.path, dtype="<i2").astype(np.float32) / 32768.0
@@ -59,7 +59,13 @@ class AudioFile:
             import soundfile as sf
 
             wav, _ = sf.read(str(self.path), dtype="float32")
-        return subtitles_for_result(SimpleNamespace(wav=wav, sample_rate=self.sample_rate, segments=self.segments), fmt)
+        return cues_from_result(SimpleNamespace(wav=wav, sample_rate=self.sample_rate, segments=self.segments))
+
+    def subtitles(self, fmt: str = "srt") -> str:
+        """Sentence subtitles as ``srt``, ``vtt`` or ``json`` text."""
+        from ..batch.subtitles import format_cues
+
+        return format_cues(self.cues(), fmt)
 
 
 class _Writer:

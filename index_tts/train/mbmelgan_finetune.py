@@ -143,8 +143,10 @@ def measure(out: Path, heldout: Sequence[str], limit: int = 8) -> list[dict]:
     from ..encoders.speaker import SpeakerEncoder
     from ..eval.asr import WhisperASR
 
+    import copy
+
     bundle, voc = _base()
-    tuned = _base()[1]
+    tuned = copy.deepcopy(voc)
     tuned.load_state_dict(load_file(str(out / "mbmelgan_ft.safetensors")))
     voc.eval(), tuned.eval()
     from ..eval.hifigan_speed import dnsmos_ovrl

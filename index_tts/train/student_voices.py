@@ -17,6 +17,8 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
+from ..eval.kokoro_voices import f0_median  # the F0 measure of the teacher tables
+
 log = logging.getLogger(__name__)
 
 STUDENT_SUFFIX = "（学生）"
@@ -60,16 +62,6 @@ def dev_sentences(path: Optional[str] = None, ids: Sequence[str] = DEV_IDS) -> l
     return [(r.id, r.text) for r in (picked or rows)]
 
 
-def _f0_median(wav: np.ndarray, sr: int) -> float:
-    import pyworld
-
-    x = wav.astype(np.float64)
-    f0, t = pyworld.dio(x, sr, f0_floor=60, f0_ceil=600, frame_period=10)
-    f0 = pyworld.stonemask(x, f0, t, sr)
-    v = f0[f0 > 0]
-    return float(np.median(v)) if v.size else 0.0
-
-
 def product_with(bundle: str | Path):
     """A Synthesizer of the product (default voice + teachers) with ``bundle`` as its student voices.
 
@@ -110,7 +102,7 @@ def teacher_reference(spk, sentences: Sequence[tuple[str, str]], threads: int = 
     for tv in TEACHER_VOICES:  # the teachers reading the same sentences
         wavs = [teacher.render_segment(seg, tv) for _, text in sentences for seg in fe(text).segments]
         emb[tv] = mean_embedding(np.stack([spk.embed(w, 24000, validate=False) for w in wavs]))
-        f0[tv] = _f0_median(np.concatenate(wavs), 24000)
+        f0[tv] = f0_median(np.concatenate(wavs), 24000)
     if cache is not None:
         cache.write_text(json.dumps({"key": key, "emb": {k: v.tolist() for k, v in emb.items()}, "f0": f0}))
     return emb, f0
@@ -150,7 +142,7 @@ def measure(bundle: str, voices: Sequence[str], sentences: Sequence[tuple[str, s
         rows.append({"voice": v, "teacher": tv, "cer": round(edits / max(chars, 1), 4),
                      "sim_own": round(sims.get(tv, float("nan")), 3),
                      "nearest": nearest, "sim_nearest": round(sims[nearest], 3),
-                     "f0": round(_f0_median(np.concatenate(audio), tts.sample_rate), 1),
+                     "f0": round(f0_median(np.concatenate(audio), tts.sample_rate), 1),
                      "f0_teacher": round(f0_teacher.get(tv, float("nan")), 1), "rtf": round(t_synth / seconds, 3)})
         log.info("%s", rows[-1])
     return rows
