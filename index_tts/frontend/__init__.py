@@ -4,6 +4,7 @@ Light to import: jieba and pypinyin are loaded on first use.
 """
 from .errors import FrontendError, OverrideError, PinyinError, UnknownSymbolError
 from .frontend import Frontend, FrontendConfig
+from .incremental import SegmentStream
 from .symbols import BAKER_SYMBOLS
 from .types import Segment, Utterance
 
@@ -15,6 +16,7 @@ __all__ = [
     "OverrideError",
     "PinyinError",
     "Segment",
+    "SegmentStream",
     "UnknownSymbolError",
     "Utterance",
 ]

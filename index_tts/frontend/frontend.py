@@ -6,17 +6,13 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from ..utils.config import ConfigBase
-from .errors import FrontendError
-from .g2p import clause_words
-from .normalize import normalize, strip_marks
-from .overrides import apply_overrides
+from .incremental import SegmentStream
 from .pinyin import decompose
 from .breaks import CONJUNCTIONS, ProsodyParams, assign_breaks
 from .sandhi import apply_sandhi
 from .split import (Clause, Piece, check_segment_limit, context_budget, context_words, gap_bias, plan_cuts,
                     split_long_words)
 from .symbols import ERHUA, EOS, SIL, SymbolTable, is_final_symbol
-from .text import clean, describe_unknown, sentence_type, split_clauses, split_sentences
 from .types import Segment, Utterance, Word
 
 log = logging.getLogger(__name__)
@@ -86,45 +82,18 @@ class Frontend:
                  max_segment_syllables: int | None = None) -> Utterance:
         """Text -> Utterance. ``max_segment_syllables`` overrides the config's segment limit
         (the Synthesizer passes its voice's safe length)."""
-        if not isinstance(text, str):
-            raise FrontendError(f"text must be a string, got {type(text).__name__}")
-        limit = check_segment_limit(max_segment_syllables or self.config.max_segment_syllables)
-        marked, overrides, stray = apply_overrides(text, pinyin_overrides)
-        cleaned, unknown = clean(marked, allow_markers=True)
-        unknown = stray + unknown
-        planned: list[tuple[list[Word], list[int], Piece, str, bool]] = []
-        for s_start, s_end in split_sentences(cleaned):
-            clauses = []
-            for a, b in split_clauses(cleaned, s_start, s_end):
-                norm = normalize(cleaned[a:b])
-                words = clause_words(norm, overrides, unknown, erhua=self.config.erhua)
-                clauses.append(Clause(
-                    raw=overrides.restore(marked[a:b]),
-                    normalized=overrides.restore(strip_marks(norm)),
-                    words=words,
-                ))
-            words, breaks, pieces = self._plan_sentence(clauses, limit)
-            stype = sentence_type(marked[s_start:s_end])
-            for i, piece in enumerate(pieces):
-                last = i == len(pieces) - 1
-                planned.append((words, breaks, piece, stype if last else "declarative", last))
-        warnings = []
-        if unknown:
-            warnings.append(describe_unknown(unknown))
-        segments = []
-        for i, (words, breaks, piece, stype, last) in enumerate(planned):
-            if i == len(planned) - 1:
-                pause = "none"
-            elif last:
-                pause = "sentence"
-            else:
-                pause = "comma" if piece.cut_level >= 3 else "phrase"
-            segments.append(self._segment(words, breaks, piece, stype, pause, ends_sentence=last))
-        if not segments:
-            warnings.append("no readable text: the input contains nothing that can be spoken")
-        for w in warnings:
-            log.info("frontend: %s", w)
-        return Utterance(text=text, segments=segments, warnings=warnings)
+        stream = self.iter_segments(text, pinyin_overrides, max_segment_syllables)
+        segments = list(stream)
+        return Utterance(text=text, segments=segments, warnings=stream.warnings)
+
+    def iter_segments(self, text: str, pinyin_overrides: Mapping[str, object] | None = None,
+                      max_segment_syllables: int | None = None) -> SegmentStream:
+        """The segments ``__call__`` returns, produced sentence by sentence (see ``incremental``).
+
+        Raises the same input errors as ``__call__`` here (a phone missing from the symbol
+        table only when its segment is reached); ``.warnings`` is complete before the first
+        segment."""
+        return SegmentStream(self, text, pinyin_overrides, max_segment_syllables)
 
     def _plan_sentence(self, clauses: list[Clause], limit: int) -> tuple[list[Word], list[int], list[Piece]]:
         """All words of one sentence, their break levels (sandhi applied over the whole

@@ -5,6 +5,7 @@ cleaned text are valid in the original text (used to keep each segment's origina
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -57,25 +58,32 @@ def clean(text: str, allow_markers: bool = False) -> tuple[str, list[str]]:
     out: list[str] = []
     unknown: list[str] = []
     for ch in text:
-        c = _fold(ch)
-        if c == "々" and out and is_hanzi(out[-1]):
-            c = out[-1]  # Japanese iteration mark: repeat the previous character
-        if unicodedata.category(c) == "Cc" and c not in "\n\t\r":
-            out.append(" ")  # control characters (also keeps the normaliser's marks private)
-        elif (
-            c.isascii()
-            or is_hanzi(c)
-            or c in KNOWN_SYMBOLS
-            or c.isspace()
-            or (allow_markers and is_override_marker(c))
-        ):
-            out.append(c)
-        elif c in _INVISIBLE or unicodedata.category(c) in ("Mn", "Cf", "Cc"):
-            out.append(" ")
-        else:
+        c, readable = _classify(ch, allow_markers)
+        if ch == "々" and out and is_hanzi(out[-1]):
+            c, readable = out[-1], True  # Japanese iteration mark: repeat the previous character
+        out.append(c)
+        if not readable:
             unknown.append(ch)
-            out.append(" ")
     return "".join(out), unknown
+
+
+@functools.lru_cache(maxsize=16384)
+def _classify(ch: str, allow_markers: bool) -> tuple[str, bool]:
+    """What ``clean`` writes for ``ch`` (on its own) and whether ``ch`` is readable."""
+    c = _fold(ch)
+    if unicodedata.category(c) == "Cc" and c not in "\n\t\r":
+        return " ", True  # control characters (also keeps the normaliser's marks private)
+    if (
+        c.isascii()
+        or is_hanzi(c)
+        or c in KNOWN_SYMBOLS
+        or c.isspace()
+        or (allow_markers and is_override_marker(c))
+    ):
+        return c, True
+    if c in _INVISIBLE or unicodedata.category(c) in ("Mn", "Cf", "Cc"):
+        return " ", True
+    return " ", False
 
 
 def describe_unknown(chars: list[str], limit: int = 12) -> str:
