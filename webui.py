@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pid-file", type=Path, default=DEFAULT_PID_FILE, help="pid file (default .run/app.pid)")
     p.add_argument("--api-only", action="store_true",
                    help="serve only the HTTP API, without the web UI (Gradio is not loaded: less memory)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for the networks (default: all cores)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
 
@@ -118,12 +118,8 @@ def _serve(args: argparse.Namespace, tmp_dir: Path) -> int:
     from index_tts.errors import IndexTTSError
     from index_tts.server import create_app
 
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    try:
-        synth = Synthesizer(model_path=args.model, device=args.device, fp16=args.fp16)
+    try:  # the backend comes from INDEX_TTS_BACKEND (start_app.sh --backend); onnx never imports torch
+        synth = Synthesizer(model_path=args.model, device=args.device, fp16=args.fp16, threads=args.threads)
     except (IndexTTSError, FileNotFoundError, RuntimeError) as e:
         print(f"ERROR: cannot load the model: {e}", file=sys.stderr)
         return 1

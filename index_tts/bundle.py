@@ -18,20 +18,13 @@ from typing import Any, Iterable, Mapping, Optional
 import torch
 from torch import nn
 
-from .audio.mel import MelConfig
-from .bundle_config import EmotionSettings, InferenceSettings, SpeakerEntry, parse_speakers
-from .hub import resolve_bundle, verify_manifest, write_manifest
+from .audio.mel_config import MelConfig
+from .bundle_config import EmotionSettings, InferenceSettings, SpeakerEntry
+from .bundle_spec import (BUNDLE_FORMAT, BUNDLE_VERSION, DEFAULT_DISPLAY_NAME, BundleError,  # noqa: F401
+                          read_bundle_spec)
+from .hub import write_manifest
 
 log = logging.getLogger(__name__)
-
-BUNDLE_FORMAT = "index-tts-bundle"
-BUNDLE_VERSION = 1
-DEFAULT_DISPLAY_NAME = "默认女声"
-
-
-class BundleError(ValueError):
-    """A bundle's config is malformed or its components disagree."""
-
 
 @dataclass
 class VocoderEntry:
@@ -205,73 +198,21 @@ def load_bundle(
 
     ``vocoders`` limits which vocoders are instantiated (default: all). Raises
     ModelNotFoundError when the bundle is absent, ManifestError when files were altered,
-    BundleError when components disagree.
+    BundleError when components disagree (checks: ``bundle_spec.read_bundle_spec``).
     """
     from .acoustic import ACOUSTIC_TYPES
     from .vocoder.base import build_vocoder
 
-    root = Path(resolve_bundle(path))
-    cfg_path = root / "config.json"
-    if verify:
-        verify_manifest(root)
-    try:
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise BundleError(f"{cfg_path}: invalid JSON ({exc})") from exc
-    if config.get("format") != BUNDLE_FORMAT:
-        raise BundleError(f"{cfg_path}: not an {BUNDLE_FORMAT} config")
-    if int(config.get("version", 0)) > BUNDLE_VERSION:
-        raise BundleError(f"{cfg_path}: bundle version {config.get('version')} is newer than supported ({BUNDLE_VERSION})")
-    if config.get("engine", "fastspeech2") != "fastspeech2":
-        raise BundleError(f"{root.name} is a {config['engine']} bundle (voices for a second engine), not an "
-                          f"acoustic-model voice: load the default voice and pick its voices with speaker=<id>")
-    for key in ("mel", "symbols", "acoustic", "vocoders", "default_vocoder"):
-        if key not in config:
-            raise BundleError(f"{cfg_path}: missing key {key!r}")
-    mel = MelConfig.from_dict(config["mel"])
-    symbols = list(config["symbols"])
-
-    ac = config["acoustic"]
-    if ac.get("type") not in ACOUSTIC_TYPES:
-        raise BundleError(f"unknown acoustic type {ac.get('type')!r}; known: {sorted(ACOUSTIC_TYPES)}")
-    ac_cfg_cls, ac_cls = ACOUSTIC_TYPES[ac["type"]]
-    ac_cfg = ac_cfg_cls.from_dict(ac["config"])
-    if ac_cfg.vocab_size != len(symbols):
-        raise BundleError(f"acoustic vocab_size {ac_cfg.vocab_size} != {len(symbols)} symbols in the bundle")
-    if ac_cfg.n_mels != mel.n_mels:
-        raise BundleError(f"acoustic n_mels {ac_cfg.n_mels} != MelConfig.n_mels {mel.n_mels}")
-    acoustic = ac_cls(ac_cfg, mel_config=mel)
-    _load_weights(acoustic, root / ac["weights"], device)
-
-    wanted = set(config["vocoders"]) if vocoders is None else set(vocoders)
-    unknown = wanted - set(config["vocoders"])
-    if unknown:
-        raise BundleError(f"bundle has no vocoder(s) {sorted(unknown)}; available: {sorted(config['vocoders'])}")
+    spec = read_bundle_spec(path, verify=verify, vocoders=vocoders)
+    acoustic = ACOUSTIC_TYPES[spec.acoustic_type][1](spec.acoustic_config, mel_config=spec.mel)
+    _load_weights(acoustic, spec.path / spec.acoustic_weights, device)
     vocs: dict[str, nn.Module] = {}
-    for vname in sorted(wanted):
-        entry = config["vocoders"][vname]
-        vmel = MelConfig.from_dict(entry["mel"]) if "mel" in entry else mel
-        if not vmel.same_features(mel):
-            raise BundleError(f"vocoder {vname!r} was built for different mel features than the acoustic model")
-        voc = build_vocoder(entry["type"], entry["config"])
-        if voc.n_mels != mel.n_mels or voc.hop_length != mel.hop_length:
-            raise BundleError(
-                f"vocoder {vname!r}: n_mels/hop {voc.n_mels}/{voc.hop_length} != mel {mel.n_mels}/{mel.hop_length}"
-            )
-        _load_weights(voc, root / entry["weights"], device)
+    for vname, entry in spec.vocoders.items():
+        voc = build_vocoder(entry.type, entry.config)
+        if voc.n_mels != spec.mel.n_mels or voc.hop_length != spec.mel.hop_length:
+            raise BundleError(f"vocoder {vname!r}: n_mels/hop {voc.n_mels}/{voc.hop_length} != mel "
+                              f"{spec.mel.n_mels}/{spec.mel.hop_length}")
+        _load_weights(voc, spec.path / entry.weights, device)
         vocs[vname] = voc
-    default = config["default_vocoder"]
-    if default not in config["vocoders"]:
-        raise BundleError(f"default_vocoder {default!r} is not in the bundle")
-    if vocoders is not None and default not in vocs and vocs:
-        default = sorted(vocs)[0]
-    try:
-        inference = InferenceSettings.from_dict(dict(config.get("inference") or {}))
-    except (TypeError, ValueError) as exc:
-        raise BundleError(f"{cfg_path}: bad 'inference' settings ({exc})") from exc
-    try:
-        speakers = parse_speakers(config.get("speakers"))
-        emotions = EmotionSettings.from_dict(config.get("emotions"))
-    except (TypeError, ValueError) as exc:
-        raise BundleError(f"{cfg_path}: bad 'speakers' or 'emotions' ({exc})") from exc
-    return Bundle(root, config, mel, symbols, acoustic, vocs, default, speakers, emotions, inference)
+    return Bundle(spec.path, spec.config, spec.mel, spec.symbols, acoustic, vocs, spec.default_vocoder,
+                  spec.speakers, spec.emotions, spec.inference)

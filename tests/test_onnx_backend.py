@@ -113,7 +113,7 @@ def test_onnx_vocoder_on_very_short_mels(engines, frames):
 
     a, b = engines
     mel = torch.randn(1, a.mel_config.n_mels, frames, generator=torch.Generator().manual_seed(frames))
-    x, y = a.vocoder.infer(mel), b.vocoder.infer(mel)
+    x, y = a.vocoder.infer(mel), torch.from_numpy(b.vocoder.infer(mel))
     assert x.shape == y.shape == (1, frames * a.hop)
     exact = frames >= a.vocoder.min_frames
     body = slice(None) if exact else slice(0, max(0, (frames - 1) * a.hop))

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from ..utils.config import ConfigBase
 
 
+class SequenceTooLongError(ValueError):
+    """Input symbols or output frames exceed the model's position table; split the text."""
+
+
 @dataclass(frozen=True)
 class FastSpeech2Config(ConfigBase):
     # Derived from the bundle (symbol table, MelConfig): never hand-copied.

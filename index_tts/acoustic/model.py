@@ -9,17 +9,13 @@ import torch
 from torch import nn
 
 from ..audio.mel import MelConfig
-from .config import FastSpeech2Config
+from .config import FastSpeech2Config, SequenceTooLongError  # noqa: F401 (re-exported)
 from .controls import ProsodyControl
 from .layers import FFTStack, Postnet, sinusoid_table
 from .tilt import ENERGY_MEL_SHARE, apply_frame_gain, apply_spectral_tilt
 from .variance import VarianceAdaptor, _control_array, check_control
 
 log = logging.getLogger(__name__)
-
-
-class SequenceTooLongError(ValueError):
-    """Input symbols or output frames exceed the model's position table; split the text."""
 
 
 @dataclass

@@ -1,7 +1,6 @@
 """Variance adaptor: duration / f0 / energy predictors, prosody controls, embeddings."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Optional
 
@@ -11,7 +10,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import FastSpeech2Config
+from . import prosody_math
 from .controls import ProsodyControl
+from .prosody_math import check_control  # noqa: F401 (re-exported)
 from .layers import ConvChannelsLast
 from .length_regulator import regulate_length
 
@@ -59,93 +60,44 @@ def _dropout(x: torch.Tensor, p: float, generator: Optional[torch.Generator]) ->
     return x * keep.to(x.dtype) * (1.0 / (1.0 - p))
 
 
+def _to_np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().float().cpu().numpy()
+
+
 def _control_array(value, ref: torch.Tensor, name: str) -> Optional[torch.Tensor]:
     """ProsodyControl field ([N] or [B, N]) -> tensor broadcastable to ref [B, N]."""
-    if value is None:
-        return None
-    t = torch.as_tensor(np.asarray(value, dtype=np.float32) if not isinstance(value, torch.Tensor) else value)
-    t = t.to(device=ref.device, dtype=ref.dtype)
-    if t.dim() == 1:
-        t = t.unsqueeze(0)
-    if t.dim() != 2 or t.shape[1] != ref.shape[1] or t.shape[0] not in (1, ref.shape[0]):
-        raise ValueError(f"ProsodyControl.{name}: expected shape ({ref.shape[1]},) or {tuple(ref.shape)}, got {tuple(t.shape)}")
-    if not torch.isfinite(t).all():
-        raise ValueError(f"ProsodyControl.{name} contains non-finite values")
-    return t
+    a = prosody_math.control_array(value, tuple(ref.shape), name)
+    return None if a is None else torch.from_numpy(a).to(device=ref.device, dtype=ref.dtype)
 
 
-def check_control(control: Optional[ProsodyControl]) -> None:
-    if control is None:
-        return
-    if not isinstance(control, ProsodyControl):
-        raise TypeError(f"control must be a ProsodyControl, got {type(control).__name__}")
-    if not (0.1 <= float(control.speed) <= 10.0):
-        raise ValueError(f"ProsodyControl.speed must be within [0.1, 10], got {control.speed}")
-
-
+# The controls' arithmetic lives in acoustic/prosody_math.py (numpy, shared with the ONNX
+# backend); these wrappers take and give tensors.
 def controlled_durations(
     log_duration: torch.Tensor, mask: torch.Tensor, cfg: FastSpeech2Config, control: Optional[ProsodyControl]
 ) -> torch.Tensor:
-    """Predicted log durations [B, N] -> integer frames [B, N] with duration_scale / speed applied.
-
-    Rounds half to even (as the original graph does) and keeps every frame count >= 0; an
-    item whose durations would all round to zero keeps one frame on its longest symbol.
-    """
-    frames = torch.relu(torch.exp(log_duration) - cfg.duration_offset)
-    if control is not None:
-        scale = _control_array(control.duration_scale, frames, "duration_scale")
-        if scale is not None:
-            if (scale < 0).any():
-                raise ValueError("ProsodyControl.duration_scale must be >= 0")
-            frames = frames * scale
-        if float(control.speed) != 1.0:
-            frames = frames / float(control.speed)
-    frames = frames * mask
-    out = torch.round(frames).clamp_min(0).long()
-    empty = (out.sum(dim=1) == 0) & (mask.sum(dim=1) > 0)
-    if bool(empty.any()):
-        best = torch.argmax(frames.masked_fill(mask == 0, -1.0), dim=1)
-        out[empty, best[empty]] = 1
-    return out
+    """Predicted log durations [B, N] -> integer frames [B, N] (see ``prosody_math.controlled_durations``)."""
+    out = prosody_math.controlled_durations(_to_np(log_duration), _to_np(mask), cfg, control)
+    return torch.from_numpy(out).to(log_duration.device)
 
 
 def controlled_f0(
     f0: torch.Tensor, mask: torch.Tensor, weights: torch.Tensor, cfg: FastSpeech2Config, control: Optional[ProsodyControl]
 ) -> torch.Tensor:
-    """Apply pitch_range / pitch_shift (semitones) to normalised per-symbol f0 [B, N].
-
-    Works in Hz (``f0_mean_hz + f0_std_hz * f0``); symbols predicted below ``f0_floor_hz``
-    are left alone. ``pitch_range`` scales the log-f0 deviation from the segment's
-    duration-weighted voiced mean.
-    """
+    """pitch_range / pitch_shift applied to normalised per-symbol f0 [B, N] (``prosody_math.controlled_f0``)."""
     if control is None or (control.pitch_shift is None and control.pitch_range is None):
         return f0
-    shift = _control_array(control.pitch_shift, f0, "pitch_shift")
-    prange = _control_array(control.pitch_range, f0, "pitch_range")
-    hz = cfg.f0_mean_hz + cfg.f0_std_hz * f0
-    voiced = (hz > cfg.f0_floor_hz) & (mask > 0)
-    log_hz = torch.log(hz.clamp_min(cfg.f0_floor_hz))
-    new = log_hz
-    if prange is not None:
-        w = weights.clamp_min(1e-3) * voiced.to(f0.dtype)
-        centre = (log_hz * w).sum(dim=1, keepdim=True) / w.sum(dim=1, keepdim=True).clamp_min(1e-6)
-        new = centre + prange * (new - centre)
-    if shift is not None:
-        new = new + shift * (math.log(2.0) / 12.0)
-    out = (torch.exp(new) - cfg.f0_mean_hz) / cfg.f0_std_hz
-    return torch.where(voiced, out, f0)
+    out = prosody_math.controlled_f0(_to_np(f0), _to_np(mask), _to_np(weights), cfg, control)
+    return torch.from_numpy(out).to(device=f0.device, dtype=f0.dtype)
 
 
 def controlled_energy(
     energy: torch.Tensor, mask: torch.Tensor, cfg: FastSpeech2Config, control: Optional[ProsodyControl]
 ) -> torch.Tensor:
-    """Apply energy_db to normalised per-symbol energy [B, N] (linear magnitude units)."""
+    """energy_db applied to normalised per-symbol energy [B, N] (``prosody_math.controlled_energy``)."""
     if control is None or control.energy_db is None:
         return energy
-    db = _control_array(control.energy_db, energy, "energy_db")
-    lin = (cfg.energy_mean + cfg.energy_std * energy).clamp_min(0.0)
-    out = (lin * torch.pow(10.0, db / 20.0) - cfg.energy_mean) / cfg.energy_std
-    return torch.where(mask > 0, out, energy)
+    out = prosody_math.controlled_energy(_to_np(energy), _to_np(mask), cfg, control)
+    return torch.from_numpy(out).to(device=energy.device, dtype=energy.dtype)
 
 
 @dataclass

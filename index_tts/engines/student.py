@@ -41,8 +41,7 @@ class StudentVoices:
         self.device = device
         self.name = name
         self._config: Optional[dict] = None
-        self._acoustic = None
-        self._vocoder = None
+        self._runner = None
         self._lock = threading.Lock()
 
     # ----------------------------------------------------------------- listing
@@ -85,28 +84,27 @@ class StudentVoices:
         return out
 
     # ----------------------------------------------------------------- inference
-    def models(self):
-        """(acoustic, vocoder) of the student bundle, loaded once, eval mode, on the synthesizer's
-        device. The vocoder is the bundle's own (fine-tuned for its voices), not the default voice's."""
+    def runner(self):
+        """The student bundle's networks (acoustic + its own vocoder, float32) as a TorchRunner,
+        loaded once on the synthesizer's device. The vocoder is the bundle's own (fine-tuned for
+        its voices), not the default voice's."""
         with self._lock:
-            if self._acoustic is None:
+            if self._runner is None:
                 from ..bundle import load_bundle
+                from .torch_runner import TorchRunner
 
                 bundle = load_bundle(self._cfg()["_path"], device=self.device)
-                self._acoustic = bundle.acoustic.eval()
-                self._vocoder = bundle.vocoders[bundle.default_vocoder].eval()
-            return self._acoustic, self._vocoder
+                self._runner = TorchRunner(bundle.acoustic.eval(), bundle.vocoders[bundle.default_vocoder].eval(),
+                                           self.device)
+            return self._runner
 
-    def speaker_vector(self, voice: str, reference_embedding: Optional[np.ndarray] = None):
-        import torch
-
+    def speaker_vector(self, voice: str, reference_embedding: Optional[np.ndarray] = None) -> np.ndarray:
+        """The voice's speaker embedding (float32 [D]); ``clone``: the reference clip's."""
         if voice == CLONE:
             if reference_embedding is None:
                 raise ValueError("voice 'clone' needs a reference clip (reference_audio)")
-            emb = reference_embedding
-        else:
-            emb = np.asarray(self.speakers()[voice]["embedding"], dtype=np.float32)
-        return torch.tensor(np.asarray(emb, np.float32), device=self.device).unsqueeze(0)
+            return np.asarray(reference_embedding, np.float32).reshape(-1)
+        return np.asarray(self.speakers()[voice]["embedding"], dtype=np.float32)
 
     def nearest(self, embedding: np.ndarray) -> tuple[str, float]:
         """The preset whose embedding is closest (cosine) to ``embedding``."""

@@ -12,7 +12,8 @@ shared with the PyTorch path (``acoustic/variance.py``):
   (variance-dropout multipliers, ones when off), frame_index [T] -> mel [1, n_mels, T];
 - ``vocoder_<name>.onnx``: mel [1, n_mels, T] -> wav [1, T * hop].
 
-``onnx/onnx.json`` records the opset, the sha256 of the weights the graphs came from (a graph
+``onnx/onnx.json`` records the format version, the opset, each vocoder's hop / n_mels / shortest
+input, the sha256 of the weights the graphs came from (a graph
 that no longer matches its weights is refused) and of every graph file. The graphs are derived
 files: they stay out of the bundle's own manifest, so deleting ``onnx/`` never breaks the bundle.
 """
@@ -27,12 +28,11 @@ from typing import Optional
 import torch
 from torch import nn
 
+from .runtime import FORMAT_VERSION, INFO, ONNX_DIR, weights_digest  # noqa: F401 (re-exported)
+
 log = logging.getLogger(__name__)
 
-ONNX_DIR = "onnx"
-INFO = "onnx.json"
 OPSET = 17
-FORMAT_VERSION = 1
 
 
 class EncoderGraph(nn.Module):
@@ -121,12 +121,6 @@ def export_vocoder(vocoder: nn.Module, n_mels: int) -> bytes:
                    {"mel": {2: "t"}, "wav": {1: "samples"}})
 
 
-def weights_digest(bundle_dir: Path) -> dict[str, str]:
-    """sha256 of the weight files the graphs are made from (from the bundle manifest)."""
-    files = json.loads((bundle_dir / "manifest.json").read_text(encoding="utf-8"))["files"]
-    return {k: v for k, v in files.items() if k.endswith(".safetensors")}
-
-
 def export_bundle(bundle: str | Path | None = None) -> Path:
     """Write ``onnx/`` into a bundle (acoustic model + every vocoder)."""
     from ..bundle import load_bundle
@@ -138,15 +132,17 @@ def export_bundle(bundle: str | Path | None = None) -> Path:
     enc, dec, enc_inputs = export_acoustic(b.acoustic)
     (out / "encoder.onnx").write_bytes(enc)
     (out / "decoder.onnx").write_bytes(dec)
-    vocoders = {}
+    vocoders, vocoder_meta = {}, {}
     for name, voc in b.vocoders.items():
         fname = f"vocoder_{name}.onnx"
         (out / fname).write_bytes(export_vocoder(voc, b.mel.n_mels))
         vocoders[name] = fname
+        vocoder_meta[name] = {"hop_length": int(voc.hop_length), "n_mels": int(voc.n_mels),
+                              "min_frames": int(getattr(voc, "min_frames", 1))}
     info = {
         "format_version": FORMAT_VERSION, "opset": OPSET, "torch": torch.__version__,
         "encoder": "encoder.onnx", "encoder_inputs": enc_inputs, "decoder": "decoder.onnx",
-        "vocoders": vocoders, "weights_sha256": weights_digest(b.path),
+        "vocoders": vocoders, "vocoder_meta": vocoder_meta, "weights_sha256": weights_digest(b.path),
         "files_sha256": {f.name: sha256_file(f) for f in sorted(out.glob("*.onnx"))},
     }
     (out / INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
