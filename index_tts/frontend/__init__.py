@@ -1,6 +1,7 @@
 """Mandarin text frontend: normalisation, G2P, sandhi, prosody and segmentation.
 
-Light to import: jieba and pypinyin are loaded on first use.
+Light to import: the dictionaries (a compact copy of jieba's and pypinyin's, ``lexicon``)
+are loaded on first use.
 """
 from .errors import FrontendError, OverrideError, PinyinError, UnknownSymbolError
 from .frontend import Frontend, FrontendConfig

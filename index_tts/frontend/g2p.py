@@ -1,6 +1,7 @@
 """Grapheme-to-phoneme: normalised clause -> lexical words with toned pinyin syllables.
 
-jieba (with POS tags) segments Hanzi runs, pypinyin reads each word at phrase level, and
+jieba (with POS tags) segments Hanzi runs, pypinyin reads each word at phrase level (both
+through ``lexicon_backend``: by default a compact copy of their dictionaries), and
 ``polyphone`` corrects characters that no known phrase covers. Latin tokens are spelled
 (``letters``), override markers become locked words, and erhua (这儿, 玩儿) is folded into
 the preceding syllable.
@@ -10,9 +11,10 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import warnings
+import sys
 
 from .letters import letter_word
+from .lexicon_backend import LibraryBackend, backend
 from .overrides import OverrideTable
 from .pinyin import decompose
 from .polyphone import WORD_FIXES, Context, char_reading, has_rule
@@ -41,27 +43,34 @@ NON_ERHUA = frozenset(
 )
 
 
+def _lookups():
+    """The word lookups: compact lexicon (default) or jieba / pypinyin (``lexicon_backend``)."""
+    return backend()
+
+
 @functools.lru_cache(maxsize=1)
 def _tools():
-    """Import jieba / pypinyin on first use (jieba builds its dictionary here, ~1 s)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import jieba
-        import jieba.posseg as pseg
-        from pypinyin import Style, lazy_pinyin
-        from pypinyin.constants import PHRASES_DICT
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return pseg, lazy_pinyin, Style.TONE3, PHRASES_DICT
+    """jieba.posseg, lazy_pinyin, Style.TONE3, PHRASES_DICT of the libraries themselves.
+
+    Not on the synthesis path (it imports jieba / pypinyin, ~165 MB); kept for tests that
+    inspect the libraries' tables."""
+    lib = LibraryBackend()
+    return lib._pseg, lib._lazy, lib._tone3, lib._phrases
+
+
+def reset_caches() -> None:
+    """Forget cached lookups (after changing ``INDEX_TTS_LEXICON``, e.g. in tests)."""
+    is_dict_word.cache_clear()
+    _pinyin_cached.cache_clear()
+    incremental = sys.modules.get(__package__ + ".incremental")
+    if incremental is not None and hasattr(incremental, "has_single_reading"):
+        incremental.has_single_reading.cache_clear()
 
 
 @functools.lru_cache(maxsize=8192)
 def is_dict_word(text: str) -> bool:
     """True if jieba's or pypinyin's dictionary knows ``text`` as a word."""
-    _tools()
-    import jieba
-
-    return bool(jieba.dt.FREQ.get(text)) or text in _tools()[3]
+    return _lookups().is_dict_word(text)
 
 
 def _pinyin_of(word: str) -> tuple[list[str | None], list[bool]]:
@@ -72,8 +81,8 @@ def _pinyin_of(word: str) -> tuple[list[str | None], list[bool]]:
 
 @functools.lru_cache(maxsize=65536)
 def _pinyin_cached(word: str) -> tuple[tuple[str | None, ...], tuple[bool, ...]]:
-    _, lazy_pinyin, tone3, phrases = _tools()
-    raw = lazy_pinyin(word, style=tone3, neutral_tone_with_five=True, errors=lambda s: ["?"] * len(s))
+    tools = _lookups()
+    raw = tools.pinyin(word, errors=lambda s: ["?"] * len(s))
     readings: list[str | None] = [r if _READING_RE.match(r) else None for r in raw]
     if len(readings) != len(word):  # defensive: pypinyin should give one item per character
         readings = [None] * len(word)
@@ -81,7 +90,7 @@ def _pinyin_cached(word: str) -> tuple[tuple[str | None, ...], tuple[bool, ...]]
     n = len(word)
     for i in range(n):
         for j in range(i + 2, min(n, i + _MAX_PHRASE_LEN) + 1):
-            if word[i:j] in phrases:
+            if tools.is_phrase(word[i:j]):
                 covered[i:j] = [True] * (j - i)
     for i in range(n):
         for j in range(i + 2, min(n, i + _MAX_FIX_LEN) + 1):
@@ -104,8 +113,7 @@ def _merge_reduplications(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]
 
 
 def _hanzi_words(run: str, unknown: list[str], clause_start: bool) -> list[Word]:
-    pseg = _tools()[0]
-    pairs = _merge_reduplications([(p.word, p.flag) for p in pseg.lcut(run, HMM=False)])
+    pairs = _merge_reduplications(_lookups().cut(run))
     words: list[Word] = []
     for k, (w, pos) in enumerate(pairs):
         readings, covered = _pinyin_of(w)
