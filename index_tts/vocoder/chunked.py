@@ -36,7 +36,7 @@ VocoderFn = Callable[[np.ndarray], np.ndarray]
 """``fn(mel float32 [1, n_mels, t]) -> wav float32 [t * hop]`` (one item, whole frames)."""
 
 # Measured receptive field (any change at all): the default MB-MelGAN (baker-zh) 20.1 frames left,
-# 20.5 right; HiFi-GAN V1/V2 layout at hop 300 18.6 / 18.3 (docs/CHUNKED_VOCODING.md). 24 leaves a
+# 20.5 right; HiFi-GAN V1 at hop 300 18.6 / 18.3, V3 8.9 (docs/CHUNKED_VOCODING.md). 24 leaves a
 # margin of 3.5 frames; a new vocoder architecture is checked with receptive_field().
 CONTEXT_FRAMES = 24
 FIRST_FRAMES = 40  # 0.5 s at hop 300 / 24 kHz: the first audio
@@ -102,33 +102,38 @@ def _window(start: int, stop: int, n: int, ctx: int, min_frames: int) -> tuple[i
 
 def vocode_chunked(fn: VocoderFn, mel: Any, hop: int, *, first_frames: int = FIRST_FRAMES,
                    chunk_frames: int = CHUNK_FRAMES, growth: float = GROWTH, ctx: int = CONTEXT_FRAMES,
-                   min_frames: int = 1, min_tail: int = MIN_TAIL,
+                   min_frames: int = 1, min_tail: int = MIN_TAIL, stop: Optional[int] = None,
                    plan: Optional[Sequence[tuple[int, int]]] = None) -> Iterator[VocodedChunk]:
     """Vocode ``mel`` ([1, n_mels, T] or [n_mels, T], numpy or torch) chunk by chunk, in order.
 
     Yields :class:`VocodedChunk` pieces whose ``wav`` concatenation equals ``fn(mel)`` within float
-    rounding when ``ctx`` covers the vocoder's receptive field. ``plan`` overrides the chunk ranges
-    (contiguous, from 0 to T); otherwise :func:`plan_chunks` makes them. A mel that fits in one
-    chunk is vocoded in one call. ``min_frames`` is the vocoder's shortest input (its reflection
+    rounding when ``ctx`` covers the vocoder's receptive field. ``stop`` vocodes only frames
+    ``[0, stop)`` (a segment's own frames: the look-ahead context after them is still read as
+    context, never vocoded for output). ``plan`` overrides the chunk ranges (contiguous, from 0 to
+    ``stop`` or T); otherwise :func:`plan_chunks` makes them. A mel that fits in one chunk is
+    vocoded in one call. ``min_frames`` is the vocoder's shortest input (its reflection
     pads): a window shorter than that is widened with real frames where the mel has them.
     """
     m = _as_mel(mel)
     n, hop = int(m.shape[2]), int(hop)
     if ctx < 0:
         raise ValueError(f"vocode_chunked: ctx must be >= 0, got {ctx}")
-    ranges = list(plan) if plan is not None else plan_chunks(n, first_frames, chunk_frames, growth, min_tail)
-    _check_plan(ranges, n)
-    for k, (start, stop) in enumerate(ranges):
-        lo, hi = _window(start, stop, n, int(ctx), int(min_frames))
+    end = n if stop is None else int(stop)
+    if not 1 <= end <= n:
+        raise ValueError(f"vocode_chunked: stop must be in [1, {n}], got {stop}")
+    ranges = list(plan) if plan is not None else plan_chunks(end, first_frames, chunk_frames, growth, min_tail)
+    _check_plan(ranges, end)
+    for k, (start, last) in enumerate(ranges):
+        lo, hi = _window(start, last, n, int(ctx), int(min_frames))
         t0 = time.perf_counter()
         wav = np.asarray(fn(np.ascontiguousarray(m[:, :, lo:hi])), dtype=np.float32).reshape(-1)
         if wav.shape[0] < (hi - lo) * hop:
             raise ValueError(f"vocode_chunked: the vocoder returned {wav.shape[0]} samples for {hi - lo} frames "
                              f"(hop {hop})")
-        piece = wav[(start - lo) * hop:(stop - lo) * hop]
-        log.debug("chunk %d/%d frames [%d, %d) window [%d, %d): %.1f ms", k + 1, len(ranges), start, stop, lo, hi,
+        piece = wav[(start - lo) * hop:(last - lo) * hop]
+        log.debug("chunk %d/%d frames [%d, %d) window [%d, %d): %.1f ms", k + 1, len(ranges), start, last, lo, hi,
                   1000 * (time.perf_counter() - t0))
-        yield VocodedChunk(start, stop, piece)
+        yield VocodedChunk(start, last, piece)
 
 
 def _check_plan(ranges: Sequence[tuple[int, int]], n: int) -> None:
@@ -138,7 +143,7 @@ def _check_plan(ranges: Sequence[tuple[int, int]], n: int) -> None:
             raise ValueError(f"vocode_chunked: chunk ranges must be contiguous and non-empty from 0, got {ranges}")
         pos = stop
     if pos != n:
-        raise ValueError(f"vocode_chunked: chunk ranges end at {pos}, the mel has {n} frames")
+        raise ValueError(f"vocode_chunked: chunk ranges end at {pos}, not at frame {n}")
 
 
 def vocode_all(fn: VocoderFn, mel: Any, hop: int, **kw: Any) -> np.ndarray:
