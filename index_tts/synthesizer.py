@@ -22,11 +22,12 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 
 import numpy as np
 
-from .audio.splice import TAIL_SILENCE_S, append_silence, pause_after, segment_body
+from .audio.splice import TAIL_SILENCE_S, SegmentAssembler, append_silence, pause_after
+from .render import TimedSegments, vocode_pieces
 from .engines.kokoro import TeacherVoices
 from .engines.student import CLONE, StudentVoices
 from .errors import EmptyTextError, InvalidParameterError, UnknownVoiceError
-from .limits import pick_device as _pick_device
+from .engines.loader import load_voice
 from .request import DEFAULTS, LIMITS, SynthesisRequest
 from .results import SegmentInfo, SynthesisResult, to_int16
 
@@ -47,13 +48,12 @@ class _Prepared:
 
     request: SynthesisRequest
     emotion: Any  # EmotionControl | None
-    speaker: Any  # torch.Tensor [1, D] | None
+    speaker: Optional[np.ndarray]  # speaker embedding [D] for a multi-voice model
     generator: Any
     variance_dropout: bool
     warnings: list[str]
     teacher: Optional[str] = None  # a Kokoro teacher voice id: that engine renders the segments
-    acoustic: Any = None  # the student's acoustic model for its voices (None: the bundle's own)
-    vocoder: Any = None  # and its vocoder
+    runner: Any = None  # the networks that say it (TorchRunner / OnnxRunner; the student's for its voices)
 
 
 def _given(settings: dict[str, Any]) -> dict[str, Any]:
@@ -76,44 +76,31 @@ class Synthesizer:
         variance_dropout: Optional[bool] = None,
         max_segment_syllables: Optional[int] = None,
         backend: Optional[str] = None,
+        threads: Optional[int] = None,
     ) -> None:
-        import torch
-
+        """``backend="onnx"`` runs the bundle's ONNX graphs and never imports PyTorch (the student
+        voices and ``voice="clone"`` need ``"torch"``). ``threads``: CPU threads for the networks."""
         from . import hub
-        from .bundle import load_bundle
         from .encoders.emotion import EmotionEncoder
         from .frontend import Frontend
         from .frontend.split import check_segment_limit
 
-        if config_path is not None:
-            bundle_dir = Path(config_path).expanduser().resolve().parent
-        else:
-            bundle_dir = hub.resolve_bundle(model_path or hub.DEFAULT_BUNDLE)
-        self.device = _pick_device(device, use_gpu)
-        self.fp16 = bool(fp16) and self.device.startswith("cuda")
-        self.bundle = load_bundle(bundle_dir, device=self.device)
-        self.bundle_dir = Path(bundle_dir)
-        self.mel_config = self.bundle.mel
-        self.sample_rate = self.mel_config.sample_rate
-        self.hop = self.mel_config.hop_length
-        self.acoustic = self.bundle.acoustic.eval()
-        name = vocoder or self.bundle.default_vocoder
-        if name not in self.bundle.vocoders:
-            raise InvalidParameterError(f"vocoder {name!r} not in bundle; have {sorted(self.bundle.vocoders)}")
-        self.vocoder_name = name
-        self.vocoder = self.bundle.vocoders[name].eval()
-        if self.fp16:
-            self.acoustic.half()
-            self.vocoder.half()
         backend = backend or os.environ.get(BACKEND_ENV, "torch")
         if backend not in BACKENDS:
             raise InvalidParameterError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         self.backend = backend
-        if backend == "onnx":  # the networks run in ONNX Runtime; controls and seeds stay exact
-            from .onnx.runtime import load_onnx
-
-            self.acoustic, self.vocoder = load_onnx(self.bundle_dir, self.acoustic, name, self.vocoder,
-                                                    threads=torch.get_num_threads())
+        if config_path is not None:
+            bundle_dir = Path(config_path).expanduser().resolve().parent
+        else:
+            bundle_dir = hub.resolve_bundle(model_path or hub.DEFAULT_BUNDLE)
+        voice = load_voice(Path(bundle_dir), backend, device=device, use_gpu=use_gpu, fp16=fp16, vocoder=vocoder,
+                           threads=threads)
+        self.bundle, self.runner, self.vocoder_name = voice.bundle, voice.runner, voice.vocoder_name
+        self.device, self.fp16, threads = voice.device, voice.fp16, voice.threads
+        self.bundle_dir = Path(bundle_dir)
+        self.mel_config = self.bundle.mel
+        self.sample_rate = self.mel_config.sample_rate
+        self.hop = self.mel_config.hop_length
         settings = self.bundle.inference
         self.variance_dropout = settings.variance_dropout if variance_dropout is None else bool(variance_dropout)
         self.dropout_pitch_gain = settings.dropout_pitch_gain
@@ -123,18 +110,31 @@ class Synthesizer:
         self.emotion_encoder = EmotionEncoder.from_settings(self.bundle.emotions)  # the bundle's cap and bias
         self._speaker_encoder = None
         self._lock = threading.RLock()
-        self._torch = torch
-        self.teacher_voices = TeacherVoices(threads=torch.get_num_threads())  # listed when installed
+        self.teacher_voices = TeacherVoices(threads=threads)  # listed when installed
         self.student_voices = StudentVoices(self.mel_config, self.bundle.symbols, self.device)
         self._baselines: dict[str, Any] = {}
         log.info("Synthesizer ready: bundle=%s device=%s vocoder=%s backend=%s", self.bundle_dir.name, self.device,
-                 name, backend)
+                 self.vocoder_name, backend)
+
+    @property
+    def acoustic(self) -> Any:
+        """The default voice's acoustic model (a FastSpeech2, or its ONNX twin)."""
+        return self.runner.acoustic
+
+    @property
+    def vocoder(self) -> Any:
+        return self.runner.vocoder
+
+    @vocoder.setter
+    def vocoder(self, value: Any) -> None:  # benchmarks swap vocoders in place
+        self.runner.vocoder = value
 
     # ------------------------------------------------------------------ info
     def voices(self) -> list[dict[str, Any]]:
         out = [{"id": k, "display_name": v.display_name} for k, v in self.bundle.speakers.items()]
         out = out or [{"id": "default", "display_name": self.bundle.display_name}]
-        return out + self.student_voices.describe() + self.teacher_voices.describe()
+        students = self.student_voices.describe() if self.backend == "torch" else []
+        return out + students + self.teacher_voices.describe()
 
     def emotions(self) -> list[dict[str, str]]:
         return self.emotion_encoder.describe()
@@ -193,12 +193,10 @@ class Synthesizer:
                 ctrl = combine(ctrl, ref_ctrl)
         if not teacher and not student:
             spk = self._speaker_vector(req.speaker)
-        gen = None
-        if req.seed is not None:
-            gen = self._torch.Generator(device=self.device).manual_seed(int(req.seed))
+        runner = self.student_voices.runner() if student else self.runner
+        gen = None if req.seed is None else runner.generator(int(req.seed))
         dropout = self.variance_dropout if req.variance_dropout is None else req.variance_dropout
-        return _Prepared(req, ctrl, spk, gen, dropout, warnings, teacher,
-                         *(self.student_voices.models() if student else (None, None)))
+        return _Prepared(req, ctrl, spk, gen, dropout, warnings, teacher, runner)
 
     def _segment_limit(self, prep: _Prepared) -> int:
         """Syllables per segment for this request. The voice's limit is really one of frames
@@ -239,7 +237,7 @@ class Synthesizer:
             raise UnknownVoiceError(f"unknown voice {speaker!r}; available: {names}")
         if entry.embedding is None or self._speaker_dim() == 0:
             return None
-        return self._torch.tensor(entry.embedding, dtype=self._torch.float32, device=self.device).unsqueeze(0)
+        return np.asarray(entry.embedding, dtype=np.float32)
 
     # ------------------------------------------------------------- synthesis
     def stream(
@@ -263,9 +261,14 @@ class Synthesizer:
         progress: Optional[ProgressFn] = None,
         warnings: Optional[list[str]] = None,
         stats: Optional[dict[str, float]] = None,
+        pieces: bool = False,
         **aliases: Any,
-    ) -> Iterator[tuple[np.ndarray, SegmentInfo]]:
+    ) -> Iterator[tuple[np.ndarray, Optional[SegmentInfo]]]:
         """Yield (audio chunk incl. the pause after it, SegmentInfo) one segment at a time.
+
+        ``pieces=True`` yields the audio as soon as each part of a segment is vocoded (the first
+        segment's first half second is vocoded on its own, see ``vocoder/chunked.py``): the info is
+        None except on a segment's last piece. The samples are the same either way.
 
         ``text`` may be a ready ``SynthesisRequest`` (then give no other settings). The settings
         and their ranges: index_tts/request.py; IndexTTS2's names (``emo_vector``, ``emo_alpha``,
@@ -287,26 +290,41 @@ class Synthesizer:
         req = req.validate(max_chars=self.MAX_CHARS)
         prep = self._prepare(req)
         stats = stats if stats is not None else {}
-        t_front = time.perf_counter()
-        utt = self.frontend(req.text, pinyin_overrides=req.pinyin_overrides,
-                            max_segment_syllables=self._segment_limit(prep))
-        stats["frontend_s"] = stats.get("frontend_s", 0.0) + time.perf_counter() - t_front
-        found = prep.warnings + list(utt.warnings)
+        segments = self._segments(req, prep, whole=progress is not None, stats=stats)
+        found = prep.warnings + list(segments.warnings)
         if warnings is not None:
             warnings.extend(found)
-        if not utt.segments:
-            detail = f" ({'; '.join(utt.warnings)})" if utt.warnings else ""
-            raise EmptyTextError(f"nothing readable to synthesize{detail}")
-        total = len(utt.segments)
         t_cursor = 0.0
-        for i, seg in enumerate(utt.segments):
-            chunk, frames = self._segment_audio(seg, prep, last=(i == total - 1), stats=stats)
-            info = SegmentInfo(i, seg.text, seg.normalized, list(seg.phones), t_cursor,
-                               t_cursor + len(chunk) / self.sample_rate, frames)
-            t_cursor = info.end_s
-            if progress is not None:
-                progress(i + 1, total)
-            yield chunk, info
+        for i, seg in enumerate(segments):
+            last = seg.pause_after == "none"  # only the text's very last segment has no pause after it
+            parts, n = [], 0
+            for piece, frames in self._segment_pieces(seg, prep, first=(i == 0), last=last, stats=stats):
+                n += len(piece)
+                if frames is None:  # more of this segment follows
+                    if pieces:
+                        yield piece, None
+                    else:
+                        parts.append(piece)
+                    continue
+                info = SegmentInfo(i, seg.text, seg.normalized, list(seg.phones), t_cursor,
+                                   t_cursor + n / self.sample_rate, frames)
+                t_cursor = info.end_s
+                if progress is not None:
+                    progress(i + 1, segments.total)
+                yield (piece if pieces else np.concatenate(parts + [piece])), info
+
+    def _segments(self, req: SynthesisRequest, prep: _Prepared, whole: bool, stats: dict[str, float]):
+        """The request's segments: all at once when a progress callback needs their number, else
+        sentence by sentence (the first audio of a long text waits only for its first sentence)."""
+        t0 = time.perf_counter()
+        kwargs = dict(pinyin_overrides=req.pinyin_overrides, max_segment_syllables=self._segment_limit(prep))
+        stream = TimedSegments(self.frontend(req.text, **kwargs) if whole else
+                                self.frontend.iter_segments(req.text, **kwargs), stats)
+        stats["frontend_s"] = stats.get("frontend_s", 0.0) + time.perf_counter() - t0
+        if stream.empty:
+            detail = f" ({'; '.join(stream.warnings)})" if stream.warnings else ""
+            raise EmptyTextError(f"nothing readable to synthesize{detail}")
+        return stream
 
     def synthesize(self, text: str | SynthesisRequest, **kwargs: Any) -> SynthesisResult:
         """The whole text at once; same settings as :meth:`stream` (plus ``progress``)."""
@@ -328,42 +346,40 @@ class Synthesizer:
         timings.update(total_s=total, first_audio_s=first or total, audio_s=dur, rtf=total / dur)
         return SynthesisResult(wav=wav, sample_rate=self.sample_rate, segments=infos, timings=timings, warnings=warnings)
 
-    def _segment_audio(self, seg: Any, prep: _Prepared, last: bool, stats: dict[str, float]) -> tuple[np.ndarray, int]:
+    def _segment_pieces(self, seg: Any, prep: _Prepared, first: bool, last: bool,
+                        stats: dict[str, float]) -> Iterator[tuple[np.ndarray, Optional[int]]]:
+        """A segment's audio (incl. the pause after it) in pieces; the last piece carries its frame count."""
         from .encoders.prosody import build_segment_control
 
-        torch, req = self._torch, prep.request
+        req = prep.request
         control, pauses = build_segment_control(seg, prep.emotion, speed=req.speed, pitch=req.pitch)
         comma_s, sentence_s = req.comma_pause * pauses.comma, req.sentence_pause * pauses.sentence
         after = pause_after(seg.pause_after, last, sentence_s, comma_s)
         if prep.teacher:  # speed x the emotion's rate and the pauses apply; pitch/energy do not
             wav = self.teacher_voices.render(seg, prep.teacher, control.speed, comma_s, stats)
-            return append_silence(wav, after, self.sample_rate), len(wav) // self.hop
+            yield append_silence(wav, after, self.sample_rate), len(wav) // self.hop
+            return
         if prep.variance_dropout and control.pitch_shift is not None and self.dropout_pitch_gain != 1.0:
             # Under variance dropout the voice overshoots requested pitch shifts (measured ~1.4x);
             # the bundle's calibrated gain keeps emotion profiles at their designed size.
             control.pitch_shift = np.asarray(control.pitch_shift, dtype=np.float32) * self.dropout_pitch_gain
-        ids = torch.tensor([seg.ids], dtype=torch.long, device=self.device)
         emotion = None
         if prep.emotion is not None and getattr(prep.emotion, "embedding", None) is not None:
             # Bundles trained with emotion labels take a learned vector instead of rule profiles.
-            emotion = torch.tensor(prep.emotion.embedding_array(), dtype=torch.float32, device=self.device)[None]
-        with self._lock, torch.inference_mode():
-            t0 = time.perf_counter()
-            acoustic = self.acoustic if prep.acoustic is None else prep.acoustic
-            out = acoustic.infer(ids, control=control, speaker=prep.speaker, emotion=emotion,
-                                      variance_dropout=prep.variance_dropout, generator=prep.generator)
-            t1 = time.perf_counter()
-            if prep.vocoder is not None:  # a student voice: its own vocoder, in float32
-                wav = prep.vocoder.infer(out.mel.float())[0].float().cpu().numpy()
-            else:
-                wav = self.vocoder.infer(out.mel.half() if self.fp16 else out.mel)[0].float().cpu().numpy()
-            t2 = time.perf_counter()
-        stats["acoustic_s"] = stats.get("acoustic_s", 0.0) + (t1 - t0)
-        stats["vocoder_s"] = stats.get("vocoder_s", 0.0) + (t2 - t1)
-        durations = out.durations[0].cpu().numpy().astype(np.int64)
-        wav, durations = segment_body(wav, seg.phones, durations, seg.context_start, comma_s, self.hop,
-                                      self.sample_rate)
-        return append_silence(wav, after, self.sample_rate), int(durations.sum())
+            emotion = np.asarray(prep.emotion.embedding_array(), dtype=np.float32)
+        runner = prep.runner
+        t0 = time.perf_counter()
+        with self._lock:
+            mel, durations = runner.mel(seg.ids, control, prep.speaker, emotion, prep.variance_dropout,
+                                        prep.generator)
+        stats["acoustic_s"] = stats.get("acoustic_s", 0.0) + (time.perf_counter() - t0)
+        asm = SegmentAssembler(seg.phones, durations, seg.context_start, comma_s, self.hop, self.sample_rate,
+                               int(mel.shape[2]) * self.hop)
+        piece = np.zeros(0, np.float32)
+        for piece, more in vocode_pieces(runner, mel, self.hop, first, asm, self._lock, stats):
+            if more:
+                yield piece, None
+        yield append_silence(piece, after, self.sample_rate), int(asm.durations.sum())
 
     # ------------------------------------------------------------------ I/O
     @staticmethod

@@ -13,52 +13,71 @@ FADE_S = 0.005  # fade around an inserted pause
 JOIN_FADE_S = 0.012  # fade-out where a look-ahead context is cut off
 
 
-def fade_out(wav: np.ndarray, n: int) -> np.ndarray:
-    """Fade the last ``n`` samples to zero (squared ramp, in place on a copy)."""
-    wav = wav.copy()
-    k = min(len(wav), n)
-    if k:
-        wav[-k:] *= np.linspace(1.0, 0.0, k, dtype=np.float32) ** 2
-    return wav
+class SegmentAssembler:
+    """A segment's own audio from its raw vocoder output, fed in pieces (or all at once).
+
+    The look-ahead context (phones ``context_start`` onwards) is cut off with a short fade-out,
+    and ``comma_pause_s`` of silence goes in after each in-segment comma break (``#3``), with
+    short fades on both sides. Every change is a gain on a known sample or an insertion at a
+    known sample, both fixed by the durations alone, so each fed piece is finished at once: the
+    audio of a segment is the same whether it is vocoded whole or in pieces.
+    """
+
+    def __init__(self, phones: Sequence[str], durations: np.ndarray, context_start: int | None,
+                 comma_pause_s: float, hop: int, sample_rate: int, total_samples: int) -> None:
+        durations = np.asarray(durations)
+        if context_start is not None:
+            durations = durations[:context_start]
+            self.end = min(int(durations.sum()) * hop, int(total_samples))
+        else:
+            self.end = int(total_samples)
+        self.durations = durations  # the kept phones' durations
+        gain = np.ones(self.end, np.float32)
+        if context_start is not None:
+            k = min(self.end, int(JOIN_FADE_S * sample_rate))
+            if k:
+                gain[self.end - k:] *= np.linspace(1.0, 0.0, k, dtype=np.float32) ** 2
+        self.pause = np.zeros(max(0, int(round(comma_pause_s * sample_rate))), np.float32)
+        cuts: list[int] = []
+        if len(self.pause):
+            ends = np.cumsum(durations) * hop
+            cuts = [int(ends[i]) for i, p in enumerate(phones[:len(durations)]) if p == "#3" and 0 < ends[i] < self.end]
+        fade = max(1, int(FADE_S * sample_rate))
+        ramp = np.linspace(1.0, 0.0, fade, dtype=np.float32)
+        bounds = [0, *cuts, self.end]
+        for cut, before, after in zip(cuts, bounds, bounds[2:]):
+            k = min(fade, cut - before)  # fade out into the pause ...
+            gain[cut - k:cut] *= ramp[fade - k:]
+            k = min(fade, after - cut)  # ... and back in after it
+            gain[cut:cut + k] *= ramp[::-1][:k]
+        self.gain = gain
+        self.cuts = cuts
+        self._next_cut = 0
+        self.pos = 0  # raw samples consumed so far
+
+    def feed(self, raw: np.ndarray) -> np.ndarray:
+        """The segment's audio for the next ``len(raw)`` raw samples (samples past the kept end are dropped)."""
+        start, stop = self.pos, min(self.pos + len(raw), self.end)
+        self.pos += len(raw)
+        out = []
+        p = start
+        while p < stop:
+            cut = self.cuts[self._next_cut] if self._next_cut < len(self.cuts) else None
+            q = stop if cut is None or cut > stop else cut
+            out.append(raw[p - start:q - start] * self.gain[p:q])
+            p = q
+            if cut is not None and q == cut:
+                out.append(self.pause)
+                self._next_cut += 1
+        return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
 
 
-def drop_context(wav: np.ndarray, durations: np.ndarray, context_start: int, hop: int,
-                 sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cut the audio of phones ``context_start`` onwards (a look-ahead context) with a short
-    fade-out; returns the audio and the kept phones' durations."""
-    durations = durations[:context_start]
-    end = min(int(durations.sum()) * hop, len(wav))
-    return fade_out(wav[:end], int(JOIN_FADE_S * sample_rate)), durations
-
-
-def insert_pauses(wav: np.ndarray, phones: Sequence[str], durations: np.ndarray, pause_s: float, hop: int,
-                  sample_rate: int, at: str = "#3") -> np.ndarray:
-    """Insert ``pause_s`` of silence after each ``at`` break symbol inside the audio, with short
-    fades on both sides (a comma inside a segment)."""
-    n_pause = int(round(pause_s * sample_rate))
-    if n_pause <= 0:
-        return wav
-    ends = np.cumsum(durations) * hop
-    cuts = [int(ends[i]) for i, p in enumerate(phones[:len(durations)]) if p == at and 0 < ends[i] < len(wav)]
-    if not cuts:
-        return wav
-    fade = max(1, int(FADE_S * sample_rate))
-    ramp = np.linspace(1.0, 0.0, fade, dtype=np.float32)
-    pieces, start = [], 0
-    for cut in cuts:
-        piece = wav[start:cut].copy()
-        k = min(fade, len(piece))
-        if k:
-            piece[-k:] *= ramp[-k:] if k < fade else ramp
-        pieces.append(piece)
-        pieces.append(np.zeros(n_pause, np.float32))
-        start = cut
-    tail = wav[start:].copy()
-    k = min(fade, len(tail))
-    if k:
-        tail[:k] *= ramp[::-1][:k]
-    pieces.append(tail)
-    return np.concatenate(pieces)
+def segment_body(wav: np.ndarray, phones: Sequence[str], durations: np.ndarray, context_start: int | None,
+                 comma_pause_s: float, hop: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """A segment's own audio from its whole raw audio (see :class:`SegmentAssembler`); returns the
+    audio and the kept phones' durations."""
+    asm = SegmentAssembler(phones, durations, context_start, comma_pause_s, hop, sample_rate, len(wav))
+    return asm.feed(wav), asm.durations
 
 
 # Pauses between segments (the Synthesizer appends one after each segment).
@@ -66,15 +85,6 @@ PHRASE_PAUSE_RATIO = 0.5  # a cut where the text has no punctuation: this share 
 # The model ends an utterance right after its last syllable; a short tail of silence keeps
 # players (and listeners) from clipping the final sound.
 TAIL_SILENCE_S = 0.2
-
-
-def segment_body(wav: np.ndarray, phones: Sequence[str], durations: np.ndarray, context_start: int | None,
-                 comma_pause_s: float, hop: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """A segment's own audio: its look-ahead context cut off, ``comma_pause_s`` inserted at each
-    in-segment comma break; returns the audio and the kept phones' durations."""
-    if context_start is not None:
-        wav, durations = drop_context(wav, durations, context_start, hop, sample_rate)
-    return insert_pauses(wav, phones, durations, comma_pause_s, hop, sample_rate), durations
 
 
 def pause_after(kind: str, last: bool, sentence_pause_s: float, comma_pause_s: float) -> float:

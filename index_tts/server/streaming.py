@@ -1,7 +1,8 @@
 """Streaming audio over HTTP: each segment leaves as soon as it is vocoded.
 
 The engine thread runs ``Synthesizer.stream`` and appends every segment, as 16-bit PCM, to a
-private scratch file; after each segment it tells the event loop how many bytes are ready.
+private scratch file; after each piece (a segment, or the first half second of the first one) it
+tells the event loop how many bytes are ready.
 The response reads those bytes from the file and sends them as one HTTP chunk (chunked
 transfer), so a slow client never makes the engine wait and never makes the server hold
 the whole text's audio in memory.
@@ -65,7 +66,7 @@ class StreamSummary:
 
 
 class SegmentFeed:
-    """Engine thread -> event loop: "n bytes of PCM are ready in the file" after each segment."""
+    """Engine thread -> event loop: "n bytes of PCM are ready in the file" after each piece."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -90,19 +91,22 @@ def stream_to_file(synth: Any, text: str, path: Path, feed: SegmentFeed, stop: t
     summary = StreamSummary(timings={"frontend_s": 0.0, "acoustic_s": 0.0, "vocoder_s": 0.0})
     size = 0
     with open(path, "wb") as f:
-        gen = synth.stream(text, warnings=summary.warnings, stats=summary.timings, **kwargs)
+        # pieces=True: the first segment's first half second leaves before the rest is vocoded
+        gen = synth.stream(text, warnings=summary.warnings, stats=summary.timings, pieces=True, **kwargs)
         try:
-            for chunk, _info in gen:
+            for chunk, info in gen:
                 pcm = to_int16(chunk).tobytes()
                 f.write(pcm)
                 f.flush()
                 size += len(pcm)
                 summary.samples += len(pcm) // 2
-                summary.segments += 1
-                if summary.segments == 1:
+                if "first_audio_s" not in summary.timings:
                     summary.timings["first_audio_s"] = time.perf_counter() - t0
                     feed.warnings = list(summary.warnings)
                 feed.put(size)
+                if info is None:  # more of this segment follows
+                    continue
+                summary.segments += 1
                 if stop.is_set():
                     raise JobCancelled("the client went away; stopped at a segment boundary")
         finally:
