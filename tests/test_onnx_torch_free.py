@@ -117,3 +117,20 @@ def test_onnx_server_never_imports_torch(tmp_path):
     assert out["plain"][1] > 44 + 24000 and out["openai"][1] > 44 + 4800
     assert out["stream"][1] == out["plain"][1] - 44  # the same samples, as raw pcm
     assert out["torch"] is False
+
+
+def test_onnx_device_without_a_cuda_provider(monkeypatch):
+    """No GPU was lent to this project: the CUDA provider is tested only for its fallback."""
+    ort = pytest.importorskip("onnxruntime")
+    from index_tts.engines.loader import _onnx_device
+    from index_tts.errors import InvalidParameterError
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    assert _onnx_device("auto", None) == "cpu" and _onnx_device("cpu", None) == "cpu"
+    with pytest.raises(InvalidParameterError, match="CUDA"):
+        _onnx_device("cuda", None)
+    with pytest.raises(InvalidParameterError, match="device"):
+        _onnx_device("tpu", None)
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    assert _onnx_device("auto", None) == "cuda" and _onnx_device(None, True) == "cuda"
+    assert _onnx_device("auto", False) == "cpu"
