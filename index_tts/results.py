@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 
@@ -14,6 +15,15 @@ def to_int16(wav: np.ndarray) -> np.ndarray:
     return (np.clip(x, -1.0, 1.0) * 32767.0).round().astype("<i2")
 
 
+@dataclass(frozen=True)
+class WordTiming:
+    """One lexical word of a segment and where the model put it in the synthesis (seconds)."""
+
+    text: str
+    start_s: float
+    end_s: float
+
+
 @dataclass
 class SegmentInfo:
     index: int
@@ -23,6 +33,9 @@ class SegmentInfo:
     start_s: float = 0.0
     end_s: float = 0.0
     frames: int = 0
+    # The segment's words, timed from the acoustic model's own phone durations (None where the
+    # engine gives no durations: the Kokoro teacher voices).
+    words: Optional[list[WordTiming]] = None
 
 
 @dataclass

@@ -29,7 +29,7 @@ from .engines.student import CLONE, StudentVoices
 from .errors import EmptyTextError, InvalidParameterError, UnknownVoiceError
 from .engines.loader import load_voice
 from .request import DEFAULTS, LIMITS, SynthesisRequest
-from .results import SegmentInfo, SynthesisResult, to_int16
+from .results import SegmentInfo, SynthesisResult, WordTiming, to_int16
 
 log = logging.getLogger(__name__)
 
@@ -298,16 +298,20 @@ class Synthesizer:
         for i, seg in enumerate(segments):
             last = seg.pause_after == "none"  # only the text's very last segment has no pause after it
             parts, n = [], 0
-            for piece, frames in self._segment_pieces(seg, prep, first=(i == 0), last=last, stats=stats):
+            for piece, done in self._segment_pieces(seg, prep, first=(i == 0), last=last, stats=stats):
                 n += len(piece)
-                if frames is None:  # more of this segment follows
+                if done is None:  # more of this segment follows
                     if pieces:
                         yield piece, None
                     else:
                         parts.append(piece)
                     continue
+                frames, spans = done
+                words = None if spans is None else [
+                    WordTiming(w, round(t_cursor + a / self.sample_rate, 4), round(t_cursor + b / self.sample_rate, 4))
+                    for w, (a, b) in zip(seg.words, spans)]
                 info = SegmentInfo(i, seg.text, seg.normalized, list(seg.phones), t_cursor,
-                                   t_cursor + n / self.sample_rate, frames)
+                                   t_cursor + n / self.sample_rate, frames, words)
                 t_cursor = info.end_s
                 if progress is not None:
                     progress(i + 1, segments.total)
@@ -347,8 +351,9 @@ class Synthesizer:
         return SynthesisResult(wav=wav, sample_rate=self.sample_rate, segments=infos, timings=timings, warnings=warnings)
 
     def _segment_pieces(self, seg: Any, prep: _Prepared, first: bool, last: bool,
-                        stats: dict[str, float]) -> Iterator[tuple[np.ndarray, Optional[int]]]:
-        """A segment's audio (incl. the pause after it) in pieces; the last piece carries its frame count."""
+                        stats: dict[str, float]) -> Iterator[tuple[np.ndarray, Optional[tuple]]]:
+        """A segment's audio (incl. the pause after it) in pieces; the last piece carries (frames, word
+        spans in samples of the segment's audio, or None)."""
         from .encoders.prosody import build_segment_control
 
         req = prep.request
@@ -357,7 +362,7 @@ class Synthesizer:
         after = pause_after(seg.pause_after, last, sentence_s, comma_s)
         if prep.teacher:  # speed x the emotion's rate and the pauses apply; pitch/energy do not
             wav = self.teacher_voices.render(seg, prep.teacher, control.speed, comma_s, stats)
-            yield append_silence(wav, after, self.sample_rate), len(wav) // self.hop
+            yield append_silence(wav, after, self.sample_rate), (len(wav) // self.hop, None)
             return
         if prep.variance_dropout and control.pitch_shift is not None and self.dropout_pitch_gain != 1.0:
             # Under variance dropout the voice overshoots requested pitch shifts (measured ~1.4x);
@@ -379,7 +384,8 @@ class Synthesizer:
         for piece, more in vocode_pieces(runner, mel, self.hop, first, asm, self._lock, stats):
             if more:
                 yield piece, None
-        yield append_silence(piece, after, self.sample_rate), int(asm.durations.sum())
+        spans = asm.word_spans(seg.word_index, len(seg.words))
+        yield append_silence(piece, after, self.sample_rate), (int(asm.durations.sum()), spans)
 
     # ------------------------------------------------------------------ I/O
     @staticmethod

@@ -65,6 +65,11 @@ def test_subtitles_follow_the_lines(whole):
     assert vtt.startswith("WEBVTT") and vtt.count(" --> ") == len(cues)
     timing = json.loads((out / "story.timing.json").read_text(encoding="utf-8"))
     assert all(c["frames"] > 0 and c["phones"][0] == "sil" for c in timing["cues"])
+    for c in timing["cues"]:  # word times from the model's durations agree with the cue's own speech bounds
+        words = c["words"]
+        assert words and "".join(w["text"] for w in words) == c["normalized"].replace("，", "")
+        assert [w["start"] for w in words] == sorted(w["start"] for w in words)
+        assert abs(words[0]["start"] - c["start"]) < 0.15 and abs(words[-1]["end"] - c["end"]) < 0.25
 
 
 def test_interrupted_batch_resumes_to_identical_files(whole, synth, tmp_path):

@@ -72,6 +72,10 @@ def test_synthesize_returns_subtitles_with_the_audio(synth):
         assert [c["text"] for c in cues] == ["今天天气很好。", "我们一起去公园散步吧！"]
         assert 0 <= cues[0]["start"] < cues[0]["end"] <= cues[1]["start"] < cues[1]["end"] <= body["duration_s"]
         assert body["subtitles"].startswith("1\n00:00:0") and "-->" in body["subtitles"]
+        words = body["words"]  # word times from the model's durations, inside their sentences' cues
+        assert "".join(w["text"] for w in words) == "今天天气很好我们一起去公园散步吧"
+        assert all(a["end"] <= b["start"] + 1e-3 and a["start"] < a["end"] for a, b in zip(words, words[1:]))
+        assert cues[0]["start"] - 0.15 <= words[0]["start"] and words[-1]["end"] <= cues[1]["end"] + 0.25
         plain = client.post("/synthesize", json={"text": text, "seed": 0})
         assert plain.content == base64.b64decode(body["audio_base64"])  # the same audio either way
         vtt = client.post("/synthesize", json={"text": text, "subtitles": "vtt"}).json()["subtitles"]

@@ -32,6 +32,7 @@ class SegmentAssembler:
         else:
             self.end = int(total_samples)
         self.durations = durations  # the kept phones' durations
+        self.hop = int(hop)
         gain = np.ones(self.end, np.float32)
         if context_start is not None:
             k = min(self.end, int(JOIN_FADE_S * sample_rate))
@@ -70,6 +71,24 @@ class SegmentAssembler:
                 out.append(self.pause)
                 self._next_cut += 1
         return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
+
+
+    def word_spans(self, word_index: Sequence[int], n_words: int) -> list[tuple[int, int]]:
+        """(first, end) sample of each of the segment's ``n_words`` words in its own audio: a word's
+        phones are those with ``word_index == k``; pauses inserted before or inside it are counted."""
+        bounds = np.concatenate([[0], np.cumsum(self.durations)]).astype(np.int64) * self.hop
+        cuts = np.asarray(self.cuts, np.int64)
+        n_pause = len(self.pause)
+        spans: list[tuple[int, int]] = []
+        idx = np.asarray(word_index[:len(self.durations)])
+        for k in range(n_words):
+            where = np.nonzero(idx == k)[0]
+            if not len(where):
+                spans.append((spans[-1][1], spans[-1][1]) if spans else (0, 0))  # a word with no sound
+                continue
+            a, b = int(min(bounds[where[0]], self.end)), int(min(bounds[where[-1] + 1], self.end))
+            spans.append((a + n_pause * int(np.sum(cuts <= a)), b + n_pause * int(np.sum(cuts < b))))
+        return spans
 
 
 def segment_body(wav: np.ndarray, phones: Sequence[str], durations: np.ndarray, context_start: int | None,

@@ -4,7 +4,7 @@
       lines/0001_<key>.wav, 0001_<key>.json   one per spoken line (+ its segment timing)
       <name>.wav (.flac/.ogg/.mp3)            the whole script joined, with its pauses
       <name>.srt, <name>.vtt                  sentence-level cues
-      <name>.timing.json                      every segment: line, text, phones, frames, times
+      <name>.timing.json                      every segment: line, text, phones, frames, times, word times
       manifest.json                           line, character, voice, emotion, file, start/end
 
 Resumable: a line counts as done when its .wav and then its .json (written last) are both
@@ -149,9 +149,12 @@ def render_line(synth: Any, job: Job) -> tuple[np.ndarray, list[dict], list[str]
         for chunk, info in synth.stream(part, warnings=warnings, **job.synth_kwargs()):
             begin = offset + int(round(info.start_s * sr))
             a, b = speech_bounds(chunk, sr)
+            words = None if getattr(info, "words", None) is None else [
+                [w.text, offset + int(round(w.start_s * sr)), offset + int(round(w.end_s * sr))] for w in info.words]
             segments.append({"text": clean_text(info.text), "normalized": info.normalized,
                              "phones": list(info.phones), "frames": int(info.frames),
-                             "chunk": [begin, begin + len(chunk)], "speech": [begin + a, begin + b]})
+                             "chunk": [begin, begin + len(chunk)], "speech": [begin + a, begin + b],
+                             "words": words})
             chunks.append(np.asarray(chunk, np.float32))
             part_len += len(chunk)
         offset += part_len
@@ -305,8 +308,12 @@ def assemble(out: Path, name: str, jobs: list[Job], metas: dict[int, dict], sr: 
             cue = Cue(round((line_start + a) / sr, 3), round((line_start + b) / sr, 3), seg["text"],
                       job.lineno, job.index, job.character)
             cues.append(cue)
+            words = seg.get("words")  # [text, first sample, end sample] in the line, from the model's durations
+            if words is not None:
+                words = [{"text": w, "start": round((line_start + a) / sr, 3), "end": round((line_start + b) / sr, 3)}
+                         for w, a, b in words]
             timing.append({**cue.to_dict(), "normalized": seg["normalized"], "phones": seg["phones"],
-                           "frames": seg["frames"], "words": None})
+                           "frames": seg["frames"], "words": words})
         rows.append({"index": job.index, "line": job.lineno, "character": job.character, "voice": job.voice,
                      "emotion": job.emotion or "neutral", "emotion_source": job.emotion_source,
                      "intensity": job.intensity, "speed": job.speed, "pitch": job.pitch, "text": job.text,
@@ -324,7 +331,8 @@ def assemble(out: Path, name: str, jobs: list[Job], metas: dict[int, dict], sr: 
     write_bytes_atomic(out / f"{name}.vtt", to_vtt(cues, narrator).encode("utf-8"))
     write_bytes_atomic(out / f"{name}.timing.json", _json_bytes({
         "sample_rate": sr, "cues": timing,
-        "words_note": "word-level times need per-phone durations, which SegmentInfo does not carry yet"}))
+        "words_note": "words: lexical words timed from the acoustic model's phone durations (seconds in the "
+                      "joined file); null for voices whose engine gives no durations (the Kokoro presets)"}))
     files.update(srt=f"{name}.srt", vtt=f"{name}.vtt", timing=f"{name}.timing.json", manifest="manifest.json")
     chapters = [{"title": r["chapter"], "start": r["start"]} for i, r in enumerate(rows)
                 if r["chapter"] and (i == 0 or rows[i - 1]["chapter"] != r["chapter"])]

@@ -163,7 +163,7 @@ def _audio_response(res: AudioFile, extra: dict[str, str] | None = None) -> Resp
 
 
 def _with_subtitles(res: AudioFile, fmt: str) -> Response:
-    """JSON: the audio (base64, in the requested format) with its sentence subtitles and cues."""
+    """JSON: the audio (base64, in the requested format) with its sentence subtitles, cues and word times."""
     import base64
 
     from ..batch.subtitles import cues_json, format_cues
@@ -174,6 +174,9 @@ def _with_subtitles(res: AudioFile, fmt: str) -> Response:
             "audio_base64": base64.b64encode(res.path.read_bytes()).decode("ascii"),
             "format": res.fmt, "sample_rate": res.sample_rate, "duration_s": round(res.duration_s, 3),
             "subtitle_format": fmt, "subtitles": format_cues(cues, fmt), "cues": cues_json(cues),
+            # word times from the model's phone durations (absent for voices without durations)
+            "words": [{"text": w.text, "start": round(w.start_s, 3), "end": round(w.end_s, 3)}
+                      for seg in res.segments for w in (getattr(seg, "words", None) or [])],
             "warnings": [str(w) for w in res.warnings],
         }
     finally:
