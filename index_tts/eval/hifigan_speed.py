@@ -59,6 +59,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .quality import dnsmos_ovrl
+
 log = logging.getLogger(__name__)
 
 DEFAULT_VARIANTS = ("eager-wn", "eager", "channels-last", "torchscript", "onnx", "onnx-conv2d", "mbmelgan")
@@ -325,15 +327,6 @@ class QualityRow:
     cer: float
     dnsmos_ovrl: float
     similarity: float  # resemblyzer cosine to the original clip (1.0 for the original)
-
-
-def dnsmos_ovrl(wav: np.ndarray, sr: int) -> float:
-    import librosa
-    from speechmos import dnsmos
-
-    y = librosa.resample(np.asarray(wav, np.float32), orig_sr=sr, target_sr=16000)
-    peak = float(np.max(np.abs(y))) or 1.0
-    return float(dnsmos.run(y / peak * 0.9, sr=16000)["ovrl_mos"])
 
 
 class CopySynth:

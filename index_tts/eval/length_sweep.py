@@ -26,6 +26,8 @@ from ..hub import PROJECT_ROOT
 
 PASSAGES = Path(__file__).with_name("data") / "sweep_passages_zh.txt"
 DEFAULT_OUT = PROJECT_ROOT / "outputs" / "length_sweep"
+from .quality import dnsmos_ovrl
+
 log = logging.getLogger(__name__)
 
 
@@ -67,18 +69,6 @@ def make_window(passage: str, length: int, offset: int) -> str:
         if n >= length:
             break
     return out.rstrip("，。") + "。"
-
-
-def dnsmos_ovrl(wav: np.ndarray, sr: int) -> Optional[float]:
-    try:
-        from speechmos import dnsmos
-    except Exception:  # noqa: BLE001 - optional quality proxy
-        return None
-    import librosa
-
-    y = librosa.resample(wav.astype(np.float32), orig_sr=sr, target_sr=16000)
-    peak = float(np.max(np.abs(y))) or 1.0
-    return float(dnsmos.run(y / peak * 0.9, sr=16000)["ovrl_mos"])
 
 
 def run_sweep(lengths: Sequence[int], seeds: Sequence[int], *, slow_speed: Optional[float], quality: bool,

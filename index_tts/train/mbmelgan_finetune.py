@@ -149,7 +149,7 @@ def measure(out: Path, heldout: Sequence[str], limit: int = 8) -> list[dict]:
     tuned = copy.deepcopy(voc)
     tuned.load_state_dict(load_file(str(out / "mbmelgan_ft.safetensors")))
     voc.eval(), tuned.eval()
-    from ..eval.hifigan_speed import dnsmos_ovrl
+    from ..eval.quality import dnsmos_ovrl
     from ..eval.textnorm import cer_counts
 
     asr, spk = WhisperASR(cpu_threads=1), SpeakerEncoder()

@@ -84,28 +84,32 @@ def product_with(bundle: str | Path):
 
 
 def teacher_reference(spk, sentences: Sequence[tuple[str, str]], threads: int = 1,
-                      cache: Optional[Path] = None) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """Each teacher's mean GE2E embedding and F0 median over ``sentences`` (cached in ``cache``)."""
+                      cache: Optional[Path] = None) -> tuple[dict[str, np.ndarray], dict[str, float], dict[str, float]]:
+    """Each teacher's mean GE2E embedding, F0 median and mean DNSMOS OVRL over ``sentences`` (cached)."""
     from ..encoders.speaker import mean_embedding
     from ..engines.kokoro import KokoroEngine
+    from ..eval.quality import dnsmos_ovrl
     from ..frontend import Frontend
     from .teacher_corpus import TEACHER_VOICES
 
     key = "|".join(i for i, _ in sentences)
     if cache is not None and cache.is_file():
         data = json.loads(cache.read_text(encoding="utf-8"))
-        if data.get("key") == key:
-            return ({k: np.asarray(v, np.float32) for k, v in data["emb"].items()}, data["f0"])
+        if data.get("key") == key and "dnsmos" in data:
+            return ({k: np.asarray(v, np.float32) for k, v in data["emb"].items()}, data["f0"], data["dnsmos"])
     teacher = KokoroEngine.from_hub(threads=threads)
     fe = Frontend()
-    emb, f0 = {}, {}
+    emb, f0, mos = {}, {}, {}
     for tv in TEACHER_VOICES:  # the teachers reading the same sentences
         wavs = [teacher.render_segment(seg, tv) for _, text in sentences for seg in fe(text).segments]
         emb[tv] = mean_embedding(np.stack([spk.embed(w, 24000, validate=False) for w in wavs]))
         f0[tv] = f0_median(np.concatenate(wavs), 24000)
+        scores = [dnsmos_ovrl(w, 24000) for w in wavs]
+        mos[tv] = float(np.mean(scores)) if None not in scores else float("nan")
     if cache is not None:
-        cache.write_text(json.dumps({"key": key, "emb": {k: v.tolist() for k, v in emb.items()}, "f0": f0}))
-    return emb, f0
+        cache.write_text(json.dumps({"key": key, "emb": {k: v.tolist() for k, v in emb.items()}, "f0": f0,
+                                     "dnsmos": mos}))
+    return emb, f0, mos
 
 
 def measure(bundle: str, voices: Sequence[str], sentences: Sequence[tuple[str, str]], threads: int = 1,
@@ -120,7 +124,9 @@ def measure(bundle: str, voices: Sequence[str], sentences: Sequence[tuple[str, s
     tts = product_with(bundle)
     asr = WhisperASR(cpu_threads=threads)
     spk = SpeakerEncoder()
-    teacher_emb, f0_teacher = teacher_reference(spk, sentences[:4], threads, cache)
+    from ..eval.quality import dnsmos_ovrl
+
+    teacher_emb, f0_teacher, mos_teacher = teacher_reference(spk, sentences[:4], threads, cache)
     rows = []
     for tv in voices:
         v = student_id(tv)
@@ -137,13 +143,16 @@ def measure(bundle: str, voices: Sequence[str], sentences: Sequence[tuple[str, s
         for w in audio[:4]:
             embs.append(spk.embed(w, tts.sample_rate, validate=False))
         emb = mean_embedding(np.stack(embs))
+        mos = [dnsmos_ovrl(w, tts.sample_rate) for w in audio[:4]]  # the sentences the teacher read
         sims = {k: float(np.dot(emb, e)) for k, e in teacher_emb.items()}
         nearest = max(sims, key=sims.get)
         rows.append({"voice": v, "teacher": tv, "cer": round(edits / max(chars, 1), 4),
                      "sim_own": round(sims.get(tv, float("nan")), 3),
                      "nearest": nearest, "sim_nearest": round(sims[nearest], 3),
                      "f0": round(f0_median(np.concatenate(audio), tts.sample_rate), 1),
-                     "f0_teacher": round(f0_teacher.get(tv, float("nan")), 1), "rtf": round(t_synth / seconds, 3)})
+                     "f0_teacher": round(f0_teacher.get(tv, float("nan")), 1), "rtf": round(t_synth / seconds, 3),
+                     "dnsmos": round(float(np.mean(mos)), 2) if None not in mos else None,
+                     "dnsmos_teacher": round(mos_teacher.get(tv, float("nan")), 2)})
         log.info("%s", rows[-1])
     return rows
 
