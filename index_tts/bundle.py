@@ -21,7 +21,7 @@ from torch import nn
 from .audio.mel_config import MelConfig
 from .bundle_config import EmotionSettings, InferenceSettings, SpeakerEntry
 from .bundle_spec import (BUNDLE_FORMAT, BUNDLE_VERSION, DEFAULT_DISPLAY_NAME, BundleError,  # noqa: F401
-                          read_bundle_spec)
+                          NamedBundle, read_bundle_spec)
 from .hub import write_manifest
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class VocoderEntry:
 
 
 @dataclass
-class Bundle:
+class Bundle(NamedBundle):
     path: Path
     config: dict
     mel: MelConfig
@@ -46,15 +46,6 @@ class Bundle:
     speakers: dict[str, SpeakerEntry] = field(default_factory=dict)  # typed config.json "speakers"
     emotions: EmotionSettings = field(default_factory=EmotionSettings)
     inference: InferenceSettings = field(default_factory=InferenceSettings)
-
-    @property
-    def name(self) -> str:
-        return str(self.config.get("name", self.path.name))
-
-    @property
-    def display_name(self) -> str:
-        """The voice's name for people when the bundle lists no speakers."""
-        return str(self.config.get("display_name") or DEFAULT_DISPLAY_NAME)
 
     def vocoder(self, name: Optional[str] = None) -> nn.Module:
         key = name or self.default_vocoder

@@ -25,6 +25,22 @@ class BundleError(ValueError):
     """A bundle's config is malformed or its components disagree."""
 
 
+class NamedBundle:
+    """``name`` / ``display_name`` of anything with a bundle ``path`` and its ``config`` dict."""
+
+    path: Path
+    config: dict
+
+    @property
+    def name(self) -> str:
+        return str(self.config.get("name", self.path.name))
+
+    @property
+    def display_name(self) -> str:
+        """The voice's name for people when the bundle lists no speakers."""
+        return str(self.config.get("display_name") or DEFAULT_DISPLAY_NAME)
+
+
 @dataclass(frozen=True)
 class VocoderSpec:
     name: str
@@ -35,7 +51,7 @@ class VocoderSpec:
 
 
 @dataclass
-class BundleSpec:
+class BundleSpec(NamedBundle):
     path: Path
     config: dict
     mel: MelConfig
@@ -48,15 +64,6 @@ class BundleSpec:
     speakers: dict[str, SpeakerEntry] = field(default_factory=dict)
     emotions: EmotionSettings = field(default_factory=EmotionSettings)
     inference: InferenceSettings = field(default_factory=InferenceSettings)
-
-    @property
-    def name(self) -> str:
-        return str(self.config.get("name", self.path.name))
-
-    @property
-    def display_name(self) -> str:
-        """The voice's name for people when the bundle lists no speakers."""
-        return str(self.config.get("display_name") or DEFAULT_DISPLAY_NAME)
 
 
 def read_bundle_spec(path: str | Path | None = None, verify: bool = True,
