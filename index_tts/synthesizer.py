@@ -322,9 +322,9 @@ class Synthesizer:
         sentence by sentence (the first audio of a long text waits only for its first sentence)."""
         t0 = time.perf_counter()
         kwargs = dict(pinyin_overrides=req.pinyin_overrides, max_segment_syllables=self._segment_limit(prep))
-        stream = TimedSegments(self.frontend(req.text, **kwargs) if whole else
-                                self.frontend.iter_segments(req.text, **kwargs), stats)
+        source = self.frontend(req.text, **kwargs) if whole else self.frontend.iter_segments(req.text, **kwargs)
         stats["frontend_s"] = stats.get("frontend_s", 0.0) + time.perf_counter() - t0
+        stream = TimedSegments(source, stats)  # adds the time each further segment takes
         if stream.empty:
             detail = f" ({'; '.join(stream.warnings)})" if stream.warnings else ""
             raise EmptyTextError(f"nothing readable to synthesize{detail}")
