@@ -83,3 +83,22 @@ def test_clone_needs_a_reference_and_uses_it(hub_with_student, monkeypatch):
     emb = SpeakerEncoder().embed(ref.wav, ref.sample_rate)
     nearest, score = tts.student_voices.nearest(emb)
     assert nearest in ("baker", "yunxi") and -1.0 <= score <= 1.0
+
+
+def test_named_voices_are_listed_before_the_training_blends(tmp_path, monkeypatch):
+    import json
+
+    from index_tts import hub
+    from index_tts.audio.mel_config import MelConfig
+    from index_tts.engines.student import StudentVoices
+
+    mel, symbols = MelConfig(), ["sil", "a1", "eos"]
+    folder = tmp_path / "student-zh"
+    folder.mkdir()
+    speakers = {"mix_1": {"display_name": "混合音色1（学生）"}, "yunxi": {"display_name": "男声·云希（学生）"},
+                "mix_2": {}, "xiaoyi": {}}
+    (folder / "config.json").write_text(json.dumps({"mel": mel.to_dict(), "symbols": symbols,
+                                                    "speakers": speakers}), encoding="utf-8")
+    monkeypatch.setenv(hub.HUB_ENV, str(tmp_path))
+    ids = [d["id"] for d in StudentVoices(mel, symbols).describe()]
+    assert ids == ["yunxi", "xiaoyi", "mix_1", "mix_2", "clone"]

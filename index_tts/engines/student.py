@@ -54,7 +54,7 @@ class StudentVoices:
             if list(cfg.get("symbols", [])) != self.symbols:
                 log.warning("%s uses another symbol table than the default voice; not offered", folder)
                 return {}
-            from ..audio.mel import MelConfig
+            from ..audio.mel_config import MelConfig
 
             if not MelConfig.from_dict(cfg["mel"]).same_features(self.mel_config):
                 log.warning("%s uses another mel configuration than the default voice; not offered", folder)
@@ -74,7 +74,8 @@ class StudentVoices:
 
     def describe(self) -> list[dict[str, Any]]:
         out = []
-        for sid, entry in self.speakers().items():
+        # the named voices first; the training blends (``mix_*``, kept for speaker diversity) after them
+        for sid, entry in sorted(self.speakers().items(), key=lambda kv: kv[0].startswith("mix_")):
             out.append({"id": sid, "display_name": entry.get("display_name", sid), "engine": "student",
                         "description": "Multi-voice student model of this project (FastSpeech2 fine-tuned on CPU "
                                        "from Kokoro teacher voices); every control works."})
