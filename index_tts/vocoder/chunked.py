@@ -15,7 +15,8 @@ the pieces are simply concatenated: no cross-fade.
 Real mel edges (frame 0, frame T) get no context and no special treatment: the vocoder's own
 reflection padding there is exactly what whole-mel vocoding does.
 
-Numpy only at import: the torch-free ONNX path uses it too (:func:`onnx_session_fn`).
+Numpy only at import: the torch-free ONNX path uses it too (``onnx/runtime.OnnxVocoder`` through
+:func:`infer_fn`, or the Synthesizer's runners directly).
 
     from index_tts.vocoder.chunked import vocode_chunked, infer_fn
     for piece in vocode_chunked(infer_fn(vocoder), mel, hop):   # mel [1, n_mels, T]
@@ -161,21 +162,6 @@ def infer_fn(vocoder: Any) -> VocoderFn:
         if hasattr(out, "detach"):
             out = out.detach().float().cpu().numpy()
         return np.asarray(out, dtype=np.float32)[0]
-
-    return fn
-
-
-def onnx_session_fn(session: Any, hop: int, min_frames: int = 1, input_name: str = "mel") -> VocoderFn:
-    """A torch-free :data:`VocoderFn` over an ``onnxruntime.InferenceSession`` of a vocoder export
-    (input ``mel`` [1, n_mels, t], output [1, ≥ t * hop]); mels shorter than ``min_frames`` are
-    extended by repeating the last frame and trimmed after, as ``OnnxVocoder`` does."""
-
-    def fn(mel: np.ndarray) -> np.ndarray:
-        t = mel.shape[2]
-        if t < min_frames:
-            mel = np.concatenate([mel, np.repeat(mel[:, :, -1:], min_frames - t, axis=2)], axis=2)
-        wav = session.run(None, {input_name: np.ascontiguousarray(mel, dtype=np.float32)})[0]
-        return np.asarray(wav, dtype=np.float32).reshape(-1)[: t * hop]
 
     return fn
 
