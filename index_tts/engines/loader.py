@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..errors import InvalidParameterError
+from ..limits import pick_device
 
 
 @dataclass
@@ -33,20 +34,12 @@ def _vocoder_name(names: Any, default: str, wanted: Optional[str]) -> str:
 def _onnx_device(device: Optional[str], use_gpu: Optional[bool]) -> str:
     """The ONNX backend's device without asking PyTorch: ``cuda`` only where ONNX Runtime has its
     CUDA provider ("auto" falls back to the CPU; an explicit "cuda" without it is an error)."""
-    if use_gpu is not None:
-        device = "cuda" if use_gpu else "cpu"
-    device = (device or "auto").lower()
-    if device == "cpu":
-        return device
-    if device != "auto" and not device.startswith("cuda"):
-        raise InvalidParameterError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
-    import onnxruntime as ort
+    def cuda_provider() -> bool:
+        import onnxruntime as ort
 
-    if "CUDAExecutionProvider" in ort.get_available_providers():
-        return "cuda"
-    if device.startswith("cuda"):
-        raise InvalidParameterError("CUDA was requested but ONNX Runtime has no CUDA provider; use device='cpu'")
-    return "cpu"
+        return "CUDAExecutionProvider" in ort.get_available_providers()
+
+    return pick_device(device, use_gpu, cuda_provider, runtime="ONNX Runtime (no CUDA provider)")
 
 
 def load_voice(bundle_dir: Path, backend: str, *, device: Optional[str] = "auto", use_gpu: Optional[bool] = None,
@@ -64,7 +57,6 @@ def load_voice(bundle_dir: Path, backend: str, *, device: Optional[str] = "auto"
     import torch
 
     from ..bundle import load_bundle
-    from ..limits import pick_device
     from .torch_runner import TorchRunner
 
     dev = pick_device(device, use_gpu)
