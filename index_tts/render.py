@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from .audio.splice import SegmentAssembler
-from .vocoder.chunked import CONTEXT_FRAMES, FIRST_FRAMES, MIN_TAIL, vocode_chunked
+from .vocoder.chunked import CONTEXT_FRAMES, FIRST_FRAMES, plan_chunks, vocode_chunked
 
 
 class TimedSegments:
@@ -44,10 +44,9 @@ class TimedSegments:
 
 
 def first_chunk_plan(frames: int, first: bool) -> list[tuple[int, int]]:
-    """Frame ranges to vocode: the text's first segment in two (when long enough), others whole."""
-    if first and frames >= FIRST_FRAMES + MIN_TAIL:
-        return [(0, FIRST_FRAMES), (FIRST_FRAMES, frames)]
-    return [(0, frames)]
+    """Frame ranges to vocode: the text's first segment as its first ``FIRST_FRAMES`` and the rest
+    (``plan_chunks`` with no growth cap; a too-short rest stays with the first), others whole."""
+    return plan_chunks(frames, FIRST_FRAMES if first else frames, chunk_frames=frames, growth=float(frames))
 
 
 def vocode_pieces(runner: Any, mel: np.ndarray, hop: int, first: bool, asm: SegmentAssembler, lock: Any,
