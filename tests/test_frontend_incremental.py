@@ -11,9 +11,8 @@ from index_tts.frontend import BAKER_SYMBOLS, Frontend, FrontendError, OverrideE
 from index_tts.frontend import normalize as normalize_mod
 from index_tts.frontend import numbers as numbers_mod
 from index_tts.frontend.g2p import _tools, clause_words
-from index_tts.frontend.incremental import NO_READABLE_TEXT, SegmentStream, has_single_reading
+from index_tts.frontend.incremental import NO_READABLE_TEXT, SegmentStream, has_single_reading, usable_reading
 from index_tts.frontend.overrides import OverrideTable
-from index_tts.frontend.pinyin import decompose
 from index_tts.frontend.polyphone import CHAR_DEFAULTS, WORD_FIXES
 from index_tts.frontend.text import HANZI_RANGES, is_hanzi
 from index_tts.stress.checks import PARAGRAPH, long_text
@@ -24,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TEACHER = ROOT / "index_tts" / "train" / "data" / "teacher_sentences_zh.txt"
 EVAL_DIR = ROOT / "index_tts" / "eval" / "data"
 DEV_TSV = [ROOT / "shared" / "eval" / "dev_sentences_zh.tsv", ROOT.parent / "shared" / "eval" / "dev_sentences_zh.tsv"]
-READING = re.compile(r"^([a-zv]+)([1-5])$")
 
 
 @pytest.fixture(scope="module")
@@ -177,30 +175,19 @@ def test_first_segment_needs_only_the_first_sentences(fe):
 # ------------------------------------------- why the G2P adds no unreadable character
 
 
-def _valid(reading: str | None) -> bool:
-    m = READING.match(reading or "")
-    if m is None:
-        return False
-    try:
-        decompose(m.group(1))
-    except ValueError:
-        return False
-    return True
-
-
-def test_phrase_fix_and_rule_readings_are_all_valid():
+def test_phrase_fix_and_rule_readings_are_allusable_reading():
     """Readings other than a character's own: pypinyin phrases, WORD_FIXES, polyphone rules."""
     from pypinyin.contrib.tone_convert import to_tone3
 
     phrases = _tools()[3]
     syllables = {alts[0] for readings in phrases.values() for alts in readings}
-    bad = sorted(s for s in syllables if not _valid(to_tone3(s, neutral_tone_with_five=True)))
+    bad = sorted(s for s in syllables if not usable_reading(to_tone3(s, neutral_tone_with_five=True)))
     assert not bad
-    assert all(_valid(r) for fix in WORD_FIXES.values() for r in fix.split())
-    assert all(_valid(r) for r in CHAR_DEFAULTS.values())
+    assert all(usable_reading(r) for fix in WORD_FIXES.values() for r in fix.split())
+    assert all(usable_reading(r) for r in CHAR_DEFAULTS.values())
     source = (ROOT / "index_tts" / "frontend" / "polyphone.py").read_text(encoding="utf-8")
     rule_readings = re.findall(r"\"([a-z]+[0-9])\"", source)
-    assert len(rule_readings) > 30 and all(_valid(r) for r in rule_readings)
+    assert len(rule_readings) > 30 and all(usable_reading(r) for r in rule_readings)
 
 
 def test_normaliser_writes_only_readable_hanzi():

@@ -55,10 +55,9 @@ _READING_RE = re.compile(r"^([a-zv]+)([1-5])$")  # as the G2P reads pypinyin's o
 _Planned = tuple[list[Word], list[int], Piece, str, bool]  # words, breaks, piece, type, ends sentence
 
 
-@functools.lru_cache(maxsize=65536)
-def has_single_reading(ch: str) -> bool:
-    """True if the G2P gets a usable reading for Hanzi ``ch`` on its own (see module doc)."""
-    m = _READING_RE.match(_pinyin_of(ch)[0][0] or "")
+def usable_reading(reading: str | None) -> bool:
+    """True if ``reading`` (toned pinyin like ``zhong1``) is one the G2P can turn into phones."""
+    m = _READING_RE.match(reading or "")
     if m is None:
         return False
     try:
@@ -66,6 +65,12 @@ def has_single_reading(ch: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@functools.lru_cache(maxsize=65536)
+def has_single_reading(ch: str) -> bool:
+    """True if the G2P gets a usable reading for Hanzi ``ch`` on its own (see module doc)."""
+    return usable_reading(_pinyin_of(ch)[0][0])
 
 
 def needs_whole_text(cleaned: str) -> bool:
