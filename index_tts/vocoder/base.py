@@ -17,6 +17,7 @@ from torch import nn
 VOCODER_TYPES: dict[str, tuple[str, str, str]] = {
     "mbmelgan": ("index_tts.vocoder.mbmelgan", "MBMelGANConfig", "MBMelGAN"),
     "hifigan": ("index_tts.vocoder.hifigan", "HiFiGANConfig", "HiFiGAN"),
+    "adapted_hifigan": ("index_tts.vocoder.adapted", "AdaptedHiFiGANConfig", "AdaptedHiFiGAN"),
 }
 
 
