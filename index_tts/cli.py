@@ -98,7 +98,7 @@ def synthesis_request(text: str, args: argparse.Namespace) -> SynthesisRequest:
             raise CLIError("give the mix either as --emotion w1,...,w8 or as --mix name=w,..., not both")
         kw["emotion_vector"] = mix
     return SynthesisRequest(text, speaker=args.voice or None, reference_audio=args.reference or None,
-                            seed=args.seed, **kw).validate()
+                            seed=args.seed, vocoder=getattr(args, "vocoder", None) or None, **kw).validate()
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -203,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "as in the API (index_tts/request.py)")
     s.add_argument("--reference", help="reference audio clip for style/emotion")
     s.add_argument("--voice", help="preset voice name")
+    s.add_argument("--vocoder", help="vocoder for the student voices (hifigan, mbmelgan); default: the voice's own")
     s.add_argument("--seed", type=int, help=SETTINGS["seed"].help)
     s.set_defaults(func=cmd_synth)
 

@@ -129,6 +129,8 @@ class SynthesisRequest:
     pinyin_overrides: Optional[Mapping[str, str]] = None
     seed: Optional[int] = None
     variance_dropout: Optional[bool] = None   # None = the voice's own setting
+    vocoder: Optional[str] = None             # a vocoder of the voice's bundle (Synthesizer.info()
+    #   "student_vocoders"); None or one the voice does not have = the voice's default vocoder
 
     @classmethod
     def from_kwargs(cls, text: Any, **kwargs: Any) -> "SynthesisRequest":
@@ -196,6 +198,10 @@ class SynthesisRequest:
             raise InvalidParameterError("pinyin_overrides must be a mapping like {\"还\": \"huan2\"}")
         if self.variance_dropout is not None:
             changes["variance_dropout"] = bool(self.variance_dropout)
+        if self.vocoder is not None and not isinstance(self.vocoder, str):
+            raise InvalidParameterError(f"vocoder must be a vocoder name (string), got {self.vocoder!r}")
+        if self.vocoder == "":
+            changes["vocoder"] = None
         return replace(self, **changes)
 
 

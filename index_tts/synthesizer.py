@@ -151,6 +151,7 @@ class Synthesizer:
             "device": self.device,
             "vocoder": self.vocoder_name,
             "vocoders": sorted(self.bundle.vocoders),
+            "student_vocoders": self.student_voices.vocoders() if self.backend == "torch" else [],
             "backend": self.backend,
             "limits": {k: list(v) for k, v in LIMITS.items()},
             "max_segment_syllables": self.max_segment_syllables,
@@ -193,7 +194,7 @@ class Synthesizer:
                 ctrl = combine(ctrl, ref_ctrl)
         if not teacher and not student:
             spk = self._speaker_vector(req.speaker)
-        runner = self.student_voices.runner() if student else self.runner
+        runner = self.student_voices.runner(req.vocoder) if student else self.runner
         gen = None if req.seed is None else runner.generator(int(req.seed))
         dropout = self.variance_dropout if req.variance_dropout is None else req.variance_dropout
         return _Prepared(req, ctrl, spk, gen, dropout, warnings, teacher, runner)

@@ -23,6 +23,15 @@ log = logging.getLogger(__name__)
 
 BUNDLE_NAME = "student-zh"
 CLONE = "clone"
+# what a person choosing a vocoder needs to know (figures: docs/VOICES.md, 2-core CPU)
+VOCODER_NOTES = {
+    "adapted_hifigan": {"display_name": "HiFi-GAN（通用，音质优先）",
+                        "description": "universal HiFi-GAN behind a fitted mel adapter: keeps every voice's "
+                                       "pitch and timbre; vocoder ~0.3 CPU-s per audio-s"},
+    "mbmelgan": {"display_name": "MB-MelGAN（快速）",
+                 "description": "the default voice's multi-band MelGAN fine-tuned on the teachers: ~10x "
+                                "faster, but renders low male voices ~40 Hz too high"},
+}
 
 
 def find_bundle(name: str = BUNDLE_NAME) -> Optional[Path]:
@@ -41,7 +50,8 @@ class StudentVoices:
         self.device = device
         self.name = name
         self._config: Optional[dict] = None
-        self._runner = None
+        self._bundle = None
+        self._runners: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     # ----------------------------------------------------------------- listing
@@ -85,19 +95,31 @@ class StudentVoices:
         return out
 
     # ----------------------------------------------------------------- inference
-    def runner(self):
-        """The student bundle's networks (acoustic + its own vocoder, float32) as a TorchRunner,
-        loaded once on the synthesizer's device. The vocoder is the bundle's own (fine-tuned for
-        its voices), not the default voice's."""
+    def vocoders(self) -> list[dict[str, Any]]:
+        """The student bundle's vocoders, default first: ``{"id", "display_name", "description", "default"}``."""
+        cfg = self._cfg()
+        names = list(cfg.get("vocoders") or {})
+        default = cfg.get("default_vocoder")
+        names.sort(key=lambda n: n != default)
+        return [{"id": n, **VOCODER_NOTES.get(cfg["vocoders"][n].get("type", ""), {"display_name": n}),
+                 "default": n == default} for n in names]
+
+    def runner(self, vocoder: Optional[str] = None):
+        """The student's acoustic model with one of its vocoders (float32) as a TorchRunner, loaded
+        once on the synthesizer's device; ``vocoder`` None or not in the bundle: its default.
+        The vocoders are the bundle's own (for its voices), not the default voice's."""
         with self._lock:
-            if self._runner is None:
+            if self._bundle is None:
                 from ..bundle import load_bundle
+
+                self._bundle = load_bundle(self._cfg()["_path"], device=self.device)
+            name = vocoder if vocoder in self._bundle.vocoders else self._bundle.default_vocoder
+            if name not in self._runners:
                 from .torch_runner import TorchRunner
 
-                bundle = load_bundle(self._cfg()["_path"], device=self.device)
-                self._runner = TorchRunner(bundle.acoustic.eval(), bundle.vocoders[bundle.default_vocoder].eval(),
-                                           self.device)
-            return self._runner
+                self._runners[name] = TorchRunner(self._bundle.acoustic.eval(), self._bundle.vocoders[name].eval(),
+                                                  self.device)
+            return self._runners[name]
 
     def speaker_vector(self, voice: str, reference_embedding: Optional[np.ndarray] = None) -> np.ndarray:
         """The voice's speaker embedding (float32 [D]); ``clone``: the reference clip's."""

@@ -254,6 +254,8 @@ def create_app(
             "sample_rate": info.sample_rate,
             "max_chars": effective_max_chars(worker, max_chars),
             "formats": list(AUDIO_MEDIA_TYPES),
+            # vocoders of the student voices ("vocoder" in POST /synthesize), default first
+            "student_vocoders": raw.get("student_vocoders") or [],
         }
 
     @app.post("/synthesize", response_class=Response)
@@ -261,6 +263,12 @@ def create_app(
         check_text(req.text, effective_max_chars(worker, max_chars), "text")
         for name in ("voice", "emotion", "pinyin_overrides", "emotion_vector"):
             check_unicode(getattr(req, name), name)
+        check_unicode(req.vocoder, "vocoder")
+        known = {v.get("id") for v in worker.info.raw.get("student_vocoders") or []} | set(
+            worker.info.raw.get("vocoders") or [])
+        if req.vocoder is not None and req.vocoder not in known:
+            raise APIError(400, f"unknown vocoder {req.vocoder!r}; available: {', '.join(sorted(known)) or 'none'}",
+                           code="unknown_vocoder")
         if req.voice is not None and worker.info.voices and req.voice not in worker.info.voices:
             raise APIError(400, f"unknown voice {req.voice!r}; available: {', '.join(worker.info.voices)}",
                            code="UnknownVoiceError")

@@ -49,6 +49,8 @@ class SynthesizeRequest(BaseModel):
                     "(happy, angry, sad, afraid, disgusted, melancholic, surprised, calm)",
     )
     voice: StrictStr | None = Field(None, description="preset voice, see GET /voices")
+    vocoder: StrictStr | None = Field(None, description="vocoder for the student voices (GET /voices: "
+                                                         "student_vocoders); omitted: the voice's default")
     pinyin_overrides: dict[str, str] | None = Field(
         None, description='pronunciation overrides, e.g. {"还": "huan2"}'
     )
@@ -71,7 +73,7 @@ class SynthesizeRequest(BaseModel):
             self.text, speaker=self.voice, emotion_label=self.emotion, emotion_vector=self.emotion_vector,
             intensity=self.intensity, reference_audio=reference, reference_strength=self.reference_strength,
             speed=self.speed, pitch=self.pitch, sentence_pause=self.sentence_pause, comma_pause=self.comma_pause,
-            pinyin_overrides=self.pinyin_overrides or None, seed=self.seed)
+            pinyin_overrides=self.pinyin_overrides or None, seed=self.seed, vocoder=self.vocoder)
 
     def synth_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``Synthesizer.synthesize`` (only what was given)."""

@@ -147,6 +147,11 @@ def build_ui(worker: EngineWorker, cfg: UIConfig, streaming: bool | None = None)
                                         value=info.voices[0] if info.voices else None, label="音色 Voice",
                                         scale=4, elem_id="voice", visible=many)
                     preview = gr.Button("试听 Preview", scale=1, min_width=80, elem_id="voice-preview", visible=many)
+                vocoders = [(v.get("display_name", v["id"]), v["id"]) for v in info.raw.get("student_vocoders") or []]
+                vocoder = gr.Dropdown(vocoders, value=vocoders[0][1] if vocoders else None, elem_id="vocoder",
+                                      label="声码器 Vocoder（学生音色 student voices）",
+                                      visible=many and len(vocoders) > 1,
+                                      info="HiFi-GAN: 音质优先 best quality · MB-MelGAN: 快速 fastest")
                 preview_audio = gr.Audio(label="试听 Preview", type="numpy", interactive=False, autoplay=True,
                                          visible=many, buttons=[], elem_id="preview-audio")
                 emotion_choices = [(info.emotion_labels.get(e, e), e) for e in info.emotions]
@@ -197,20 +202,20 @@ def build_ui(worker: EngineWorker, cfg: UIConfig, streaming: bool | None = None)
         # Gradio streams the player only from a generator function, hence two definitions.
         if streaming:
             def _generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                          reference, seed, history, reference_strength, request: gr.Request,
+                          reference, seed, history, reference_strength, vocoder, request: gr.Request,
                           progress=gr.Progress(), *mix_values):
                 yield from h.generate_stream(text, speed, pitch, sentence_pause, comma_pause, voice, emotion,
                                              intensity, reference, seed, history, progress=progress,
                                              reference_strength=reference_strength,
-                                             mix=mix_vector(mix_names, mix_values), request=request)
+                                             mix=mix_vector(mix_names, mix_values), request=request, vocoder=vocoder)
         else:
             def _generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                          reference, seed, history, reference_strength, request: gr.Request,
+                          reference, seed, history, reference_strength, vocoder, request: gr.Request,
                           progress=gr.Progress(), *mix_values):
                 return h.generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
                                   reference, seed, history, progress=progress,
                                   reference_strength=reference_strength, mix=mix_vector(mix_names, mix_values),
-                                  request=request)
+                                  request=request, vocoder=vocoder)
 
         def _closed(request: gr.Request):
             h.session_closed(request)
@@ -221,7 +226,7 @@ def build_ui(worker: EngineWorker, cfg: UIConfig, streaming: bool | None = None)
         _closed.__annotations__["request"] = gr.Request
 
         inputs = [text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity, reference, seed,
-                  history, reference_strength, *mix_sliders]
+                  history, reference_strength, vocoder, *mix_sliders]
         gen.click(_generate, inputs, [audio, status, history, pick, files, *outputs_extra], concurrency_id="engine",
                   api_visibility="private")
         pick.change(h.replay, [pick, history], [replay], queue=False, api_visibility="private")
