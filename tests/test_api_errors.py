@@ -174,3 +174,14 @@ def test_shutdown_mid_request_answers_json_503():
         assert fake.produced < 200
         r = c.post("/synthesize", json={"text": "你好"})  # new work is refused the same way
         assert r.status_code == 503 and r.json()["error"]["code"] == "shutting_down"
+
+
+def test_unknown_vocoder_is_400_naming_the_choices(api):
+    r = api.post("/synthesize", json={"text": "你好", "vocoder": "nope"})
+    assert r.status_code == 400, r.text
+    err = r.json()["error"]
+    assert err["code"] == "unknown_vocoder" and "mbmelgan" in err["message"]
+    voices = api.get("/voices").json()
+    assert isinstance(voices["student_vocoders"], list)
+    r = api.post("/synthesize", json={"text": "你好", "vocoder": "mbmelgan", "seed": 0})
+    assert r.status_code == 200 and r.content[:4] == b"RIFF"

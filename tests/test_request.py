@@ -147,3 +147,11 @@ def test_bundle_emotion_cap_is_honoured(synth, capped_bundle):
     got = capped.synthesize(TEXT, emotion_vector={"happy": 0.4}, intensity=0.6, seed=2).wav
     assert np.array_equal(got, full)
     assert got.shape != half.shape or not np.array_equal(got, half)
+
+
+def test_vocoder_is_a_name_or_none():
+    assert SynthesisRequest("你好", vocoder="hifigan").validate().vocoder == "hifigan"
+    assert SynthesisRequest("你好", vocoder="").validate().vocoder is None
+    assert "vocoder" not in SynthesisRequest("你好").to_kwargs()
+    with pytest.raises(InvalidParameterError, match="vocoder"):
+        SynthesisRequest("你好", vocoder=3).validate()
