@@ -17,15 +17,17 @@ class FakeSynth:
         self.device = device
         self.backend = backend
         self.calls = []
+        self.kwargs = []
         FakeSynth.instances.append(self)
 
-    def synthesize(self, text):
+    def synthesize(self, text, **kw):
         self.calls.append(("synthesize", len(text)))
+        self.kwargs.append(kw)
         wav = np.zeros(int(len(text) * 2400), np.float32)
         return types.SimpleNamespace(duration_s=len(wav) / 24000, timings={
             "frontend_s": 0.001, "acoustic_s": 0.002, "vocoder_s": 0.003, "rtf": 0.1})
 
-    def stream(self, text):
+    def stream(self, text, **kw):
         self.calls.append(("stream", len(text)))
         for sentence in text.split("。"):
             yield np.zeros(len(sentence) * 2400, np.float32), sentence
@@ -104,3 +106,16 @@ def test_bench_times_several_backends_in_one_run(fakes):
     assert onnx.calls.count(("synthesize", 8)) == 3  # warm-up + 2 timed runs, interleaved with torch's
     text = bench.format_report(rep)
     assert "index-tts/onnx" in text and "RTF ratio ours (onnx) / original" in text and "[onnx]" in text
+
+
+def test_other_voices_are_timed_in_the_same_run(fakes):
+    rep = bench.run_bench("你好世界。再见了。", repeat=2, threads=1, original=False,
+                          voices=("yunyang", "yunyang@mbmelgan"))
+    tts = FakeSynth.instances[0]
+    assert len(FakeSynth.instances) == 1  # the same synthesizer speaks the other voices
+    assert set(rep.others) == {"voice:yunyang", "voice:yunyang@mbmelgan"}
+    assert all(o.audio_s == pytest.approx(0.9) for o in rep.others.values())
+    timed = [kw for kw, call in zip(tts.kwargs, [c for c in tts.calls if c[0] == "synthesize"]) if call[1] == 9]
+    assert timed.count({}) == 3  # warm-up + 2 runs of the default voice
+    assert timed.count({"speaker": "yunyang", "vocoder": "mbmelgan"}) == 3
+    assert "voice:yunyang@mbmelgan" in bench.format_report(rep)

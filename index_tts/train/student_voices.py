@@ -177,16 +177,21 @@ def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: S
     """Per unseen voice: similarity to it of the clone, of the default voice and of the nearest preset.
 
     The unseen voice reads ``REFERENCE_TEXT`` (the reference clip) and ``sentences`` (its true
-    identity: mean GE2E embedding); the student then reads ``sentences`` as ``clone`` of that clip,
-    as the default voice and as the preset nearest to the clip.
+    identity: mean GE2E embedding); the student then reads ``sentences`` as ``clone`` of that clip
+    (the product's default reference strength: its prosody is imitated too), as the default voice
+    and as the preset nearest to the clip. The clone's Whisper CER and DNSMOS are reported too.
     """
     import torch
 
     from ..encoders.speaker import SpeakerEncoder, mean_embedding
+    from ..eval.asr import WhisperASR
+    from ..eval.quality import dnsmos_ovrl
+    from ..eval.textnorm import cer_counts
     from .teacher_corpus import TeacherReader, blend_table
 
     torch.set_num_threads(threads)
     tts = product_with(bundle)
+    asr = WhisperASR(cpu_threads=threads)
     reader = TeacherReader(threads=threads)
     spk = SpeakerEncoder()
     rows = []
@@ -196,15 +201,18 @@ def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: S
         ref = say(REFERENCE_TEXT)
         truth = mean_embedding(np.stack([spk.embed(say(t), 24000, validate=False) for _, t in sentences]))
 
-        def sim_of(**kw) -> float:
+        def read(**kw) -> tuple[float, list]:
             wavs = [tts.synthesize(t, seed=0, **kw).wav for _, t in sentences]
             emb = mean_embedding(np.stack([spk.embed(w, tts.sample_rate, validate=False) for w in wavs]))
-            return float(np.dot(emb, truth))
+            return float(np.dot(emb, truth)), wavs
 
         nearest, _ = tts.student_voices.nearest(spk.embed(ref, 24000, validate=False))
-        row = {"unseen": voice, "clone": sim_of(speaker="clone", reference_audio=(ref, 24000),
-                                                reference_strength=0.0),
-               "default_voice": sim_of(), "nearest_preset": nearest, "preset": sim_of(speaker=nearest)}
+        clone, wavs = read(speaker="clone", reference_audio=(ref, 24000))  # the product's default strength
+        counts = [cer_counts(t, asr.transcribe(w, tts.sample_rate)) for (_, t), w in zip(sentences, wavs)]
+        row = {"unseen": voice, "clone": clone, "default_voice": read()[0], "nearest_preset": nearest,
+               "preset": read(speaker=nearest)[0],
+               "clone_cer": sum(c.edits for c in counts) / max(1, sum(c.ref_len for c in counts)),
+               "clone_dnsmos": float(np.mean([dnsmos_ovrl(w, tts.sample_rate) for w in wavs]))}
         row["margin"] = round(row["clone"] - max(row["default_voice"], row["preset"]), 3)
         rows.append({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
         log.info("%s", rows[-1])
