@@ -190,6 +190,10 @@ def build(parts: str | Path = REPO_PARTS, out: Optional[str | Path] = None, forc
         if base_cfg.get("licence"):
             cfg["licence"] = {"acoustic_model": (cfg.get("licence") or {}).get("acoustic_model", ""),
                               "vocoder": base_cfg["licence"]}
+        for name, entry in cfg["vocoders"].items():  # the universal HiFi-GAN's own licence (MIT)
+            gen_licence = (entry.get("provenance") or {}).get("generator_licence")
+            if gen_licence:
+                cfg.setdefault("licence", {})[f"vocoder_{name}"] = gen_licence
         cfg.setdefault("provenance", {})["built_from"] = f"{parts.name} + {base['bundle']}"
         cfg["provenance"]["parts_sha256"] = parts_sha
         card = (parts / "MODEL_CARD.md").read_text(encoding="utf-8") if (parts / "MODEL_CARD.md").is_file() else ""

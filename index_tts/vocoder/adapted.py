@@ -17,6 +17,7 @@ and each segment is vocoded in one call.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,6 +100,7 @@ class AdaptedHiFiGAN(Vocoder):
         self.register_buffer("matrix", torch.from_numpy(fixed_matrix(cfg.source_mel, cfg.target_mel)),
                              persistent=False)
         self._fast = False
+        self._recast_lock = threading.Lock()
 
     def adapt(self, mel: torch.Tensor) -> torch.Tensor:
         """Source model-space mel [B, n_mels, T] -> the generator's log mel [B, n_target, T']."""
@@ -115,9 +117,10 @@ class AdaptedHiFiGAN(Vocoder):
 
     def prepare_inference(self) -> "AdaptedHiFiGAN":
         """Recast the generator for speed (once; weights must be loaded first)."""
-        if not self._fast:
-            recast_conv2d(self.generator)
-            self._fast = True
+        with self._recast_lock:  # once, even when two requests arrive together
+            if not self._fast:
+                recast_conv2d(self.generator)
+                self._fast = True
         return self
 
     def infer(self, mel: torch.Tensor) -> torch.Tensor:
