@@ -43,6 +43,7 @@ def test_pool_spreads_lines_over_workers_with_one_thread_each(tmp_path):
     before = os.environ.get("OMP_NUM_THREADS")
     with LinePool(SPEC) as pool:
         assert os.environ.get("OMP_NUM_THREADS") == before  # set for the children only
+        pool.wait_ready()  # on a loaded machine worker 0 could otherwise finish all 12 lines alone
         res = run_batch(script, tmp_path / "two", FakeSynth(), name="b", parallel=pool)
         assert sorted(pool.ready) == [0, 1] and pool.threads == {0: 1, 1: 1}
     notes = [w.split(": ", 1)[1] for w in res.warnings]

@@ -176,6 +176,15 @@ class LinePool:
                 raise WorkerError(f"unexpected message before any worker was ready: {msg[0]}")
         return PoolEngine(self.card)
 
+    def wait_ready(self) -> None:
+        """Block until every worker has started (a worker that dies raises WorkerError). Not needed
+        for a batch, which starts with the first ready worker; for measurements and tests that need
+        all workers up before the first line."""
+        while len(self.ready) < self.workers:
+            msg = self._next(until_ready=True)
+            if msg is not None:
+                raise WorkerError(f"unexpected message while waiting for the workers: {msg[0]}")
+
     def render(self, todo: list, lines_dir: Path,
                should_stop: Optional[Callable[[], bool]] = None) -> Iterator[tuple[Any, dict, float]]:
         """Yield (job, meta, seconds) as lines finish, in completion order."""
