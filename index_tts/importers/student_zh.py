@@ -115,22 +115,19 @@ def _write_vocoder(folder: Path, name: str, part: dict, fragment: dict) -> dict:
 
     An ``adapted_hifigan`` keeps only its fitted adapter in the fragment: the universal generator
     comes from ``cache_hub/hifigan-universal`` (built from PyPI when missing), checked by sha256."""
-    from safetensors.torch import load_file, save_file
-
-    from ..hub import sha256_file
+    from safetensors.torch import save_file
 
     entry, prefix = dict(part["entry"]), f"{VOCODER_PREFIX}{name}."
     tensors = {k[len(prefix):]: v for k, v in fragment.items() if k.startswith(prefix)}
     if "generator_sha256" in part:
         from . import hifigan_universal as hu
 
-        gen_dir = hu.find_bundle() or hu.build(hu.hub_dir() / hu.BUNDLE_NAME)
-        gen_cfg = json.loads((gen_dir / "config.json").read_text(encoding="utf-8"))
-        if sha256_file(gen_dir / gen_cfg["weights"]) != part["generator_sha256"]:
+        gen_dir = hu.ensure()
+        gen = hu.stored(gen_dir)
+        if gen.sha256 != part["generator_sha256"]:
             raise StudentBuildError(f"{gen_dir}: the universal HiFi-GAN weights differ from the ones the adapter "
                                     f"was fitted for")
-        gen = load_file(str(gen_dir / gen_cfg["weights"]))
-        tensors = {**{"generator." + k: v.half().contiguous() for k, v in gen.items()},
+        tensors = {**{"generator." + k: v.half().contiguous() for k, v in gen.state.items()},
                    "correction": tensors["correction"].float().contiguous()}
     else:
         tensors = {k: v.float().contiguous() for k, v in tensors.items()}

@@ -48,25 +48,6 @@ def pick_clips(corpus: Path, per_voice: int, seed: int = 0) -> list[Path]:
     return out
 
 
-def universal_generator():
-    """(generator state dict as stored, its HiFiGANConfig, its MelConfig, sha256 of the weights)."""
-    from safetensors.torch import load_file
-
-    from ..audio.mel_config import MelConfig
-    from ..hub import sha256_file, verify_manifest
-    from ..importers import hifigan_universal as hu
-    from ..vocoder.hifigan import HiFiGANConfig
-
-    root = hu.find_bundle()
-    if root is None:
-        root = hu.build(hu.hub_dir() / hu.BUNDLE_NAME)
-    verify_manifest(root)
-    cfg = json.loads((root / "config.json").read_text(encoding="utf-8"))
-    weights = root / cfg["weights"]
-    return (load_file(str(weights)), HiFiGANConfig.from_dict(cfg["config"]), MelConfig.from_dict(cfg["mel"]),
-            sha256_file(weights), cfg.get("licence"))
-
-
 def add_vocoder(bundle: str | Path, wavs: Sequence[np.ndarray], sr: int, make_default: bool = False,
                 context: int = 2, ridge: float = 1.0, provenance: Optional[dict] = None) -> dict:
     """Fit on ``wavs`` and write the ``hifigan`` vocoder into ``bundle``; returns its config entry."""
@@ -74,23 +55,24 @@ def add_vocoder(bundle: str | Path, wavs: Sequence[np.ndarray], sr: int, make_de
 
     from ..audio.mel_config import MelConfig
     from ..hub import write_manifest
+    from ..importers import hifigan_universal as hu
     from ..vocoder.adapted import AdaptedHiFiGAN, AdaptedHiFiGANConfig
     from ..vocoder.mel_adapter import MelAdapter, fit_correction
 
     root = Path(bundle)
     cfg = json.loads((root / "config.json").read_text(encoding="utf-8"))
     src = MelConfig.from_dict(cfg["mel"])
-    state, gen_cfg, dst, gen_sha, gen_licence = universal_generator()
-    weights = fit_correction(MelAdapter(src, dst), wavs, sr, context=context, ridge=ridge)
-    vcfg = AdaptedHiFiGANConfig(source_mel=src, target_mel=dst, generator=gen_cfg, context=context)
+    gen = hu.stored(hu.ensure())
+    weights = fit_correction(MelAdapter(src, gen.mel), wavs, sr, context=context, ridge=ridge)
+    vcfg = AdaptedHiFiGANConfig(source_mel=src, target_mel=gen.mel, generator=gen.config, context=context)
     model = AdaptedHiFiGAN(vcfg)  # checks that the tensors fit before anything is written
-    model.load_state_dict({**{"generator." + k: v.float() for k, v in state.items()}, "correction": weights})
-    tensors = {"generator." + k: v.half().contiguous() for k, v in state.items()}
+    model.load_state_dict({**{"generator." + k: v.float() for k, v in gen.state.items()}, "correction": weights})
+    tensors = {"generator." + k: v.half().contiguous() for k, v in gen.state.items()}
     tensors["correction"] = weights.float().contiguous()
     save_file(tensors, str(root / WEIGHTS), metadata={"format": "pt"})
     entry = {"type": "adapted_hifigan", "config": vcfg.to_dict(), "weights": WEIGHTS, "dtype": "float16",
              "provenance": {"generator": "universal HiFi-GAN V1 (cache_hub/hifigan-universal)",
-                            "generator_sha256": gen_sha, "generator_licence": gen_licence,
+                            "generator_sha256": gen.sha256, "generator_licence": gen.licence,
                             "adapter": f"ridge fit (context {context}, ridge {ridge}) on {len(wavs)} clips, "
                                        f"{sum(len(w) for w in wavs) / sr / 60:.1f} min",
                             **(provenance or {})}}

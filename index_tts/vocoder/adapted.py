@@ -87,6 +87,16 @@ def recast_conv2d(model: nn.Module) -> nn.Module:
     return model.to(memory_format=torch.channels_last)
 
 
+def to_source_frames(wav: np.ndarray, rate: int, source_mel: MelConfig, frames: int) -> np.ndarray:
+    """A generator's output at ``rate`` -> exactly ``frames * hop`` samples at the source rate
+    (resampled, then cut or zero-padded at the end): what a bundle vocoder must return."""
+    from ..importers.hifigan_universal import resample
+
+    n = frames * source_mel.hop_length
+    y = resample(wav, rate, source_mel.sample_rate)[:n]
+    return np.pad(y, (0, n - len(y))).astype(np.float32)
+
+
 class AdaptedHiFiGAN(Vocoder):
     """Source mel -> adapter -> universal HiFi-GAN -> resampled to the source rate."""
 
@@ -125,15 +135,9 @@ class AdaptedHiFiGAN(Vocoder):
 
     def infer(self, mel: torch.Tensor) -> torch.Tensor:
         """mel [B, n_mels, T] -> wav [B, T * hop] at the source rate (float32)."""
-        from ..importers.hifigan_universal import resample
-
         mel = self.check_mel(mel)
         self.prepare_inference()
         with torch.inference_mode():
             wav = self.forward(mel)[:, 0].float().cpu().numpy()
-        n = mel.shape[2] * self.hop_length
-        out = np.zeros((wav.shape[0], n), np.float32)
-        for i, w in enumerate(wav):
-            y = resample(w, self.cfg.target_mel.sample_rate, self.cfg.sample_rate)[:n]
-            out[i, : len(y)] = y
-        return torch.from_numpy(out)
+        rate = self.cfg.target_mel.sample_rate
+        return torch.from_numpy(np.stack([to_source_frames(w, rate, self.cfg.source_mel, mel.shape[2]) for w in wav]))
