@@ -3,6 +3,8 @@
 A folder renders each of its ``*.txt`` scripts (sorted by name) into ``DIR/<file stem>/``.
 Every script is parsed before any audio is made, so a typo on line 300 is reported at once.
 Progress (line, character, emotion, ETA) goes to stderr; run it again to resume.
+``--queue URL`` has the lines rendered by task-queue workers (index_tts/batch/queue.py); this
+process then only plans, waits, joins and writes subtitles.
 """
 from __future__ import annotations
 
@@ -25,6 +27,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, help="torch threads per process (default 2; 1 with --workers)")
     p.add_argument("--workers", type=int, default=1, help="render lines in this many processes (default 1); "
                    "files are identical for the same --threads whatever the number of workers")
+    p.add_argument("--queue", metavar="URL", help="render the lines on a Celery task queue instead of here, e.g. "
+                   "redis://127.0.0.1:6379/0 (workers: python -m index_tts.batch.queue worker --broker URL; "
+                   "needs celery and redis, see README 'Scaling out')")
+    p.add_argument("--queue-timeout", type=float, default=600.0, metavar="S", help="with --queue: give up when "
+                   "no line has finished for this many seconds (default 600)")
     p.add_argument("--dry-run", action="store_true", help="parse, show the cast and each line's voice and "
                    "emotion, make no audio")
 
@@ -74,6 +81,13 @@ def run_cli(args: argparse.Namespace) -> int:
     formats = check_formats(args.formats.split(","))
     if args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")
+    if args.queue and args.workers > 1:
+        raise ValueError("--queue and --workers > 1 cannot be combined: with --queue the queue's workers render "
+                         "the lines (start more of them instead)")
+    if args.queue and not args.dry_run:
+        from .queue import make_app
+
+        make_app(args.queue)  # Celery missing or a bad URL: say so before a model loads
     threads = args.threads or (1 if args.workers > 1 else 2)
     pool = None
     if args.workers > 1 and not args.dry_run:
@@ -112,8 +126,17 @@ def _render_all(args: argparse.Namespace, parsed: list, formats: list[str], tts,
                       f" {j.intensity:g}\tspeed={j.speed:g} pitch={j.pitch:g}\t{j.text}")
             continue
         t0 = time.perf_counter()
-        res = run_batch(script, out, tts, name=path.stem, formats=formats, seed=args.seed,
-                        progress=_printer(path.name), parallel=pool)
+        if args.queue:
+            from .queue import run_batch_on_queue
+
+            res = run_batch_on_queue(script, out, tts, args.queue, name=path.stem, formats=formats, seed=args.seed,
+                                     progress=_printer(path.name), timeout=args.queue_timeout)
+            if res.tasks:
+                print(f"{path.name}: lines rendered by " + ", ".join(f"{w} ({n})" for w, n in
+                      sorted(res.by_worker().items())), file=sys.stderr)
+        else:
+            res = run_batch(script, out, tts, name=path.stem, formats=formats, seed=args.seed,
+                            progress=_printer(path.name), parallel=pool)
         wall = time.perf_counter() - t0
         for w in res.warnings:
             print(f"warning: {w}", file=sys.stderr)
