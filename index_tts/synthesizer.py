@@ -4,11 +4,9 @@
     res = tts.synthesize("你好。", emotion_label="happy", intensity=0.8)
     tts.save_wav(res, "out.wav")
 
-Every call becomes one ``SynthesisRequest`` (index_tts/request.py: settings, ranges, defaults,
-the emotion rule, ``validate()``). The chain per segment: frontend -> prosody control (emotion /
-reference / sliders) -> FastSpeech2.infer -> vocoder.infer -> pauses (audio/splice.py; a Kokoro
-teacher voice, index_tts/engines/kokoro.py, renders the same segment instead). Segments are
-produced one by one (``stream``), so the first audio of a long text is ready after its first sentence.
+Every call becomes one ``SynthesisRequest`` (request.py). Per segment: frontend -> prosody control
+(emotion / reference / sliders) -> FastSpeech2.infer -> vocoder.infer -> pauses (audio/splice.py; a
+Kokoro teacher voice, engines/kokoro.py, renders it instead). Segments come one by one (``stream``).
 """
 from __future__ import annotations
 
@@ -23,11 +21,11 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 import numpy as np
 
 from .audio.splice import TAIL_SILENCE_S, SegmentAssembler, append_silence, pause_after
-from .render import TimedSegments, vocode_pieces
 from .engines.kokoro import TeacherVoices
+from .engines.loader import load_voice
 from .engines.student import CLONE, StudentVoices
 from .errors import EmptyTextError, InvalidParameterError, UnknownVoiceError
-from .engines.loader import load_voice
+from .render import TimedSegments, vocode_pieces
 from .request import DEFAULTS, LIMITS, SynthesisRequest
 from .results import SegmentInfo, SynthesisResult, WordTiming, to_int16
 
@@ -54,6 +52,7 @@ class _Prepared:
     warnings: list[str]
     teacher: Optional[str] = None  # a Kokoro teacher voice id: that engine renders the segments
     runner: Any = None  # the networks that say it (TorchRunner / OnnxRunner; the student's for its voices)
+    f0_range: Optional[tuple] = None  # the voice's pitch range (Hz) that pitch controls are held in
 
 
 def _given(settings: dict[str, Any]) -> dict[str, Any]:
@@ -175,11 +174,12 @@ class Synthesizer:
                                     "PyTorch backend")
         if req.speaker == CLONE and reference_audio is None:
             raise InvalidParameterError("voice 'clone' needs a reference clip (reference_audio)")
-        spk, baseline_voice = None, None
+        spk, baseline_voice, f0_range = None, None, None
         if student:
             ref_emb = self._speaker_embedding(reference_audio) if req.speaker == CLONE else None
             spk = self.student_voices.speaker_vector(req.speaker, ref_emb)
             baseline_voice = self.student_voices.nearest(ref_emb)[0] if ref_emb is not None else req.speaker
+            f0_range = self.student_voices.f0_range(baseline_voice)
         ctrl = req.emotion_control
         if ctrl is None and (req.emotion_label is not None or req.emotion_vector is not None):
             ctrl = self.emotion_encoder.encode(req.emotion_label, req.emotion_vector, req.intensity)
@@ -197,12 +197,11 @@ class Synthesizer:
         runner = self.student_voices.runner(req.vocoder) if student else self.runner
         gen = None if req.seed is None else runner.generator(int(req.seed))
         dropout = self.variance_dropout if req.variance_dropout is None else req.variance_dropout
-        return _Prepared(req, ctrl, spk, gen, dropout, warnings, teacher, runner)
+        return _Prepared(req, ctrl, spk, gen, dropout, warnings, teacher, runner, f0_range)
 
     def _segment_limit(self, prep: _Prepared) -> int:
-        """Syllables per segment for this request. The voice's limit is really one of frames
-        (measured: docs/LONG_TEXT.md), so slower speech (speed x the emotion's rate below 1)
-        gets proportionally fewer syllables per segment; faster speech keeps the bundle's."""
+        """Syllables per segment: the voice's limit is one of frames (docs/LONG_TEXT.md), so slower
+        speech (speed x the emotion's rate < 1) gets proportionally fewer; faster keeps the bundle's."""
         rate = float(getattr(prep.emotion, "rate", 1.0) or 1.0) if prep.emotion is not None else 1.0
         tempo = min(1.0, prep.request.speed * rate)
         return max(MIN_SEGMENT_SYLLABLES, int(self.max_segment_syllables * tempo))
@@ -320,7 +319,7 @@ class Synthesizer:
 
     def _segments(self, req: SynthesisRequest, prep: _Prepared, whole: bool, stats: dict[str, float]):
         """The request's segments: all at once when a progress callback needs their number, else
-        sentence by sentence (the first audio of a long text waits only for its first sentence)."""
+        sentence by sentence (the first audio waits only for the first sentence)."""
         t0 = time.perf_counter()
         kwargs = dict(pinyin_overrides=req.pinyin_overrides, max_segment_syllables=self._segment_limit(prep))
         source = self.frontend(req.text, **kwargs) if whole else self.frontend.iter_segments(req.text, **kwargs)
@@ -359,6 +358,7 @@ class Synthesizer:
 
         req = prep.request
         control, pauses = build_segment_control(seg, prep.emotion, speed=req.speed, pitch=req.pitch)
+        control.f0_limits_hz = prep.f0_range
         comma_s, sentence_s = req.comma_pause * pauses.comma, req.sentence_pause * pauses.sentence
         after = pause_after(seg.pause_after, last, sentence_s, comma_s)
         if prep.teacher:  # speed x the emotion's rate and the pauses apply; pitch/energy do not

@@ -97,3 +97,39 @@ def test_infer_bit_identical_without_energy_and_works_without_mel_config():
     assert out.mel.shape == base.shape
     with pytest.raises(ValueError, match="energy_db"):
         m.infer(IDS, ProsodyControl(energy_db=np.full(7, np.nan, np.float32)))
+
+
+def test_config_routes_boosts_to_the_mel_and_cuts_to_the_input():
+    """energy_boost_via_mel (a bundle's config): a boost leaves the model's energy input alone and
+    raises the mel by exactly the requested dB; a cut still moves the input (plus the usual share)."""
+    import dataclasses
+
+    from index_tts.acoustic import prosody_math as pm
+
+    base_model = make_model(seed=5)
+    cfg = dataclasses.replace(base_model.cfg, energy_boost_via_mel=True)
+    m = FastSpeech2(cfg, mel_config=MEL_CFG).eval()
+    m.load_state_dict(base_model.state_dict())
+    plain = m.infer(IDS)
+    db = np.array([0.0, 5.0, 5.0, 5.0, 5.0, 5.0, 0.0], dtype=np.float32)
+    loud = m.infer(IDS, ProsodyControl(energy_db=db))
+    assert torch.allclose(loud.energy, plain.energy, atol=1e-6)  # the model's energy input did not move
+    inner = (loud.mel - plain.mel)[0, :, 9:33]
+    expected = (5.0 / 20.0 / torch.tensor(STD)).view(8, 1)
+    assert torch.allclose(inner, expected.expand_as(inner), atol=1e-5)
+    quiet = m.infer(IDS, ProsodyControl(energy_db=-db))
+    assert float((quiet.energy - plain.energy)[0, 1:6].max()) < 0  # a cut moves the input down
+    # the numpy arithmetic both backends share
+    e = np.zeros((1, 7), np.float32)
+    mask = np.ones((1, 7), np.float32)
+    ctrl = ProsodyControl(energy_db=np.array([-6, -6, 0, 3, 3, 6, 6], np.float32))
+    lin = lambda out, c: c.energy_mean + c.energy_std * out
+    moved = 20 * np.log10(lin(pm.controlled_energy(e, mask, cfg, ctrl), cfg) / lin(e, cfg))[0]
+    assert np.allclose(moved, [-6, -6, 0, 0, 0, 0, 0], atol=1e-4)
+    half = dataclasses.replace(base_model.cfg, energy_input_share=0.5)
+    moved = 20 * np.log10(lin(pm.controlled_energy(e, mask, half, ctrl), half) / lin(e, half))[0]
+    assert np.allclose(moved, [-3, -3, 0, 1.5, 1.5, 3, 3], atol=1e-4)
+    gain = pm.mel_gain_db(np.array([-6.0, 0.0, 6.0]), 0.1, True)
+    assert np.allclose(gain, [-0.6, 0.0, 6.0]) and np.allclose(pm.mel_gain_db(np.array([-6.0, 6.0]), 0.1, False), [-0.6, 0.6])
+    with pytest.raises(ValueError, match="energy_mel_share"):
+        dataclasses.replace(cfg, energy_mel_share=3.0)

@@ -178,7 +178,30 @@ def test_piece_cut_from_a_sentence_gets_no_final_contour():
     c_piece, _ = build_segment_control(piece, sad)
     last = [i for i, s in enumerate(end.syllable_index) if s == 5]
     assert c_end.duration_scale is not None and all(c_end.duration_scale[i] > 1.0 for i in last)
-    assert c_piece.duration_scale is None or all(c_piece.duration_scale[i] == 1.0 for i in last)
     first = [i for i, s in enumerate(end.syllable_index) if s == 1]  # not touched by the contour
+    piece_scale = np.ones(len(piece.ids)) if c_piece.duration_scale is None else c_piece.duration_scale
+    assert np.allclose(piece_scale[last], piece_scale[first])  # initial + final each: no lengthening
     assert np.allclose(c_end.pitch_shift[first], c_piece.pitch_shift[first])
     assert not np.allclose(c_end.pitch_shift[last], c_piece.pitch_shift[last])
+
+
+def test_initials_follow_half_of_the_emotions_tempo_change():
+    """An emotion's tempo (rate) squeezes or stretches vowels fully, initials by half in log terms;
+    the user's speed slider and tempo-neutral emotions leave the initials' scale alone."""
+    from index_tts.encoders.prosody import CONSONANT_RATE_SHARE
+
+    words = [[("j", "in1"), ("t", "ian1")], [("t", "ian1"), ("q", "i4")], [("h", "en3"), ("h", "ao3")]]
+    seg = make_segment(words)
+    for name in ("afraid", "sad"):
+        ctrl = ENC.encode(name, intensity=1.0)
+        c, _ = build_segment_control(seg, ctrl, speed=1.3)
+        assert c.speed == pytest.approx(1.3 * ctrl.rate)
+        last = max(seg.syllable_index)  # the last syllable also gets the final lengthening
+        initials = [i for i, p in enumerate(seg.phones)
+                    if p in ("j", "t", "q", "h") and seg.syllable_index[i] != last]
+        assert initials and np.allclose(c.duration_scale[initials], ctrl.rate ** (1 - CONSONANT_RATE_SHARE))
+        # net tempo of an initial: rate ** share, between 1 and the vowels' rate
+        net = ctrl.rate / c.duration_scale[initials[0]]
+        assert min(1.0, ctrl.rate) < net < max(1.0, ctrl.rate)
+    c, _ = build_segment_control(seg, None, speed=1.3)
+    assert c.duration_scale is None and c.speed == pytest.approx(1.3)

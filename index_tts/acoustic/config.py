@@ -64,6 +64,16 @@ class FastSpeech2Config(ConfigBase):
     energy_mean: float = 1.0
     energy_std: float = 0.5
 
+    # How a control's ``energy_db`` is realised: this share of it moves the model's energy input,
+    # ``energy_mel_share`` of it is a gain on the output mel (the default voice: 1.0 and 0.1,
+    # docs/EMOTION.md). ``energy_boost_via_mel``: a boost (dB > 0) goes to the mel gain whole and
+    # never to the energy input, for a multi-voice decoder that blurs consonants when a voice
+    # already loud in these units is driven higher (the student, docs/VOICES.md); cuts keep the
+    # shares above.
+    energy_input_share: float = 1.0
+    energy_mel_share: float = 0.1
+    energy_boost_via_mel: bool = False
+
     def __post_init__(self) -> None:
         if self.vocab_size < 2:
             raise ValueError("FastSpeech2Config.vocab_size must be >= 2")
@@ -75,6 +85,9 @@ class FastSpeech2Config(ConfigBase):
             raise ValueError("FastSpeech2Config.variance_embed_kernel must be odd")
         if self.f0_std_hz <= 0 or self.energy_std <= 0:
             raise ValueError("FastSpeech2Config: f0_std_hz and energy_std must be positive")
+        for name in ("energy_input_share", "energy_mel_share"):
+            if not 0.0 <= getattr(self, name) <= 2.0:
+                raise ValueError(f"FastSpeech2Config.{name} must be within [0, 2], got {getattr(self, name)}")
 
     @property
     def attention_dim(self) -> int:

@@ -26,6 +26,9 @@ class ProsodyControl:
     energy_db: Optional[np.ndarray] = None  # [N]
     # Global spectral tilt for the vocoder input, dB per octave above 1 kHz (+ = brighter).
     spectral_tilt_db: float = 0.0
+    # The voice's own pitch range (Hz, low, high): pitch_shift / pitch_range are softly held
+    # inside it (prosody_math.controlled_f0); None: no limit. Alone it changes nothing.
+    f0_limits_hz: Optional[tuple[float, float]] = None
 
     def is_identity(self) -> bool:
         return (

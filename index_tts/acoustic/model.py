@@ -12,7 +12,8 @@ from ..audio.mel import MelConfig
 from .config import FastSpeech2Config, SequenceTooLongError  # noqa: F401 (re-exported)
 from .controls import ProsodyControl
 from .layers import FFTStack, Postnet, sinusoid_table
-from .tilt import ENERGY_MEL_SHARE, apply_frame_gain, apply_spectral_tilt
+from .prosody_math import mel_gain_db
+from .tilt import apply_frame_gain, apply_spectral_tilt
 from .variance import VarianceAdaptor, _control_array, check_control
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,10 @@ class FastSpeech2(nn.Module):
         self.postnet = Postnet(cfg)
         # The bundle's MelConfig (needed for spectral tilt and gain); given by whoever builds the model.
         self.mel_config = mel_config
-        # Share of energy_db applied as a gain on the output mel (the energy input does the rest).
-        self.energy_mel_share = ENERGY_MEL_SHARE
+        # Share of energy_db applied as a gain on the output mel (the energy input takes
+        # cfg.energy_input_share of it).
+        self.energy_mel_share = float(cfg.energy_mel_share)
+        self.energy_boost_via_mel = bool(cfg.energy_boost_via_mel)
 
     # ------------------------------------------------------------------ helpers
     def _check_ids(self, ids: torch.Tensor) -> torch.Tensor:
@@ -200,7 +203,8 @@ class FastSpeech2(nn.Module):
         move loudness by about a quarter of the request. Needs ``mel_config`` (without it only
         the energy input acts, as before).
         """
-        if control is None or control.energy_db is None or self.energy_mel_share == 0.0:
+        if control is None or control.energy_db is None or (self.energy_mel_share == 0.0
+                                                             and not self.energy_boost_via_mel):
             return mel
         db = _control_array(control.energy_db, var.energy, "energy_db").expand_as(var.energy)
         if not bool(torch.any(db != 0)):
@@ -210,5 +214,6 @@ class FastSpeech2(nn.Module):
                 log.warning("energy_db acts only through the energy input: the model was built without a MelConfig")
                 self._warned_no_gain = True
             return mel
-        gained = apply_frame_gain(mel, db * self.energy_mel_share, var.durations, self.mel_config)
+        gain = mel_gain_db(db, self.energy_mel_share, self.energy_boost_via_mel)
+        gained = apply_frame_gain(mel, gain, var.durations, self.mel_config)
         return gained * var.mel_mask.unsqueeze(1).to(mel.dtype)

@@ -15,8 +15,8 @@ import numpy as np
 
 from .controls import ProsodyControl
 
-# Share of ``ProsodyControl.energy_db`` added as a gain on the output mel, on top of the
-# model's energy input. On the default voice (energy on every non-silence symbol) the input
+# Default share of ``ProsodyControl.energy_db`` added as a gain on the output mel, on top of the
+# model's energy input (a bundle sets its own: ``FastSpeech2Config.energy_mel_share``). On the default voice (energy on every non-silence symbol) the input
 # alone moves loudness by about 0.85 dB per dB (-9.3 / -4.8 / +2.8 / +5.3 dB for -12 / -6 /
 # +3 / +6 dB) and MB-MelGAN follows a mel gain at about 1.2 dB per dB; a share of 0.1 makes
 # the total about one-for-one (-10.9 / -5.6 / -3.1 / +3.1 / +6.0 dB). docs/EMOTION.md.
@@ -24,6 +24,9 @@ ENERGY_MEL_SHARE = 0.1
 # Length (frames) of the raised-cosine kernel that ramps the gain between symbols
 # (5 frames = 62.5 ms at the default hop of 12.5 ms).
 GAIN_RAMP_FRAMES = 5
+# Softness (semitones) of the hold at a voice's pitch range (``ProsodyControl.f0_limits_hz``):
+# a control may carry a symbol at most about this far past the range.
+F0_LIMIT_SOFT_ST = 2.0
 F32 = np.float32
 
 
@@ -103,20 +106,50 @@ def controlled_f0(f0: np.ndarray, mask: np.ndarray, weights: np.ndarray, cfg: An
         new = centre + prange * (new - centre)
     if shift is not None:
         new = new + shift * F32(math.log(2.0) / 12.0)
+    if control.f0_limits_hz is not None:
+        new = hold_in_range(new, log_hz, control.f0_limits_hz)
     out = (np.exp(new) - F32(cfg.f0_mean_hz)) / F32(cfg.f0_std_hz)
     return np.where(voiced, out, f0).astype(F32)
 
 
+def hold_in_range(new: np.ndarray, old: np.ndarray, limits_hz: Any,
+                  soft_st: float = F0_LIMIT_SOFT_ST) -> np.ndarray:
+    """Log-f0 moved by a control (``new``, from the model's ``old``) softly held inside
+    ``limits_hz`` (low, high): past a limit the excess is squashed (tanh) to at most ``soft_st``
+    semitones. The result lies between ``old`` and ``new``: the model's own values are kept, a
+    move is only ever shortened."""
+    lo_hz, hi_hz = (float(x) for x in limits_hz)
+    if not 0.0 < lo_hz < hi_hz:
+        raise ValueError(f"ProsodyControl.f0_limits_hz must be (low, high) in Hz with 0 < low < high, got {limits_hz}")
+    s = F32(soft_st * math.log(2.0) / 12.0)
+    lo, hi = F32(math.log(lo_hz)), F32(math.log(hi_hz))
+    held = np.where(new > hi, hi + s * np.tanh((new - hi) / s), new)
+    held = np.where(held < lo, lo - s * np.tanh((lo - held) / s), held)
+    # never past what the control asked, never back past the model's own value
+    return np.clip(held, np.minimum(old, new), np.maximum(old, new)).astype(F32)
+
+
 def controlled_energy(energy: np.ndarray, mask: np.ndarray, cfg: Any,
                       control: Optional[ProsodyControl]) -> np.ndarray:
-    """Apply energy_db to normalised per-symbol energy [B, N] (linear magnitude units)."""
+    """Apply ``cfg.energy_input_share`` of energy_db to normalised per-symbol energy [B, N]
+    (linear magnitude units); the rest of the request is the mel gain's (``frame_gain_db``)."""
     energy = np.asarray(energy, F32)
-    if control is None or control.energy_db is None:
+    share = float(getattr(cfg, "energy_input_share", 1.0))
+    if control is None or control.energy_db is None or share == 0.0:
         return energy
-    db = control_array(control.energy_db, energy.shape, "energy_db")
+    db = control_array(control.energy_db, energy.shape, "energy_db") * F32(share)
+    if getattr(cfg, "energy_boost_via_mel", False):
+        db = np.minimum(db, F32(0.0))  # boosts are the mel gain's (mel_gain_db)
     lin = np.maximum(F32(cfg.energy_mean) + F32(cfg.energy_std) * energy, F32(0.0))
     out = (lin * np.power(F32(10.0), db / F32(20.0)) - F32(cfg.energy_mean)) / F32(cfg.energy_std)
     return np.where(np.asarray(mask) > 0, out, energy).astype(F32)
+
+
+def mel_gain_db(db: Any, share: float, boost_via_mel: bool) -> Any:
+    """The part of energy_db (numpy or torch, any shape) applied as a gain on the output mel."""
+    if not boost_via_mel:
+        return db * share
+    return db * share + (db > 0) * db * (1.0 - share)
 
 
 def frame_index(durations: np.ndarray) -> np.ndarray:

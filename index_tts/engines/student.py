@@ -129,6 +129,13 @@ class StudentVoices:
             return np.asarray(reference_embedding, np.float32).reshape(-1)
         return np.asarray(self.speakers()[voice]["embedding"], dtype=np.float32)
 
+    def f0_range(self, voice: Optional[str]) -> Optional[tuple[float, float]]:
+        """A preset's pitch range in Hz (``f0_range_hz`` in its entry: 1st-99th percentile of its
+        training audio), or None; a clone takes its nearest preset's (``Synthesizer._prepare``)."""
+        entry = self.speakers().get(voice or "") or {}
+        r = entry.get("f0_range_hz")
+        return None if not r else (float(r[0]), float(r[1]))
+
     def nearest(self, embedding: np.ndarray) -> tuple[str, float]:
         """The preset whose embedding is closest (cosine) to ``embedding``."""
         from ..encoders.speaker import SpeakerEncoder

@@ -110,12 +110,13 @@ class OnnxAcoustic:
     """The acoustic model's two graphs (encoder + predictors, decoder) and the controls between them."""
 
     def __init__(self, bundle_dir: Path, cfg: Any, mel_config: Any, threads: Optional[int] = None,
-                 info: Optional[dict[str, Any]] = None, energy_mel_share: float = pm.ENERGY_MEL_SHARE) -> None:
+                 info: Optional[dict[str, Any]] = None, energy_mel_share: Optional[float] = None) -> None:
         info = info or read_info(bundle_dir)
         root = bundle_dir / ONNX_DIR
         self.cfg = cfg
         self.mel_config = mel_config
-        self.energy_mel_share = float(energy_mel_share)
+        self.energy_mel_share = float(getattr(cfg, "energy_mel_share", pm.ENERGY_MEL_SHARE)
+                                      if energy_mel_share is None else energy_mel_share)
         self.encoder_inputs = list(info["encoder_inputs"])
         self.encoder = _session(root / info["encoder"], threads)
         self.decoder = _session(root / info["decoder"], threads)
@@ -167,10 +168,12 @@ class OnnxAcoustic:
         if control is not None and float(control.spectral_tilt_db) != 0.0:
             offset = pm.spectral_tilt_offset(self.mel_config, float(control.spectral_tilt_db))
             mel = mel + offset.astype(mel.dtype)[None, :, None]
-        if control is not None and control.energy_db is not None and self.energy_mel_share:
+        boost = bool(getattr(self.cfg, "energy_boost_via_mel", False))
+        if control is not None and control.energy_db is not None and (self.energy_mel_share or boost):
             db = np.broadcast_to(pm.control_array(control.energy_db, energy.shape, "energy_db"), energy.shape)
             if np.any(db != 0):
-                gain = pm.frame_gain_db(db * np.float32(self.energy_mel_share), durations, mel.shape[2])
+                gain = pm.frame_gain_db(pm.mel_gain_db(db, np.float32(self.energy_mel_share), boost).astype(np.float32),
+                                        durations, mel.shape[2])
                 scale = pm.per_bin_scale(self.mel_config).astype(mel.dtype)
                 mel = mel + (gain / np.float32(20.0))[:, None, :] * scale[None, :, None]
         return AcousticArrays(mel.astype(np.float32), durations, f0, energy)

@@ -60,6 +60,10 @@ class StudentConfig(ConfigBase):
     ckpt_interval: int = 50
     rescan_interval: int = 200
     speakers: tuple[str, ...] = field(default_factory=tuple)  # empty: every voice in the corpus
+    # The exported bundle's FastSpeech2Config.energy_boost_via_mel: loudness boosts as a mel
+    # gain, because raising this decoder's energy input blurs the consonants of voices already
+    # loud in the default voice's units (xiaoxiao, docs/VOICES.md).
+    energy_boost_via_mel: bool = True
 
     def lr_at(self, step: int) -> float:
         if step < self.warmup_steps:
@@ -285,7 +289,8 @@ class StudentTrainer:
 
     def export(self, out_dir: Path, notes: Optional[dict] = None) -> Path:
         from .acoustic_export import ExportInfo, export_bundle, speakers_entry
-        from .student_voices import display_names
+        from .student_voices import display_names, student_id
+        from .voice_stats import add_ranges, f0_ranges
 
         table = self.speaker_table()
         info = ExportInfo(
@@ -294,9 +299,11 @@ class StudentTrainer:
             STUDENT_LICENCE, {"trainer": "index_tts.train.student", "init_from": self.cfg.init_from,
                               "teachers": "Kokoro-82M v1.0 (Apache-2.0) voices from npm kokoro-js@1.2.1",
                               "durations": "the teacher's own duration predictor", "steps": self.step},
-            speakers_entry(table, display_names(table)),
+            add_ranges(speakers_entry(table, display_names(table)),
+                       {student_id(v): r for v, r in f0_ranges((c.voice, c.path) for c in self.train_clips).items()}),
             {"steps": self.step, "clips": len(self.train_clips), **(notes or {})})
-        return export_bundle(out_dir, self.model, self.model_cfg, self.mel_cfg, self.symbols, info, self.init_dir)
+        model_cfg = self.model_cfg.replace(energy_boost_via_mel=self.cfg.energy_boost_via_mel)
+        return export_bundle(out_dir, self.model, model_cfg, self.mel_cfg, self.symbols, info, self.init_dir)
 
     # ------------------------------------------------------------------ loop
     def train(self, max_steps: int, export_every: int = 0, stop_at: float = 0.0) -> None:
