@@ -32,7 +32,6 @@ from .results import SegmentInfo, SynthesisResult, WordTiming, to_int16
 log = logging.getLogger(__name__)
 
 __all__ = ["LIMITS", "Synthesizer", "SynthesisRequest", "TAIL_SILENCE_S"]
-
 ProgressFn = Callable[[int, int], None]
 
 MIN_SEGMENT_SYLLABLES = 8  # slow speech never cuts segments shorter than this
@@ -352,12 +351,13 @@ class Synthesizer:
 
     def _segment_pieces(self, seg: Any, prep: _Prepared, first: bool, last: bool,
                         stats: dict[str, float]) -> Iterator[tuple[np.ndarray, Optional[tuple]]]:
-        """A segment's audio (incl. the pause after it) in pieces; the last piece carries (frames, word
-        spans in samples of the segment's audio, or None)."""
+        """A segment's audio (with its pause) in pieces; the last carries (frames, word spans or None)."""
         from .encoders.prosody import build_segment_control
 
         req = prep.request
-        control, pauses = build_segment_control(seg, prep.emotion, speed=req.speed, pitch=req.pitch)
+        control, pauses = build_segment_control(
+            seg, prep.emotion, speed=req.speed, pitch=req.pitch,
+            initial_rate_share=getattr(prep.runner.acoustic.cfg, "initial_rate_share", 1.0))  # the voice's model's
         control.f0_limits_hz = prep.f0_range
         comma_s, sentence_s = req.comma_pause * pauses.comma, req.sentence_pause * pauses.sentence
         after = pause_after(seg.pause_after, last, sentence_s, comma_s)

@@ -186,15 +186,16 @@ def test_piece_cut_from_a_sentence_gets_no_final_contour():
 
 
 def test_initials_follow_half_of_the_emotions_tempo_change():
-    """An emotion's tempo (rate) squeezes or stretches vowels fully, initials by half in log terms;
-    the user's speed slider and tempo-neutral emotions leave the initials' scale alone."""
-    from index_tts.encoders.prosody import CONSONANT_RATE_SHARE
+    """With a voice's initial_rate_share of 0.5 an emotion's tempo (rate) squeezes or stretches
+    vowels fully, initials by half in log terms; the user's speed slider, tempo-neutral emotions
+    and a voice with share 1.0 (the default) leave the initials' scale alone."""
+    CONSONANT_RATE_SHARE = 0.5
 
     words = [[("j", "in1"), ("t", "ian1")], [("t", "ian1"), ("q", "i4")], [("h", "en3"), ("h", "ao3")]]
     seg = make_segment(words)
     for name in ("afraid", "sad"):
         ctrl = ENC.encode(name, intensity=1.0)
-        c, _ = build_segment_control(seg, ctrl, speed=1.3)
+        c, _ = build_segment_control(seg, ctrl, speed=1.3, initial_rate_share=CONSONANT_RATE_SHARE)
         assert c.speed == pytest.approx(1.3 * ctrl.rate)
         last = max(seg.syllable_index)  # the last syllable also gets the final lengthening
         initials = [i for i, p in enumerate(seg.phones)
@@ -203,5 +204,7 @@ def test_initials_follow_half_of_the_emotions_tempo_change():
         # net tempo of an initial: rate ** share, between 1 and the vowels' rate
         net = ctrl.rate / c.duration_scale[initials[0]]
         assert min(1.0, ctrl.rate) < net < max(1.0, ctrl.rate)
-    c, _ = build_segment_control(seg, None, speed=1.3)
+        plain, _ = build_segment_control(seg, ctrl, speed=1.3)  # share 1.0: initials like the rest
+        assert plain.duration_scale is None or np.allclose(plain.duration_scale[initials], 1.0)
+    c, _ = build_segment_control(seg, None, speed=1.3, initial_rate_share=CONSONANT_RATE_SHARE)
     assert c.duration_scale is None and c.speed == pytest.approx(1.3)

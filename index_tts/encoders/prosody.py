@@ -39,11 +39,6 @@ EXCLAIM_RANGE = 1.2
 EXCLAIM_DB = 2.0
 # Symbols that never get a loudness change (everything else, breaks included, follows the level).
 SILENT_SYMBOLS = ("sil", "eos", "pad")
-# Share (in log terms) of an emotion's tempo change that syllable initials follow: speakers
-# stretch and squeeze vowels and pauses more than consonants, and a student voice at the
-# emotion's tempo with its consonants squeezed as much as its vowels blurs them
-# (xiaoxiao, afraid 1.2x: CER 7.8 -> 4.7 %, docs/VOICES.md). The user's speed slider stays exact.
-CONSONANT_RATE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -75,10 +70,13 @@ def _emphasis_syllables(segment: Any, sidx: np.ndarray) -> list[int]:
 
 
 def build_segment_control(segment: Any, ctrl: Optional[EmotionControl], *, speed: float = DEFAULTS.speed,
-                          pitch: float = DEFAULTS.pitch) -> tuple[ProsodyControl, PauseScales]:
+                          pitch: float = DEFAULTS.pitch,
+                          initial_rate_share: float = 1.0) -> tuple[ProsodyControl, PauseScales]:
     """ProsodyControl (arrays of len(segment.ids)) and pause factors for one segment.
 
-    ``speed`` and ``pitch`` are the request's checked sliders (``SynthesisRequest.validate``)."""
+    ``speed`` and ``pitch`` are the request's checked sliders (``SynthesisRequest.validate``).
+    ``initial_rate_share``: the voice's ``FastSpeech2Config.initial_rate_share`` (syllable initials
+    follow that share of the emotion's tempo change in log terms; the user's speed stays exact)."""
     c = NEUTRAL_CONTROL if ctrl is None else ctrl
     n = len(segment.ids)
     sidx, order = _syllables(segment)
@@ -125,9 +123,9 @@ def build_segment_control(segment: Any, ctrl: Optional[EmotionControl], *, speed
             add_to_syllable(shift, pen, 0.3 * c.final_contour_st)
         dur[sidx == last] *= c.final_lengthening
 
-    if c.rate != 1.0:
+    if c.rate != 1.0 and initial_rate_share != 1.0:
         initials = np.isin(np.asarray(phones, dtype=object), INITIALS)
-        dur[initials] *= float(c.rate) ** (1.0 - CONSONANT_RATE_SHARE)
+        dur[initials] *= float(c.rate) ** (1.0 - initial_rate_share)
 
     # In-segment phrase breaks (#2) stretch with the emotion's pause habit; #3 pauses are
     # inserted by the Synthesizer as silence and scaled through PauseScales.comma.

@@ -64,6 +64,7 @@ class StudentConfig(ConfigBase):
     # gain, because raising this decoder's energy input blurs the consonants of voices already
     # loud in the default voice's units (xiaoxiao, docs/VOICES.md).
     energy_boost_via_mel: bool = True
+    initial_rate_share: float = 0.5  # FastSpeech2Config.initial_rate_share of the export
 
     def lr_at(self, step: int) -> float:
         if step < self.warmup_steps:
@@ -302,7 +303,8 @@ class StudentTrainer:
             add_ranges(speakers_entry(table, display_names(table)),
                        {student_id(v): r for v, r in f0_ranges((c.voice, c.path) for c in self.train_clips).items()}),
             {"steps": self.step, "clips": len(self.train_clips), **(notes or {})})
-        model_cfg = self.model_cfg.replace(energy_boost_via_mel=self.cfg.energy_boost_via_mel)
+        model_cfg = self.model_cfg.replace(energy_boost_via_mel=self.cfg.energy_boost_via_mel,
+                                           initial_rate_share=self.cfg.initial_rate_share)
         return export_bundle(out_dir, self.model, model_cfg, self.mel_cfg, self.symbols, info, self.init_dir)
 
     # ------------------------------------------------------------------ loop
