@@ -75,3 +75,32 @@ def test_whisper_hears_a_student_voice(tts):
     c = cer_counts(text, WhisperASR(cpu_threads=2).transcribe(res.wav, res.sample_rate))
     assert c.edits / c.ref_len <= 0.15, c
 
+
+
+def test_the_release_carries_its_voice_settings(student_hub):
+    """The emotion settings the student was measured with come with it: loudness boosts as a mel
+    gain, half-tempo initials, and a pitch range for every named preset."""
+    cfg = json.loads((student_hub / student_zh.BUNDLE_NAME / "config.json").read_text(encoding="utf-8"))
+    acoustic = cfg["acoustic"]["config"]
+    assert acoustic["energy_boost_via_mel"] is True and acoustic["initial_rate_share"] == 0.5
+    for sid in ("xiaoxiao", "xiaobei", "xiaoyi", "yunxi", "yunjian", "yunyang", "yunxia"):
+        lo, hi = cfg["speakers"][sid]["f0_range_hz"]
+        assert 50 < lo < hi < 450
+    assert cfg["speakers"]["yunyang"]["f0_range_hz"][1] < cfg["speakers"]["xiaoyi"]["f0_range_hz"][0] + 60
+
+
+def test_a_changed_fragment_config_is_rebuilt_and_an_unchanged_one_is_not(student_hub, tmp_path):
+    import shutil
+
+    parts = tmp_path / "student-zh.parts"
+    shutil.copytree(student_zh.REPO_PARTS, parts)
+    out = tmp_path / "built"
+    student_zh.build(parts, out)
+    stamp = (out / "config.json").stat().st_mtime_ns
+    assert student_zh.build(parts, out) == out and (out / "config.json").stat().st_mtime_ns == stamp
+    cfg = json.loads((parts / "config.json").read_text(encoding="utf-8"))
+    cfg["speakers"]["xiaoxiao"]["display_name"] = "改过的名字"
+    (parts / "config.json").write_text(json.dumps(cfg, ensure_ascii=False), encoding="utf-8")
+    student_zh.build(parts, out)
+    built = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    assert built["speakers"]["xiaoxiao"]["display_name"] == "改过的名字"

@@ -146,10 +146,11 @@ def build(parts: str | Path = REPO_PARTS, out: Optional[str | Path] = None, forc
     if not (parts / PARTS_FILE).is_file():
         raise StudentBuildError(f"{parts}: no {PARTS_FILE} (the student has not been committed)")
     parts_sha = sha256_file(parts / PARTS_FILE)
+    config_sha = sha256_file(parts / "config.json")  # voice settings change without new weights
     if (out / "config.json").is_file() and not force:
-        built = json.loads((out / "config.json").read_text(encoding="utf-8"))
-        if built.get("provenance", {}).get("parts_sha256") == parts_sha:
-            return out  # up to date with the committed weights
+        built = json.loads((out / "config.json").read_text(encoding="utf-8")).get("provenance", {})
+        if built.get("parts_sha256") == parts_sha and built.get("parts_config_sha256") == config_sha:
+            return out  # up to date with the committed fragment
     cfg = json.loads((parts / "config.json").read_text(encoding="utf-8"))
     if not cfg.get("release", False) and not force:
         raise StudentNotReleased(f"{parts}: the committed student is a training checkpoint, not released "
@@ -193,6 +194,7 @@ def build(parts: str | Path = REPO_PARTS, out: Optional[str | Path] = None, forc
                 cfg.setdefault("licence", {})[f"vocoder_{name}"] = gen_licence
         cfg.setdefault("provenance", {})["built_from"] = f"{parts.name} + {base['bundle']}"
         cfg["provenance"]["parts_sha256"] = parts_sha
+        cfg["provenance"]["parts_config_sha256"] = config_sha
         card = (parts / "MODEL_CARD.md").read_text(encoding="utf-8") if (parts / "MODEL_CARD.md").is_file() else ""
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
