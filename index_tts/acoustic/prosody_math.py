@@ -26,7 +26,7 @@ ENERGY_MEL_SHARE = 0.1
 GAIN_RAMP_FRAMES = 5
 # Softness (semitones) of the hold at a voice's pitch range (``ProsodyControl.f0_limits_hz``):
 # a control may carry a symbol at most about this far past the range.
-F0_LIMIT_SOFT_ST = 2.0
+F0_LIMIT_SOFT_ST = 3.0
 F32 = np.float32
 
 
