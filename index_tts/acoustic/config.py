@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..utils.config import ConfigBase
+from .prosody_math import ENERGY_MEL_SHARE
 
 
 class SequenceTooLongError(ValueError):
@@ -71,7 +72,7 @@ class FastSpeech2Config(ConfigBase):
     # already loud in these units is driven higher (the student, docs/VOICES.md); cuts keep the
     # shares above.
     energy_input_share: float = 1.0
-    energy_mel_share: float = 0.1
+    energy_mel_share: float = ENERGY_MEL_SHARE
     energy_boost_via_mel: bool = False
     # Share (log terms) of an emotion's tempo change that syllable initials follow
     # (``build_segment_control``); 1.0: every symbol alike (the default voice). The student uses

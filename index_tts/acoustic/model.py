@@ -58,7 +58,6 @@ class FastSpeech2(nn.Module):
         # Share of energy_db applied as a gain on the output mel (the energy input takes
         # cfg.energy_input_share of it).
         self.energy_mel_share = float(cfg.energy_mel_share)
-        self.energy_boost_via_mel = bool(cfg.energy_boost_via_mel)
 
     # ------------------------------------------------------------------ helpers
     def _check_ids(self, ids: torch.Tensor) -> torch.Tensor:
@@ -203,8 +202,8 @@ class FastSpeech2(nn.Module):
         move loudness by about a quarter of the request. Needs ``mel_config`` (without it only
         the energy input acts, as before).
         """
-        if control is None or control.energy_db is None or (self.energy_mel_share == 0.0
-                                                             and not self.energy_boost_via_mel):
+        boost = self.cfg.energy_boost_via_mel
+        if control is None or control.energy_db is None or (self.energy_mel_share == 0.0 and not boost):
             return mel
         db = _control_array(control.energy_db, var.energy, "energy_db").expand_as(var.energy)
         if not bool(torch.any(db != 0)):
@@ -214,6 +213,6 @@ class FastSpeech2(nn.Module):
                 log.warning("energy_db acts only through the energy input: the model was built without a MelConfig")
                 self._warned_no_gain = True
             return mel
-        gain = mel_gain_db(db, self.energy_mel_share, self.energy_boost_via_mel)
+        gain = mel_gain_db(db, self.energy_mel_share, boost)
         gained = apply_frame_gain(mel, gain, var.durations, self.mel_config)
         return gained * var.mel_mask.unsqueeze(1).to(mel.dtype)

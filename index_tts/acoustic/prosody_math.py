@@ -16,10 +16,11 @@ import numpy as np
 from .controls import ProsodyControl
 
 # Default share of ``ProsodyControl.energy_db`` added as a gain on the output mel, on top of the
-# model's energy input (a bundle sets its own: ``FastSpeech2Config.energy_mel_share``). On the default voice (energy on every non-silence symbol) the input
-# alone moves loudness by about 0.85 dB per dB (-9.3 / -4.8 / +2.8 / +5.3 dB for -12 / -6 /
-# +3 / +6 dB) and MB-MelGAN follows a mel gain at about 1.2 dB per dB; a share of 0.1 makes
-# the total about one-for-one (-10.9 / -5.6 / -3.1 / +3.1 / +6.0 dB). docs/EMOTION.md.
+# model's energy input (a bundle sets its own: ``FastSpeech2Config.energy_mel_share``). On the
+# default voice (energy on every non-silence symbol) the input alone moves loudness by about
+# 0.85 dB per dB (-9.3 / -4.8 / +2.8 / +5.3 dB for -12 / -6 / +3 / +6 dB) and MB-MelGAN follows a
+# mel gain at about 1.2 dB per dB; a share of 0.1 makes the total about one-for-one
+# (-10.9 / -5.6 / -3.1 / +3.1 / +6.0 dB). docs/EMOTION.md.
 ENERGY_MEL_SHARE = 0.1
 # Length (frames) of the raised-cosine kernel that ramps the gain between symbols
 # (5 frames = 62.5 ms at the default hop of 12.5 ms).

@@ -110,13 +110,12 @@ class OnnxAcoustic:
     """The acoustic model's two graphs (encoder + predictors, decoder) and the controls between them."""
 
     def __init__(self, bundle_dir: Path, cfg: Any, mel_config: Any, threads: Optional[int] = None,
-                 info: Optional[dict[str, Any]] = None, energy_mel_share: Optional[float] = None) -> None:
+                 info: Optional[dict[str, Any]] = None) -> None:
         info = info or read_info(bundle_dir)
         root = bundle_dir / ONNX_DIR
         self.cfg = cfg
         self.mel_config = mel_config
-        self.energy_mel_share = float(getattr(cfg, "energy_mel_share", pm.ENERGY_MEL_SHARE)
-                                      if energy_mel_share is None else energy_mel_share)
+        self.energy_mel_share = float(getattr(cfg, "energy_mel_share", pm.ENERGY_MEL_SHARE))
         self.encoder_inputs = list(info["encoder_inputs"])
         self.encoder = _session(root / info["encoder"], threads)
         self.decoder = _session(root / info["decoder"], threads)
