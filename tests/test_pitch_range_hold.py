@@ -63,24 +63,27 @@ def test_pitch_controls_are_held_in_the_voices_range():
 
 
 def test_voice_ranges_from_a_corpus(tmp_path):
-    from index_tts.train.voice_stats import add_ranges, corpus_clips, f0_ranges, symbol_f0
+    from index_tts.train.student import read_corpus
+    from index_tts.train.voice_stats import add_ranges, f0_ranges, symbol_f0
 
     f0 = np.array([0, 100, 110, 0, 0, 200, 0, 0], np.float32)
     assert np.allclose(symbol_f0(f0, np.array([3, 2, 3])), [105.0, 200.0])  # unvoiced symbol: none
     rng = np.random.default_rng(0)
     rows = []
+    (tmp_path / "feats").mkdir()
     for voice, (lo, hi), n_clips in (("zf_a", (180, 320), 30), ("zm_b", (80, 160), 30), ("zm_c", (90, 120), 1)):
-        (tmp_path / "feats").mkdir(exist_ok=True)
         for i in range(n_clips):
             dur = np.full(40, 5, np.int32)
             frames = np.repeat(rng.uniform(lo, hi, 40), 5).astype(np.float32)
             frames[::7] = 0  # some unvoiced frames
             path = tmp_path / "feats" / f"{voice}_{i}.npz"
             np.savez(path, f0=frames, durations=dur)
-            rows.append({"voice": voice, "kept": True, "path": f"feats/{path.name}"})
-    rows.append({"voice": "zm_b", "kept": False, "path": "feats/missing.npz"})
+            rows.append({"uid": f"{voice}_{i}", "voice": voice, "text": "", "kept": True, "cer": 0.0, "hyp": "",
+                         "n_ids": 40, "n_frames": 200, "seconds": 2.5, "path": f"feats/{path.name}"})
+    rows.append({"uid": "gone", "voice": "zm_b", "text": "", "kept": False, "cer": 1.0, "hyp": "",
+                 "n_ids": 40, "n_frames": 200, "seconds": 2.5, "path": "feats/missing.npz"})
     (tmp_path / "index.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    ranges = f0_ranges(corpus_clips(tmp_path))
+    ranges = f0_ranges(read_corpus(tmp_path, 1000))
     assert set(ranges) == {"zf_a", "zm_b"}  # zm_c: 40 symbols are too few to say
     assert 180 < ranges["zf_a"][0] < 185 and 315 < ranges["zf_a"][1] < 320
     assert 80 < ranges["zm_b"][0] < 83 and 157 < ranges["zm_b"][1] < 160

@@ -66,24 +66,34 @@ def _thread_env(threads: int):
                 os.environ[k] = v
 
 
+def make_worker_engine(engine: str, model: Optional[str], device: str, threads: int, warmup: bool) -> Any:
+    """A worker process's engine: torch limited to ``threads`` (1 inter-op thread), built from
+    "module:callable", warmed up on one short sentence. The same for ``--workers`` and queue workers,
+    so a line's files are identical whichever renders it."""
+    import importlib
+
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set (only possible once per process)
+        pass
+    module, _, name = engine.partition(":")
+    made = getattr(importlib.import_module(module), name)(model_path=model, device=device)
+    if warmup:
+        for _ in made.stream(WARMUP_TEXT, seed=0):
+            pass
+    return made
+
+
 def _worker_main(spec: ParallelSpec, wid: int, tasks, results, parent: int) -> None:
     """One worker process: load, warm up, then render lines until told to stop."""
     t0 = time.perf_counter()
     try:
-        import importlib
-
         import torch
 
-        torch.set_num_threads(max(1, spec.threads))
-        try:
-            torch.set_num_interop_threads(1)
-        except RuntimeError:  # already set (only possible once per process)
-            pass
-        module, _, name = spec.engine.partition(":")
-        engine = getattr(importlib.import_module(module), name)(model_path=spec.model, device=spec.device)
-        if spec.warmup:
-            for _ in engine.stream(WARMUP_TEXT, seed=0):
-                pass
+        engine = make_worker_engine(spec.engine, spec.model, spec.device, spec.threads, spec.warmup)
         bundle = getattr(engine, "bundle_dir", None)
         card = {"info": engine.info(), "sample_rate": engine.sample_rate,
                 "bundle_dir": str(bundle) if bundle is not None else None,

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from .parallel import THREAD_ENV, WARMUP_TEXT
+from .parallel import THREAD_ENV, make_worker_engine
 from .runner import BatchResult, Progress, ProgressInfo, _engine_id, _line_done, plan_script, run_batch
 
 log = logging.getLogger(__name__)
@@ -100,24 +100,11 @@ def worker_engine() -> Any:
     """This process's engine, made on its first line (thread limits as in index_tts/batch/parallel.py)."""
     global _engine
     if _engine is None:
-        import importlib
-
         threads = max(1, int(WORKER["threads"]))
         for k in THREAD_ENV:
             os.environ.setdefault(k, str(threads))
-        import torch
-
-        torch.set_num_threads(threads)
-        try:
-            torch.set_num_interop_threads(1)
-        except RuntimeError:  # already set in this process
-            pass
-        module, _, name = str(WORKER["engine"]).partition(":")
-        engine = getattr(importlib.import_module(module), name)(model_path=WORKER["model"], device=WORKER["device"])
-        if WORKER["warmup"]:
-            for _ in engine.stream(WARMUP_TEXT, seed=0):
-                pass
-        _engine = engine
+        _engine = make_worker_engine(str(WORKER["engine"]), WORKER["model"], WORKER["device"], threads,
+                                     bool(WORKER["warmup"]))
     return _engine
 
 

@@ -301,7 +301,7 @@ class StudentTrainer:
                               "teachers": "Kokoro-82M v1.0 (Apache-2.0) voices from npm kokoro-js@1.2.1",
                               "durations": "the teacher's own duration predictor", "steps": self.step},
             add_ranges(speakers_entry(table, display_names(table)),
-                       {student_id(v): r for v, r in f0_ranges((c.voice, c.path) for c in self.train_clips).items()}),
+                       {student_id(v): r for v, r in f0_ranges(self.train_clips).items()}),
             {"steps": self.step, "clips": len(self.train_clips), **(notes or {})})
         model_cfg = self.model_cfg.replace(energy_boost_via_mel=self.cfg.energy_boost_via_mel,
                                            initial_rate_share=self.cfg.initial_rate_share)

@@ -14,7 +14,7 @@ import argparse
 import json
 import logging
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
@@ -24,24 +24,23 @@ MIN_SYMBOLS = 200  # fewer voiced symbols than this: no range (too little to say
 
 
 def symbol_f0(f0: np.ndarray, durations: np.ndarray) -> np.ndarray:
-    """Mean f0 over each symbol's voiced frames -> [voiced symbols] (Hz)."""
-    out = []
-    start = 0
-    for n in np.asarray(durations, np.int64):
-        seg = f0[start:start + n]
-        start += n
-        seg = seg[seg > 0]
-        if seg.size:
-            out.append(float(seg.mean()))
-    return np.asarray(out, np.float64)
+    """Mean f0 over each symbol's voiced frames (the trainer's ``phone_average``) -> [voiced symbols] (Hz)."""
+    import torch
+
+    from .acoustic_dataset import phone_average
+
+    per = phone_average(torch.from_numpy(np.asarray(f0, np.float32))[None],
+                        torch.from_numpy(np.asarray(durations, np.int64))[None], nonzero_only=True)[0].numpy()
+    return per[per > 0].astype(np.float64)
 
 
-def f0_ranges(clips: Iterable[tuple[str, Path]]) -> dict[str, tuple[float, float]]:
-    """``{voice: (p1, p99) Hz}`` from (voice, feature .npz with ``f0`` and ``durations``) pairs."""
+def f0_ranges(clips: Iterable[Any]) -> dict[str, tuple[float, float]]:
+    """``{voice: (p1, p99) Hz}`` from corpus clips (``.voice`` and ``.path`` of a feature .npz with
+    ``f0`` and ``durations``: ``student.read_corpus``)."""
     values: dict[str, list[np.ndarray]] = {}
-    for voice, path in clips:
-        with np.load(path) as z:
-            values.setdefault(voice, []).append(symbol_f0(z["f0"], z["durations"]))
+    for clip in clips:
+        with np.load(clip.path) as z:
+            values.setdefault(clip.voice, []).append(symbol_f0(z["f0"], z["durations"]))
     ranges = {}
     for voice, parts in sorted(values.items()):
         v = np.concatenate(parts) if parts else np.zeros(0)
@@ -59,18 +58,9 @@ def add_ranges(speakers: Mapping[str, dict], ranges: Mapping[str, tuple[float, f
             for sid, entry in speakers.items()}
 
 
-def corpus_clips(corpus: Path) -> list[tuple[str, Path]]:
-    """(voice, features) of the kept clips in a teacher corpus's index.jsonl."""
-    out = []
-    for line in (corpus / "index.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        if row.get("kept") and (corpus / row["path"]).exists():
-            out.append((row["voice"], corpus / row["path"]))
-    return out
-
-
 def main(argv=None) -> int:
     from ..hub import write_manifest
+    from .student import StudentConfig, read_corpus
     from .student_voices import student_id
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -78,7 +68,8 @@ def main(argv=None) -> int:
     ap.add_argument("--bundle", required=True, type=Path, help="an exported student bundle (its config.json)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    ranges = {student_id(v): r for v, r in f0_ranges(corpus_clips(args.corpus)).items()}
+    clips = read_corpus(args.corpus, StudentConfig().max_clip_frames)  # the clips the trainer reads
+    ranges = {student_id(v): r for v, r in f0_ranges(clips).items()}
     cfg_path = args.bundle / "config.json"
     cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
     cfg["speakers"] = add_ranges(cfg["speakers"], ranges)
