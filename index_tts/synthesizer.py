@@ -173,12 +173,14 @@ class Synthesizer:
                                     "PyTorch backend")
         if req.speaker == CLONE and reference_audio is None:
             raise InvalidParameterError("voice 'clone' needs a reference clip (reference_audio)")
-        spk, baseline_voice, f0_range = None, None, None
+        spk, baseline_voice, f0_range, runner = None, None, None, self.runner
         if student:
             ref_emb = self._speaker_embedding(reference_audio) if req.speaker == CLONE else None
             spk = self.student_voices.speaker_vector(req.speaker, ref_emb)
             baseline_voice = self.student_voices.nearest(ref_emb)[0] if ref_emb is not None else req.speaker
             f0_range = self.student_voices.f0_range(baseline_voice)
+            clone = (reference_audio, spk, req.reference_strength, self._plain_synthesize)  # + the clip's timbre
+            runner = self.student_voices.runner(req.vocoder, None if ref_emb is None else clone)
         ctrl = req.emotion_control
         if ctrl is None and (req.emotion_label is not None or req.emotion_vector is not None):
             ctrl = self.emotion_encoder.encode(req.emotion_label, req.emotion_vector, req.intensity)
@@ -193,7 +195,6 @@ class Synthesizer:
                 ctrl = combine(ctrl, ref_ctrl)
         if not teacher and not student:
             spk = self._speaker_vector(req.speaker)
-        runner = self.student_voices.runner(req.vocoder) if student else self.runner
         gen = None if req.seed is None else runner.generator(int(req.seed))
         dropout = self.variance_dropout if req.variance_dropout is None else req.variance_dropout
         return _Prepared(req, ctrl, spk, gen, dropout, warnings, teacher, runner, f0_range)
@@ -215,8 +216,8 @@ class Synthesizer:
             self._baselines[key] = measure_voice_baseline(lambda t: self._plain_synthesize(t, voice))
         return style_to_control(style, self._baselines[key], strength), list(getattr(style, "warnings", []))
 
-    def _plain_synthesize(self, text: str, speaker: Optional[str] = None) -> tuple[np.ndarray, int]:
-        res = self.synthesize(text, seed=0, speaker=speaker)  # fixed seed: the baseline must not vary
+    def _plain_synthesize(self, text: str, speaker: Optional[str] = None, **kw: Any) -> tuple[np.ndarray, int]:
+        res = self.synthesize(text, seed=0, speaker=speaker, **kw)  # fixed seed: baselines must not vary
         return res.wav, res.sample_rate
 
     def _speaker_embedding(self, reference_audio: Any) -> np.ndarray:
@@ -345,8 +346,7 @@ class Synthesizer:
         wav = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
         total = time.perf_counter() - t0
         dur = max(len(wav) / self.sample_rate, 1e-9)
-        timings = dict(stats)
-        timings.update(total_s=total, first_audio_s=first or total, audio_s=dur, rtf=total / dur)
+        timings = dict(stats, total_s=total, first_audio_s=first or total, audio_s=dur, rtf=total / dur)
         return SynthesisResult(wav=wav, sample_rate=self.sample_rate, segments=infos, timings=timings, warnings=warnings)
 
     def _segment_pieces(self, seg: Any, prep: _Prepared, first: bool, last: bool,

@@ -7,7 +7,8 @@ speech: the original one breaks low male voices). It is loaded on first use.
 - its presets are listed with ids distinct from the Kokoro teachers' (``yunxi``, not
   ``zm_yunxi``) and display names marked ``（学生）``;
 - ``voice="clone"`` with a reference clip conditions it on the clip's GE2E embedding
-  (zero-shot cloning); :meth:`StudentVoices.nearest` says which preset that clip is closest to.
+  (zero-shot cloning) and maps its frames' spectral envelope onto the clip's (``encoders/timbre``,
+  fitted once per clip); :meth:`StudentVoices.nearest` says which preset that clip is closest to.
 """
 from __future__ import annotations
 
@@ -53,6 +54,9 @@ class StudentVoices:
         self._bundle = None
         self._runners: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._timbres: dict[str, Any] = {}  # clip + embedding -> TimbreMap (or None), newest last
+        self._local = threading.local()  # .capture: mels recorded while a clone's timbre is calibrated
+        self.timbre_config = None  # a TimbreConfig overriding the bundle's ``clone_timbre`` (measurements)
 
     # ----------------------------------------------------------------- listing
     def _cfg(self) -> dict:
@@ -104,10 +108,58 @@ class StudentVoices:
         return [{"id": n, **VOCODER_NOTES.get(cfg["vocoders"][n].get("type", ""), {"display_name": n}),
                  "default": n == default} for n in names]
 
-    def runner(self, vocoder: Optional[str] = None):
+    def runner(self, vocoder: Optional[str] = None, clone: Optional[tuple] = None):
         """The student's acoustic model with one of its vocoders (float32) as a TorchRunner, loaded
         once on the synthesizer's device; ``vocoder`` None or not in the bundle: its default.
-        The vocoders are the bundle's own (for its voices), not the default voice's."""
+        The vocoders are the bundle's own (for its voices), not the default voice's.
+        ``clone=(reference_audio, speaker_vector, reference_strength, say)``: wrapped to map every
+        mel onto the clip's timbre (:meth:`clone_timbre`)."""
+        base = self._runner(vocoder)
+        if clone is None:
+            return base
+        from ..encoders.timbre import CaptureRunner, TimbreRunner
+
+        capture = getattr(self._local, "capture", None)
+        if capture is not None:  # the calibration reading of clone_timbre: record its mels, vocode nothing
+            return CaptureRunner(base, capture, self.mel_config.hop_length)
+        timbre = self.clone_timbre(*clone)
+        return base if timbre is None else TimbreRunner(base, timbre)
+
+    def clone_timbre(self, reference_audio, speaker: np.ndarray, reference_strength: float, say):
+        """The clip's timbre map (``encoders/timbre``; None: switched off, or too little speech),
+        fitted once per clip, embedding and reference strength. The model side is the clone
+        reading the calibration text as a request would have it read (``say(text, voice, **kw)``:
+        the clip's prosody imitated, no emotion, default sliders), its mels recorded, not vocoded."""
+        import hashlib
+
+        from ..audio.io import load_audio
+        from ..audio.mel import mel_spectrogram
+        from ..encoders.timbre import CALIBRATION_TEXT, TimbreConfig, fit_timbre_map
+
+        cfg = self.timbre_config or TimbreConfig.from_dict(self._cfg().get("clone_timbre") or {})
+        if cfg.strength == 0.0:
+            return None
+        clip = load_audio(reference_audio, target_sr=self.mel_config.sample_rate, max_seconds=60.0).wav
+        spk = np.asarray(speaker, np.float32)
+        key = hashlib.sha1(b"".join([clip.astype(np.float32).tobytes(), spk.tobytes(),
+                                     repr((cfg, float(reference_strength))).encode()])).hexdigest()
+        if key not in self._timbres:
+            self._local.capture = own = []
+            try:
+                say(CALIBRATION_TEXT, CLONE, reference_audio=reference_audio, reference_strength=reference_strength)
+            finally:
+                self._local.capture = None
+            fitted = fit_timbre_map(np.concatenate(own, axis=1), mel_spectrogram(clip, self.mel_config).numpy(),
+                                    self.mel_config, cfg)
+            if fitted is None:
+                log.warning("reference clip has too little speech for a timbre map; the clone uses its embedding only")
+            with self._lock:
+                self._timbres[key] = fitted
+                while len(self._timbres) > 16:
+                    self._timbres.pop(next(iter(self._timbres)))
+        return self._timbres.get(key)
+
+    def _runner(self, vocoder: Optional[str] = None):
         with self._lock:
             if self._bundle is None:
                 from ..bundle import load_bundle

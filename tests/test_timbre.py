@@ -1,0 +1,138 @@
+"""The clone's timbre map (``index_tts/encoders/timbre.py``) on synthetic mels with known statistics."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index_tts.audio.mel_config import MelConfig
+from index_tts.encoders.timbre import TimbreConfig, TimbreMap, TimbreRunner, fit_timbre_map, speech_frames
+from index_tts.encoders import timbre as tb
+
+N_MELS = 80
+
+
+def _cfg(normalised: bool = True) -> MelConfig:
+    if not normalised:
+        return MelConfig(n_mels=N_MELS)
+    rng = np.random.default_rng(5)
+    return MelConfig(n_mels=N_MELS, mel_mean=tuple(rng.uniform(-2.5, -1.0, N_MELS)),
+                     mel_std=tuple(rng.uniform(0.5, 0.9, N_MELS)))
+
+
+def _frames(rng, n_frames: int, scale: float, tilt: float) -> np.ndarray:
+    """Raw log mels [80, T]: a smooth random envelope per frame (low cepstra) plus fine ripple."""
+    ceps = np.zeros((N_MELS, n_frames))
+    ceps[0] = -14.0 + 0.5 * rng.standard_normal(n_frames)
+    ceps[1] = tilt + scale * rng.standard_normal(n_frames)
+    ceps[2:24] = scale * rng.standard_normal((22, n_frames)) / np.arange(2, 24)[:, None]
+    ceps[24:] = 0.05 * rng.standard_normal((N_MELS - 24, n_frames))
+    return tb._inverse_cepstrum(ceps)
+
+
+def _model_space(raw: np.ndarray, cfg: MelConfig) -> np.ndarray:
+    return tb._normalised(raw, cfg).astype(np.float32)
+
+
+def _low_stats(mel: np.ndarray, cfg: MelConfig, n: int = 24):
+    c = tb._cepstrum(tb._raw(mel, cfg))[:n]
+    return c.mean(axis=1), np.cov(c)
+
+
+@pytest.mark.parametrize("normalised", [True, False])
+def test_the_map_gives_the_model_frames_the_references_envelope_statistics(normalised):
+    cfg, rng = _cfg(normalised), np.random.default_rng(0)
+    model = _model_space(_frames(rng, 600, 0.6, tilt=2.0), cfg)
+    ref = _model_space(_frames(rng, 500, 1.2, tilt=-3.0), cfg)
+    tmap = fit_timbre_map(model, ref, cfg, TimbreConfig(ridge=0.0))
+    assert tmap is not None and tmap.matrix.shape == (24, 24)
+    mapped = tmap.apply(model)
+    assert mapped.shape == model.shape and mapped.dtype == np.float32
+    (m_ref, c_ref), (m_before, _), (m_after, c_after) = (_low_stats(x, cfg) for x in (ref, model, mapped))
+    assert np.abs(m_after - m_ref).max() < 1e-2 < np.abs(m_before - m_ref).max()
+    assert np.abs(c_after - c_ref).max() < 0.05 * np.abs(c_ref).max()
+    # the fine structure above the envelope (the model's harmonics) is left as it was
+    hi = lambda x: tb._cepstrum(tb._raw(x, cfg))[24:]  # noqa: E731
+    np.testing.assert_allclose(hi(mapped), hi(model), atol=1e-3)
+
+
+def test_strength_zero_is_the_identity_and_half_is_halfway():
+    cfg, rng = _cfg(), np.random.default_rng(1)
+    model = _model_space(_frames(rng, 300, 0.6, 2.0), cfg)
+    ref = _model_space(_frames(rng, 300, 0.6, -3.0), cfg)
+    full = fit_timbre_map(model, ref, cfg, TimbreConfig(strength=1.0))
+    none = TimbreMap(full.matrix, full.bias, 0.0, cfg)
+    half = TimbreMap(full.matrix, full.bias, 0.5, cfg)
+    assert np.array_equal(none.apply(model), model)
+    np.testing.assert_allclose(half.apply(model), 0.5 * (model + full.apply(model)), atol=1e-4)
+
+
+def test_frame_local_pieces_map_like_the_whole_and_batches_work():
+    cfg, rng = _cfg(), np.random.default_rng(2)
+    model = _model_space(_frames(rng, 200, 0.6, 2.0), cfg)
+    tmap = fit_timbre_map(model, _model_space(_frames(rng, 200, 0.9, 0.0), cfg), cfg)
+    whole = tmap.apply(model)
+    pieces = np.concatenate([tmap.apply(model[:, :70]), tmap.apply(model[:, 70:])], axis=1)
+    np.testing.assert_allclose(pieces, whole, atol=1e-5)
+    np.testing.assert_allclose(tmap.apply(model[None])[0], whole, atol=1e-6)
+    with pytest.raises(ValueError):
+        tmap.apply(model[0])
+
+
+def test_silence_and_too_little_speech_give_no_map():
+    cfg, rng = _cfg(), np.random.default_rng(3)
+    model = _model_space(_frames(rng, 200, 0.6, 2.0), cfg)
+    short = _model_space(_frames(rng, 20, 0.6, 2.0), cfg)
+    assert fit_timbre_map(model, short, cfg) is None
+    # a clip whose frames are all 60 dB below one loud click: one speech frame only
+    quiet = _frames(rng, 300, 0.6, 2.0) - 3.0
+    quiet[:, 150] += 6.0
+    assert speech_frames(_model_space(quiet, cfg), cfg).sum() == 1
+    assert fit_timbre_map(model, _model_space(quiet, cfg), cfg) is None
+    with pytest.raises(ValueError):
+        fit_timbre_map(model[:40], model[:40], cfg)
+
+
+def test_the_maps_gain_is_held_within_max_gain():
+    cfg, rng = _cfg(), np.random.default_rng(4)
+    model = _model_space(_frames(rng, 400, 0.05, 2.0), cfg)  # nearly constant envelope
+    ref = _model_space(_frames(rng, 400, 3.0, 2.0), cfg)     # a wildly varying one
+    tmap = fit_timbre_map(model, ref, cfg, TimbreConfig(max_gain=4.0, ridge=0.0))
+    assert np.linalg.svd(tmap.matrix, compute_uv=False).max() <= 4.0 + 1e-4
+    for bad in (dict(strength=1.5), dict(n_ceps=0), dict(max_gain=0.5)):
+        with pytest.raises(ValueError):
+            TimbreConfig(**bad)
+    assert TimbreConfig.from_dict(TimbreConfig(n_ceps=16).to_dict()).n_ceps == 16
+
+
+def test_the_runner_maps_only_what_it_vocodes():
+    cfg, rng = _cfg(), np.random.default_rng(6)
+    model = _model_space(_frames(rng, 100, 0.6, 2.0), cfg)
+    tmap = fit_timbre_map(model, _model_space(_frames(rng, 100, 0.6, -2.0), cfg), cfg)
+
+    class Runner:
+        backend = "torch"
+
+        def vocode(self, mel):
+            return mel.copy()
+
+        def mel(self, *args):
+            return "untouched"
+
+    wrapped = TimbreRunner(Runner(), tmap)
+    assert wrapped.backend == "torch" and wrapped.mel(1, 2) == "untouched"
+    np.testing.assert_allclose(wrapped.vocode(model[None]), tmap.apply(model[None]), atol=1e-6)
+
+
+def test_the_capture_runner_records_mels_and_vocodes_silence_of_the_right_length():
+    from index_tts.encoders.timbre import CaptureRunner
+
+    class Runner:
+        def mel(self, ids, *rest):
+            return np.ones((1, N_MELS, len(ids)), np.float32), np.ones(len(ids), np.int64)
+
+    into: list = []
+    cap = CaptureRunner(Runner(), into, hop_length=300)
+    mel, dur = cap.mel([1, 2, 3], None)
+    assert mel.shape == (1, N_MELS, 3) and len(into) == 1 and into[0].shape == (N_MELS, 3)
+    wav = cap.vocode(mel)
+    assert wav.shape == (900,) and not wav.any()
