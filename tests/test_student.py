@@ -132,6 +132,10 @@ def test_student_trains_exports_and_speaks(tmp_path):
     assert again.resume() and again.step == 4
     trained = trainer.model.speaker_proj.weight.detach().clone()
     out = trainer.export(tmp_path / "bundle")
+    from index_tts.encoders.timbre import TimbreConfig
+
+    assert TimbreConfig.from_dict(json.loads((out / "config.json").read_text(encoding="utf-8"))["clone_timbre"]) \
+        == TimbreConfig()  # the clone's timbre settings travel with the voices (manifest rewritten after)
     tts = Synthesizer(model_path=out)
     ids = [v.get("id") for v in tts.voices()]
     assert "baker" in ids

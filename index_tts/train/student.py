@@ -305,7 +305,17 @@ class StudentTrainer:
             {"steps": self.step, "clips": len(self.train_clips), **(notes or {})})
         model_cfg = self.model_cfg.replace(energy_boost_via_mel=self.cfg.energy_boost_via_mel,
                                            initial_rate_share=self.cfg.initial_rate_share)
-        return export_bundle(out_dir, self.model, model_cfg, self.mel_cfg, self.symbols, info, self.init_dir)
+        out = export_bundle(out_dir, self.model, model_cfg, self.mel_cfg, self.symbols, info, self.init_dir)
+        from ..encoders.timbre import TimbreConfig
+
+        cfg_path = Path(out) / "config.json"  # the clone's timbre map settings travel with the voices
+        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+        cfg["clone_timbre"] = TimbreConfig().to_dict()
+        cfg_path.write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        from ..hub import write_manifest
+
+        write_manifest(out)
+        return out
 
     # ------------------------------------------------------------------ loop
     def train(self, max_steps: int, export_every: int = 0, stop_at: float = 0.0) -> None:
