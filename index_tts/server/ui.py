@@ -63,9 +63,10 @@ MIX_HELP = ("滑块 > 0 的情感与上面“情感”下拉框选中的情感�
             "and Intensity scales the whole mix. With the dropdown at neutral the sliders alone count "
             "(the same rule as the API's emotion + emotion_vector).")
 
-REFERENCE_HELP = ("上传或录制一段 3–15 秒的语音，模仿它的语速、音高与语气（不克隆音色）。"
-                  "  \nUpload or record 3–15 s of speech to imitate its pace, pitch and tone "
-                  "(the voice itself is not cloned).")
+REFERENCE_HELP = ("上传或录制一段 3–15 秒的语音，模仿它的语速、音高与语气；音色选“克隆参考音色（学生）”时，"
+                  "连音色一起克隆（每段参考音频第一次较慢）。"
+                  "  \nUpload or record 3–15 s of speech to imitate its pace, pitch and tone; with the voice "
+                  "克隆参考音色（学生） its voice is cloned too (slower the first time for each clip).")
 
 
 def mix_emotions(emotions: list[str]) -> list[str]:
