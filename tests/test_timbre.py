@@ -43,7 +43,7 @@ def test_the_map_gives_the_model_frames_the_references_envelope_statistics(norma
     cfg, rng = _cfg(normalised), np.random.default_rng(0)
     model = _model_space(_frames(rng, 600, 0.6, tilt=2.0), cfg)
     ref = _model_space(_frames(rng, 500, 1.2, tilt=-3.0), cfg)
-    tmap = fit_timbre_map(model, ref, cfg, TimbreConfig(ridge=0.0))
+    tmap = fit_timbre_map(model, ref, cfg, TimbreConfig(n_ceps=24, ridge=0.0))
     assert tmap is not None and tmap.matrix.shape == (24, 24)
     mapped = tmap.apply(model)
     assert mapped.shape == model.shape and mapped.dtype == np.float32

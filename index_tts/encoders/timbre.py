@@ -33,7 +33,7 @@ CALIBRATION_TEXT = ("我们每天都会说很多话，有时候快，有时候�
 
 @dataclass(frozen=True)
 class TimbreConfig(ConfigBase):
-    n_ceps: int = 24            # envelope coefficients mapped (of n_mels)
+    n_ceps: int = 24            # envelope coefficients mapped (of n_mels; 16/24/32/40 measured: docs/VOICES.md)
     strength: float = 1.0       # 0: the zero-shot clone as it is; 1: the full map
     ridge: float = 0.01         # covariance regulariser, relative to the mean variance
     speech_db: float = 40.0     # speech frames: peak within this many dB of the loudest frame's
