@@ -19,10 +19,13 @@ def _cfg(normalised: bool = True) -> MelConfig:
                      mel_std=tuple(rng.uniform(0.5, 0.9, N_MELS)))
 
 
-def _frames(rng, n_frames: int, scale: float, tilt: float) -> np.ndarray:
-    """Raw log mels [80, T]: a smooth random envelope per frame (low cepstra) plus fine ripple."""
+def _frames(rng, n_frames: int, scale: float, tilt: float, pause_db: float | None = None) -> np.ndarray:
+    """Raw log mels [80, T]: a smooth random envelope per frame (low cepstra) plus fine ripple;
+    ``pause_db``: the last quarter of the frames are pauses that much quieter (a reference clip)."""
     ceps = np.zeros((N_MELS, n_frames))
     ceps[0] = -14.0 + 0.5 * rng.standard_normal(n_frames)
+    if pause_db is not None:
+        ceps[0, -n_frames // 4:] -= pause_db / 20.0 * np.sqrt(N_MELS)  # c0 = sqrt(80) x mean log10 level
     ceps[1] = tilt + scale * rng.standard_normal(n_frames)
     ceps[2:24] = scale * rng.standard_normal((22, n_frames)) / np.arange(2, 24)[:, None]
     ceps[24:] = 0.05 * rng.standard_normal((N_MELS - 24, n_frames))
@@ -42,12 +45,14 @@ def _low_stats(mel: np.ndarray, cfg: MelConfig, n: int = 24):
 def test_the_map_gives_the_model_frames_the_references_envelope_statistics(normalised):
     cfg, rng = _cfg(normalised), np.random.default_rng(0)
     model = _model_space(_frames(rng, 600, 0.6, tilt=2.0), cfg)
-    ref = _model_space(_frames(rng, 500, 1.2, tilt=-3.0), cfg)
+    ref = _model_space(_frames(rng, 500, 1.2, tilt=-3.0, pause_db=60), cfg)
     tmap = fit_timbre_map(model, ref, cfg, TimbreConfig(n_ceps=24, ridge=0.0))
     assert tmap is not None and tmap.matrix.shape == (24, 24)
     mapped = tmap.apply(model)
     assert mapped.shape == model.shape and mapped.dtype == np.float32
-    (m_ref, c_ref), (m_before, _), (m_after, c_after) = (_low_stats(x, cfg) for x in (ref, model, mapped))
+    speech = ref[:, speech_frames(ref, cfg)]
+    assert speech.shape[1] == 375  # the pauses are not speech
+    (m_ref, c_ref), (m_before, _), (m_after, c_after) = (_low_stats(x, cfg) for x in (speech, model, mapped))
     assert np.abs(m_after - m_ref).max() < 1e-2 < np.abs(m_before - m_ref).max()
     assert np.abs(c_after - c_ref).max() < 0.05 * np.abs(c_ref).max()
     # the fine structure above the envelope (the model's harmonics) is left as it was
@@ -58,7 +63,7 @@ def test_the_map_gives_the_model_frames_the_references_envelope_statistics(norma
 def test_strength_zero_is_the_identity_and_half_is_halfway():
     cfg, rng = _cfg(), np.random.default_rng(1)
     model = _model_space(_frames(rng, 300, 0.6, 2.0), cfg)
-    ref = _model_space(_frames(rng, 300, 0.6, -3.0), cfg)
+    ref = _model_space(_frames(rng, 300, 0.6, -3.0, pause_db=60), cfg)
     full = fit_timbre_map(model, ref, cfg, TimbreConfig(strength=1.0))
     none = TimbreMap(full.matrix, full.bias, 0.0, cfg)
     half = TimbreMap(full.matrix, full.bias, 0.5, cfg)
@@ -69,7 +74,7 @@ def test_strength_zero_is_the_identity_and_half_is_halfway():
 def test_frame_local_pieces_map_like_the_whole_and_batches_work():
     cfg, rng = _cfg(), np.random.default_rng(2)
     model = _model_space(_frames(rng, 200, 0.6, 2.0), cfg)
-    tmap = fit_timbre_map(model, _model_space(_frames(rng, 200, 0.9, 0.0), cfg), cfg)
+    tmap = fit_timbre_map(model, _model_space(_frames(rng, 200, 0.9, 0.0, pause_db=60), cfg), cfg)
     whole = tmap.apply(model)
     pieces = np.concatenate([tmap.apply(model[:, :70]), tmap.apply(model[:, 70:])], axis=1)
     np.testing.assert_allclose(pieces, whole, atol=1e-5)
@@ -81,7 +86,7 @@ def test_frame_local_pieces_map_like_the_whole_and_batches_work():
 def test_silence_and_too_little_speech_give_no_map():
     cfg, rng = _cfg(), np.random.default_rng(3)
     model = _model_space(_frames(rng, 200, 0.6, 2.0), cfg)
-    short = _model_space(_frames(rng, 20, 0.6, 2.0), cfg)
+    short = _model_space(_frames(rng, 20, 0.6, 2.0, pause_db=60), cfg)
     assert fit_timbre_map(model, short, cfg) is None
     # a clip whose frames are all 60 dB below one loud click: one speech frame only
     quiet = _frames(rng, 300, 0.6, 2.0) - 3.0
@@ -95,19 +100,35 @@ def test_silence_and_too_little_speech_give_no_map():
 def test_the_maps_gain_is_held_within_max_gain():
     cfg, rng = _cfg(), np.random.default_rng(4)
     model = _model_space(_frames(rng, 400, 0.05, 2.0), cfg)  # nearly constant envelope
-    ref = _model_space(_frames(rng, 400, 3.0, 2.0), cfg)     # a wildly varying one
+    ref = _model_space(_frames(rng, 400, 3.0, 2.0, pause_db=60), cfg)  # a wildly varying one
     tmap = fit_timbre_map(model, ref, cfg, TimbreConfig(max_gain=4.0, ridge=0.0))
     assert np.linalg.svd(tmap.matrix, compute_uv=False).max() <= 4.0 + 1e-4
     for bad in (dict(strength=1.5), dict(n_ceps=0), dict(max_gain=0.5)):
         with pytest.raises(ValueError):
             TimbreConfig(**bad)
     assert TimbreConfig.from_dict(TimbreConfig(n_ceps=16).to_dict()).n_ceps == 16
+    with pytest.raises(ValueError):
+        TimbreConfig(noisy_db=30.0, clean_db=25.0)
+
+
+def test_a_noisy_clip_gets_a_weaker_map_or_none():
+    """Pauses 60 dB down: the full map; a noise floor 21 dB down: a weaker one; 15 dB down: no map."""
+    cfg = _cfg()
+    model = _model_space(_frames(np.random.default_rng(7), 300, 0.6, 2.0), cfg)
+    strengths = []
+    for floor in (60.0, 21.0, 15.0):
+        ref = _model_space(_frames(np.random.default_rng(8), 400, 0.6, -2.0, pause_db=floor), cfg)
+        dr = tb.dynamic_range_db(ref, cfg)
+        assert abs(dr - floor) < 3.0, (floor, dr)
+        tmap = fit_timbre_map(model, ref, cfg)
+        strengths.append(None if tmap is None else tmap.strength)
+    assert strengths[0] == 1.0 and 0.2 < strengths[1] < 0.9 and strengths[2] is None, strengths
 
 
 def test_the_runner_maps_only_what_it_vocodes():
     cfg, rng = _cfg(), np.random.default_rng(6)
     model = _model_space(_frames(rng, 100, 0.6, 2.0), cfg)
-    tmap = fit_timbre_map(model, _model_space(_frames(rng, 100, 0.6, -2.0), cfg), cfg)
+    tmap = fit_timbre_map(model, _model_space(_frames(rng, 100, 0.6, -2.0, pause_db=60), cfg), cfg)
 
     class Runner:
         backend = "torch"

@@ -152,7 +152,7 @@ class StudentVoices:
             fitted = fit_timbre_map(np.concatenate(own, axis=1), mel_spectrogram(clip, self.mel_config).numpy(),
                                     self.mel_config, cfg)
             if fitted is None:
-                log.warning("reference clip has too little speech for a timbre map; the clone uses its embedding only")
+                log.warning("reference clip too short or too noisy for a timbre map; the clone uses its embedding only")
             with self._lock:
                 self._timbres[key] = fitted
                 while len(self._timbres) > 16:
