@@ -14,7 +14,8 @@ The model side must be read as requests read it (the clip's prosody imitated: a 
 its own pitch gets a map that garbles it). No transcript of the clip is needed, nothing is
 trained, and the fit takes milliseconds; the calibration reading is the cost (the acoustic model
 on ~8 s of speech, not vocoded, once per clip). Frame-local, so a mel
-vocoded in pieces gets the same map as a whole one. numpy/scipy only.
+vocoded in pieces gets the same map as a whole one. numpy/scipy, plus the mel normalisation of
+``audio/mel.py`` (torch; the student, the only user, runs on torch).
 """
 from __future__ import annotations
 
@@ -57,20 +58,21 @@ class TimbreConfig(ConfigBase):
 
 
 def _raw(mel: np.ndarray, mel_config) -> np.ndarray:
-    """Model-space mel [n_mels, T] -> raw log mel (undo the per-bin normalisation)."""
-    if mel_config.mel_mean is None:
-        return mel.astype(np.float64)
-    mean = np.asarray(mel_config.mel_mean, np.float64)[:, None]
-    std = np.asarray(mel_config.mel_std, np.float64)[:, None]
-    return mel.astype(np.float64) * std + mean
+    """Model-space mel [n_mels, T] -> raw log mel (float64; the shared ``audio.mel.denormalize_mel``)."""
+    import torch
+
+    from ..audio.mel import denormalize_mel
+
+    return denormalize_mel(torch.from_numpy(np.asarray(mel, np.float64)), mel_config).numpy()
 
 
 def _normalised(raw: np.ndarray, mel_config) -> np.ndarray:
-    if mel_config.mel_mean is None:
-        return raw
-    mean = np.asarray(mel_config.mel_mean, np.float64)[:, None]
-    std = np.asarray(mel_config.mel_std, np.float64)[:, None]
-    return (raw - mean) / std
+    """Raw log mel -> model space (the shared ``audio.mel.normalize_mel``)."""
+    import torch
+
+    from ..audio.mel import normalize_mel
+
+    return normalize_mel(torch.from_numpy(np.asarray(raw, np.float64)), mel_config).numpy()
 
 
 def speech_frames(mel: np.ndarray, mel_config, speech_db: float = 40.0) -> np.ndarray:
@@ -143,6 +145,9 @@ def fit_timbre_map(model_mel: np.ndarray, reference_mel: np.ndarray, mel_config,
     speech frames (the clip is too short or silent to say anything about its timbre) or the clip
     is too noisy (``cfg.noisy_db``); between noisy and clean the map's strength is scaled down.
     """
+    for mel in (model_mel, reference_mel):
+        if np.ndim(mel) != 2 or np.shape(mel)[0] != mel_config.n_mels:
+            raise ValueError(f"mels must be [{mel_config.n_mels}, T], got {np.shape(mel)}")
     n = min(cfg.n_ceps, mel_config.n_mels)
     span = cfg.clean_db - cfg.noisy_db
     clean = min(1.0, max(0.0, (dynamic_range_db(reference_mel, mel_config) - cfg.noisy_db) / span))
@@ -151,8 +156,6 @@ def fit_timbre_map(model_mel: np.ndarray, reference_mel: np.ndarray, mel_config,
     sides = []
     for mel in (model_mel, reference_mel):
         mel = np.asarray(mel)
-        if mel.ndim != 2 or mel.shape[0] != mel_config.n_mels:
-            raise ValueError(f"mels must be [{mel_config.n_mels}, T], got {mel.shape}")
         keep = speech_frames(mel, mel_config, cfg.speech_db)
         if int(keep.sum()) < cfg.min_frames:
             return None
