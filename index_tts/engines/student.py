@@ -126,8 +126,8 @@ class StudentVoices:
         return base if timbre is None else TimbreRunner(base, timbre)
 
     def clone_timbre(self, reference_audio, speaker: np.ndarray, reference_strength: float, say):
-        """The clip's timbre map (``encoders/timbre``; None: switched off, or too little speech),
-        fitted once per clip, embedding and reference strength. The model side is the clone
+        """The clip's timbre map (``encoders/timbre``; None: switched off, too little speech, too noisy),
+        fitted once per clip (its embedding) and reference strength. The model side is the clone
         reading the calibration text as a request would have it read (``say(text, voice, **kw)``:
         the clip's prosody imitated, no emotion, default sliders), its mels recorded, not vocoded."""
         import hashlib
@@ -139,11 +139,10 @@ class StudentVoices:
         cfg = self.timbre_config or TimbreConfig.from_dict(self._cfg().get("clone_timbre") or {})
         if cfg.strength == 0.0:
             return None
-        clip = load_audio(reference_audio, target_sr=self.mel_config.sample_rate, max_seconds=60.0).wav
-        spk = np.asarray(speaker, np.float32)
-        key = hashlib.sha1(b"".join([clip.astype(np.float32).tobytes(), spk.tobytes(),
-                                     repr((cfg, float(reference_strength))).encode()])).hexdigest()
-        if key not in self._timbres:
+        spk = np.asarray(speaker, np.float32)  # the clip's GE2E embedding: it names the clip
+        key = hashlib.sha1(spk.tobytes() + repr((cfg, float(reference_strength))).encode()).hexdigest()
+        if key not in self._timbres:  # the clip is decoded (again, at 24 kHz) only to fit
+            clip = load_audio(reference_audio, target_sr=self.mel_config.sample_rate, max_seconds=60.0).wav
             self._local.capture = own = []
             try:
                 say(CALIBRATION_TEXT, CLONE, reference_audio=reference_audio, reference_strength=reference_strength)
