@@ -135,7 +135,7 @@ def test_student_trains_exports_and_speaks(tmp_path):
     from index_tts.encoders.timbre import TimbreConfig
 
     assert TimbreConfig.from_dict(json.loads((out / "config.json").read_text(encoding="utf-8"))["clone_timbre"]) \
-        == TimbreConfig()  # the clone's timbre settings travel with the voices (manifest rewritten after)
+        == TimbreConfig()  # the clone's timbre settings travel with the voices (in the manifest's config)
     tts = Synthesizer(model_path=out)
     ids = [v.get("id") for v in tts.voices()]
     assert "baker" in ids

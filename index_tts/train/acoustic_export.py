@@ -62,6 +62,7 @@ class ExportInfo:
     provenance: dict
     speakers: dict = field(default_factory=dict)  # id -> {"display_name", "embedding": [...]}
     training: dict = field(default_factory=dict)  # steps, hours, losses ... for the model card
+    extra: dict = field(default_factory=dict)  # further top-level config entries (the student's clone_timbre)
 
 
 def export_bundle(
@@ -111,6 +112,7 @@ def export_bundle(
             cfg["emotions"] = src["emotions"]
         if src.get("licence"):
             cfg["licence"] = {"acoustic_model": info.licence, "vocoder": src["licence"]}
+    cfg.update(info.extra)
     if not cfg["vocoders"]:
         log.warning("%s has no vocoder: give --vocoder-from BUNDLE (e.g. baker-zh) so load_bundle can use it", out)
     (out / "config.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

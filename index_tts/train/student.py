@@ -289,6 +289,7 @@ class StudentTrainer:
         return {student_id(v): mean_embedding(np.stack(r)) for v, r in sorted(rows.items())}
 
     def export(self, out_dir: Path, notes: Optional[dict] = None) -> Path:
+        from ..encoders.timbre import TimbreConfig
         from .acoustic_export import ExportInfo, export_bundle, speakers_entry
         from .student_voices import display_names, student_id
         from .voice_stats import add_ranges, f0_ranges
@@ -303,19 +304,10 @@ class StudentTrainer:
             add_ranges(speakers_entry(table, display_names(table)),
                        {student_id(v): r for v, r in f0_ranges(self.train_clips).items()}),
             {"steps": self.step, "clips": len(self.train_clips), **(notes or {})})
+        info.extra["clone_timbre"] = TimbreConfig().to_dict()  # the clone's timbre map settings travel along
         model_cfg = self.model_cfg.replace(energy_boost_via_mel=self.cfg.energy_boost_via_mel,
                                            initial_rate_share=self.cfg.initial_rate_share)
-        out = export_bundle(out_dir, self.model, model_cfg, self.mel_cfg, self.symbols, info, self.init_dir)
-        from ..encoders.timbre import TimbreConfig
-
-        cfg_path = Path(out) / "config.json"  # the clone's timbre map settings travel with the voices
-        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-        cfg["clone_timbre"] = TimbreConfig().to_dict()
-        cfg_path.write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        from ..hub import write_manifest
-
-        write_manifest(out)
-        return out
+        return export_bundle(out_dir, self.model, model_cfg, self.mel_cfg, self.symbols, info, self.init_dir)
 
     # ------------------------------------------------------------------ loop
     def train(self, max_steps: int, export_every: int = 0, stop_at: float = 0.0) -> None:
