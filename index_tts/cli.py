@@ -22,7 +22,8 @@ log = logging.getLogger("index_tts.cli")
 
 EXIT_ERROR = 2
 # Settings that get a ``--flag`` of their own (range, default and help from request.SETTINGS).
-SYNTH_FLAGS = ("speed", "pitch", "sentence_pause", "comma_pause", "intensity", "reference_strength")
+SYNTH_FLAGS = ("speed", "pitch", "sentence_pause", "comma_pause", "intensity", "reference_strength",
+               "timbre_strength")
 
 
 class CLIError(Exception):

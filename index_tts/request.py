@@ -86,6 +86,10 @@ SETTINGS: dict[str, Setting] = _settings(
     Setting("emotion_weight", 0.0, 0.0, 1.0, 0.05, "", "weight of one emotion in a mix"),
     Setting("reference_strength", 0.7, 0.0, 1.0, 0.05, "参考强度 Reference strength",
             "how fully to imitate the reference clip's style", ("不模仿 ignore", "完全模仿 imitate fully")),
+    Setting("timbre_strength", 1.0, 0.0, 1.0, 0.05, "音色贴合 Timbre match (clone)",
+            "voice 'clone' only: how far the clone's spectral envelope is mapped onto the clip's (0 = the "
+            "speaker embedding alone); lower it when a clone sounds muffled or unclear",
+            ("仅嵌入 embedding only", "贴近参考 closest")),
     Setting("seed", None, 0, 2**32 - 1, 1, "随机种子 Seed (optional)", "random seed, for repeatable output"),
 )
 #: The sliders' ranges as ``{name: (low, high)}`` (published by ``Synthesizer.info()["limits"]``).
@@ -122,6 +126,7 @@ class SynthesisRequest:
     emotion_control: Any = None               # a ready EmotionControl; replaces label and vector
     reference_audio: Any = None               # path, bytes or (wav, sample_rate): style to imitate
     reference_strength: float = _default("reference_strength")
+    timbre_strength: float = _default("timbre_strength")  # voice "clone" only
     speed: float = _default("speed")
     pitch: float = _default("pitch")
     sentence_pause: float = _default("sentence_pause")
@@ -162,6 +167,7 @@ class SynthesisRequest:
             kw.pop("intensity")
         if self.reference_audio is None:
             kw.pop("reference_strength")
+            kw.pop("timbre_strength")
         return {k: v for k, v in kw.items() if v is not None}
 
     @property
@@ -181,7 +187,7 @@ class SynthesisRequest:
             raise TextTooLongError(f"text has {len(self.text)} characters; the limit is {max_chars}")
         changes: dict[str, Any] = {n: SETTINGS[n].check(getattr(self, n)) for n in
                                    ("speed", "pitch", "sentence_pause", "comma_pause", "intensity",
-                                    "reference_strength")}
+                                    "reference_strength", "timbre_strength")}
         label = self.emotion_label
         if label is not None:
             label = parse_emotion(label)

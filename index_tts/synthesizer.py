@@ -179,7 +179,7 @@ class Synthesizer:
             spk = self.student_voices.speaker_vector(req.speaker, ref_emb)
             baseline_voice = self.student_voices.nearest(ref_emb)[0] if ref_emb is not None else req.speaker
             f0_range = self.student_voices.f0_range(baseline_voice)
-            clone = (reference_audio, spk, req.reference_strength, self._plain_synthesize)  # + the clip's timbre
+            clone = (reference_audio, spk, req.reference_strength, self._plain_synthesize, req.timbre_strength)
             runner = self.student_voices.runner(req.vocoder, None if ref_emb is None else clone)
         ctrl = req.emotion_control
         if ctrl is None and (req.emotion_label is not None or req.emotion_vector is not None):

@@ -316,6 +316,8 @@ def test_page_wiring_passes_mix_and_strength(synth, tmp_path, reference_clip, st
         values[by_id["mix-happy"]], values[by_id["mix-surprised"]] = 0.8, 0.4
     strength_idx = next(i for i, c in enumerate(block.inputs) if "Reference strength" in str(c.label or ""))
     values[strength_idx] = 0.25
+    timbre_idx = next(i for i, c in enumerate(block.inputs) if "Timbre match" in str(c.label or ""))
+    values[timbre_idx] = 0.4
     values[by_id["reference-audio"]] = reference_clip if info.reference_audio else None
     values[next(i for i, c in enumerate(block.inputs) if isinstance(c, gr.State))] = []
     args, *_ = special_args(block.fn, list(values))
@@ -331,3 +333,4 @@ def test_page_wiring_passes_mix_and_strength(synth, tmp_path, reference_clip, st
         assert kw["emotion_vector"] == {"happy": 0.8, "surprised": 0.4} and kw["intensity"] == 0.6
     if info.reference_audio:
         assert kw["reference_strength"] == 0.25 and kw["reference_audio"] == reference_clip
+        assert kw["timbre_strength"] == 0.4

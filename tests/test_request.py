@@ -16,7 +16,8 @@ TEXT = "今天天气真不错。"
 
 def test_defaults_and_ranges_come_from_settings():
     req = SynthesisRequest(TEXT)
-    for name in ("speed", "pitch", "sentence_pause", "comma_pause", "intensity", "reference_strength"):
+    for name in ("speed", "pitch", "sentence_pause", "comma_pause", "intensity", "reference_strength",
+                 "timbre_strength"):
         spec = SETTINGS[name]
         assert getattr(req, name) == getattr(DEFAULTS, name) == spec.default
         assert spec.low <= spec.default <= spec.high and LIMITS[name] == (spec.low, spec.high)
@@ -25,7 +26,7 @@ def test_defaults_and_ranges_come_from_settings():
 
 
 @pytest.mark.parametrize("name", ["speed", "pitch", "sentence_pause", "comma_pause", "intensity",
-                                  "reference_strength"])
+                                  "reference_strength", "timbre_strength"])
 def test_validate_rejects_each_setting_outside_its_range(name):
     spec = SETTINGS[name]
     for bad in (spec.low - spec.step, spec.high + spec.step, float("nan"), "fast", True):

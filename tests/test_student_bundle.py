@@ -125,18 +125,24 @@ def test_a_clone_takes_the_clips_spectral_envelope_and_stays_intelligible(tts):
         return tb._raw(mel[:, tb.speech_frames(mel, cfg)], cfg).mean(axis=1)
 
     text = "这家小店的面条味道很好，价格也不贵。"
+    ref = (clip, src.sample_rate)
     sv.timbre_config = TimbreConfig(strength=0.0)
     try:
-        zero = tts.synthesize(text, speaker="clone", reference_audio=(clip, src.sample_rate), seed=0)
+        zero = tts.synthesize(text, speaker="clone", reference_audio=ref, seed=0)
     finally:
         sv.timbre_config = None
     sv._timbres.clear()
-    mapped = tts.synthesize(text, speaker="clone", reference_audio=(clip, src.sample_rate), seed=0)
-    again = tts.synthesize(text, speaker="clone", reference_audio=(clip, src.sample_rate), seed=0)
-    assert len(sv._timbres) == 1 and np.array_equal(again.wav, mapped.wav)
+    # the request's own timbre_strength: 0 is the zero-shot clone, and fits nothing
+    assert np.array_equal(tts.synthesize(text, speaker="clone", reference_audio=ref, seed=0,
+                                         timbre_strength=0.0).wav, zero.wav) and not sv._timbres
+    mapped = tts.synthesize(text, speaker="clone", reference_audio=ref, seed=0)
+    again = tts.synthesize(text, speaker="clone", reference_audio=ref, seed=0)
+    half = tts.synthesize(text, speaker="clone", reference_audio=ref, seed=0, timbre_strength=0.5)
+    assert len(sv._timbres) == 1 and np.array_equal(again.wav, mapped.wav)  # one fit serves every strength
     target = ltas(clip)
-    d_zero, d_mapped = (float(np.abs(ltas(w.wav) - target).mean()) for w in (zero, mapped))
+    d_zero, d_half, d_mapped = (float(np.abs(ltas(w.wav) - target).mean()) for w in (zero, half, mapped))
     assert d_mapped < 0.5 * d_zero, (d_mapped, d_zero)
+    assert d_mapped < d_half < d_zero, (d_mapped, d_half, d_zero)
     c = cer_counts(text, WhisperASR(cpu_threads=2).transcribe(mapped.wav, mapped.sample_rate))
     assert c.edits / c.ref_len <= 0.2, c
 

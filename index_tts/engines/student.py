@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -112,8 +113,9 @@ class StudentVoices:
         """The student's acoustic model with one of its vocoders (float32) as a TorchRunner, loaded
         once on the synthesizer's device; ``vocoder`` None or not in the bundle: its default.
         The vocoders are the bundle's own (for its voices), not the default voice's.
-        ``clone=(reference_audio, speaker_vector, reference_strength, say)``: wrapped to map every
-        mel onto the clip's timbre (:meth:`clone_timbre`)."""
+        ``clone=(reference_audio, speaker_vector, reference_strength, say, timbre_strength)``: wrapped
+        to map every mel onto the clip's timbre (:meth:`clone_timbre`), ``timbre_strength`` (0–1) of
+        the way (the request's own setting; the fitted map is shared by every strength)."""
         base = self._runner(vocoder)
         if clone is None:
             return base
@@ -122,8 +124,13 @@ class StudentVoices:
         capture = getattr(self._local, "capture", None)
         if capture is not None:  # the calibration reading of clone_timbre: record its mels, vocode nothing
             return CaptureRunner(base, capture, self.mel_config.hop_length)
-        timbre = self.clone_timbre(*clone)
-        return base if timbre is None else TimbreRunner(base, timbre)
+        reference_audio, speaker, reference_strength, say, amount = clone
+        if float(amount) == 0.0:
+            return base
+        timbre = self.clone_timbre(reference_audio, speaker, reference_strength, say)
+        if timbre is None:
+            return base
+        return TimbreRunner(base, replace(timbre, strength=timbre.strength * float(amount)))
 
     def clone_timbre(self, reference_audio, speaker: np.ndarray, reference_strength: float, say):
         """The clip's timbre map (``encoders/timbre``; None: switched off, too little speech, too noisy),

@@ -58,6 +58,7 @@ class SynthesizeRequest(BaseModel):
         None, description="base64 wav/flac clip to imitate (only if GET /voices says reference_audio)"
     )
     reference_strength: float = setting_field("reference_strength")
+    timbre_strength: float = setting_field("timbre_strength")
     seed: int | None = setting_field("seed")
     format: Literal["wav", "pcm", "flac"] = "wav"
     subtitles: Literal["srt", "vtt", "json"] | None = Field(
@@ -72,6 +73,7 @@ class SynthesizeRequest(BaseModel):
         return SynthesisRequest(
             self.text, speaker=self.voice, emotion_label=self.emotion, emotion_vector=self.emotion_vector,
             intensity=self.intensity, reference_audio=reference, reference_strength=self.reference_strength,
+            timbre_strength=self.timbre_strength,
             speed=self.speed, pitch=self.pitch, sentence_pause=self.sentence_pause, comma_pause=self.comma_pause,
             pinyin_overrides=self.pinyin_overrides or None, seed=self.seed, vocoder=self.vocoder)
 

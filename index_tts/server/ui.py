@@ -64,9 +64,10 @@ MIX_HELP = ("滑块 > 0 的情感与上面“情感”下拉框选中的情感�
             "(the same rule as the API's emotion + emotion_vector).")
 
 REFERENCE_HELP = ("上传或录制一段 3–15 秒的语音，模仿它的语速、音高与语气；音色选“克隆参考音色（学生）”时，"
-                  "连音色一起克隆（每段参考音频第一次较慢）。"
+                  "连音色一起克隆（每段参考音频第一次较慢；听着发闷或不清楚时调低“音色贴合”）。"
                   "  \nUpload or record 3–15 s of speech to imitate its pace, pitch and tone; with the voice "
-                  "克隆参考音色（学生） its voice is cloned too (slower the first time for each clip).")
+                  "克隆参考音色（学生） its voice is cloned too (slower the first time for each clip; lower "
+                  "Timbre match if the clone sounds muffled or unclear).")
 
 
 def mix_emotions(emotions: list[str]) -> list[str]:
@@ -186,6 +187,7 @@ def build_ui(worker: EngineWorker, cfg: UIConfig, streaming: bool | None = None)
                                          label="参考音频 Reference clip（上传或录音 upload or record）",
                                          elem_id="reference-audio")
                     reference_strength = setting_slider("reference_strength")
+                    timbre_strength = setting_slider("timbre_strength")
                 with gr.Accordion("高级 Advanced", open=False):
                     seed = gr.Number(value=SETTINGS["seed"].default, precision=0, minimum=SETTINGS["seed"].low,
                                      maximum=SETTINGS["seed"].high, label=SETTINGS["seed"].label)
@@ -203,19 +205,20 @@ def build_ui(worker: EngineWorker, cfg: UIConfig, streaming: bool | None = None)
         # Gradio streams the player only from a generator function, hence two definitions.
         if streaming:
             def _generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                          reference, seed, history, reference_strength, vocoder, request: gr.Request,
+                          reference, seed, history, reference_strength, timbre_strength, vocoder, request: gr.Request,
                           progress=gr.Progress(), *mix_values):
                 yield from h.generate_stream(text, speed, pitch, sentence_pause, comma_pause, voice, emotion,
                                              intensity, reference, seed, history, progress=progress,
-                                             reference_strength=reference_strength,
+                                             reference_strength=reference_strength, timbre_strength=timbre_strength,
                                              mix=mix_vector(mix_names, mix_values), request=request, vocoder=vocoder)
         else:
             def _generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                          reference, seed, history, reference_strength, vocoder, request: gr.Request,
+                          reference, seed, history, reference_strength, timbre_strength, vocoder, request: gr.Request,
                           progress=gr.Progress(), *mix_values):
                 return h.generate(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
                                   reference, seed, history, progress=progress,
-                                  reference_strength=reference_strength, mix=mix_vector(mix_names, mix_values),
+                                  reference_strength=reference_strength, timbre_strength=timbre_strength,
+                                  mix=mix_vector(mix_names, mix_values),
                                   request=request, vocoder=vocoder)
 
         def _closed(request: gr.Request):
@@ -227,7 +230,7 @@ def build_ui(worker: EngineWorker, cfg: UIConfig, streaming: bool | None = None)
         _closed.__annotations__["request"] = gr.Request
 
         inputs = [text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity, reference, seed,
-                  history, reference_strength, vocoder, *mix_sliders]
+                  history, reference_strength, timbre_strength, vocoder, *mix_sliders]
         gen.click(_generate, inputs, [audio, status, history, pick, files, *outputs_extra], concurrency_id="engine",
                   api_visibility="private")
         pick.change(h.replay, [pick, history], [replay], queue=False, api_visibility="private")

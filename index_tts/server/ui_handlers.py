@@ -66,11 +66,12 @@ class _Handlers:
 
     def generate(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
                  reference, seed, history, progress=None, *, reference_strength=DEFAULTS.reference_strength,
-                 mix: dict[str, float] | None = None, request: Any = None, vocoder: str | None = None):
+                 timbre_strength=DEFAULTS.timbre_strength, mix: dict[str, float] | None = None,
+                 request: Any = None, vocoder: str | None = None):
         """One synthesis, answered when complete. ``mix`` (emotion -> weight 0–1, zeros dropped)
         combines with ``emotion`` by the core's rule (index_tts/request.py), as in the API."""
         prep = self._prepare(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                             reference, seed, reference_strength, mix, progress, request, vocoder)
+                             reference, seed, (reference_strength, timbre_strength), mix, progress, request, vocoder)
         if prep is None:
             return self._skips()
         text, kwargs, session, partial = prep
@@ -84,21 +85,22 @@ class _Handlers:
 
     def generate_stream(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
                         reference, seed, history, progress=None, *, reference_strength=DEFAULTS.reference_strength,
-                        mix: dict[str, float] | None = None, request: Any = None, vocoder: str | None = None):
+                        timbre_strength=DEFAULTS.timbre_strength, mix: dict[str, float] | None = None,
+                 request: Any = None, vocoder: str | None = None):
         """Like :meth:`generate`, as a generator of six outputs: the five of :meth:`generate`
         (skipped while streaming) plus the page's streaming player, which gets each segment as
         wav bytes while the rest is synthesized; the last step fills in the saved file and
         leaves the player alone.  Closing the generator (page gone) cancels the job."""
         skip = self._skips()[0]
         for step in self._stream_steps(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                                       reference, seed, history, progress, reference_strength, mix, request,
-                                       vocoder):
+                                       reference, seed, history, progress, (reference_strength, timbre_strength),
+                                       mix, request, vocoder):
             yield step if len(step) == 6 else (*step, skip)
 
     def _stream_steps(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                      reference, seed, history, progress, reference_strength, mix, request, vocoder=None):
+                      reference, seed, history, progress, strengths, mix, request, vocoder=None):
         prep = self._prepare(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                             reference, seed, reference_strength, mix, progress, request, vocoder)
+                             reference, seed, strengths, mix, progress, request, vocoder)
         if prep is None:
             yield self._skips()
             return
@@ -126,7 +128,7 @@ class _Handlers:
         yield self._done(text, publish(res.path, self.cfg.output_dir), res, history)
 
     def _prepare(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity, reference, seed,
-                 reference_strength, mix, progress, request, vocoder=None):
+                 strengths, mix, progress, request, vocoder=None):
         """Checks shared by both drivers: (text, engine kwargs, session, scratch path), or None
         after a warning when there is nothing to do; raises gr.Error for the user's mistakes."""
         import gradio as gr
@@ -144,7 +146,7 @@ class _Handlers:
                            f"(a lone surrogate) at position {bad + 1}; please retype or paste it again.")
         try:
             kwargs = self._kwargs(text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
-                                  reference, seed, reference_strength, mix, vocoder)
+                                  reference, seed, strengths, mix, vocoder)
         except (TypeError, ValueError) as e:
             raise gr.Error(f"参数无效 / invalid setting: {safe_text(e)}") from None
         session = _session_of(request)
@@ -189,8 +191,9 @@ class _Handlers:
             self.cfg.janitor.sweep()
 
     def _kwargs(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity, reference, seed,
-                reference_strength, mix, vocoder=None) -> dict[str, Any]:
-        """The page's values as the core's ``SynthesisRequest`` (checked), as engine kwargs."""
+                strengths, mix, vocoder=None) -> dict[str, Any]:
+        """The page's values as the core's ``SynthesisRequest`` (checked), as engine kwargs;
+        ``strengths``: (reference_strength, timbre_strength)."""
         import gradio as gr
 
         info = self.worker.info
@@ -208,7 +211,7 @@ class _Handlers:
             text, speaker=voice if len(info.voices) > 1 and voice else None,
             emotion_label=(emotion or None) if info.emotions else None,
             emotion_vector=(mix or None) if info.emotions else None, intensity=float(intensity),
-            reference_audio=clip, reference_strength=float(reference_strength),
+            reference_audio=clip, reference_strength=float(strengths[0]), timbre_strength=float(strengths[1]),
             speed=float(speed), pitch=float(pitch), sentence_pause=float(sentence_pause),
             comma_pause=float(comma_pause), seed=None if seed in (None, "") else int(seed),
             vocoder=vocoder or None)

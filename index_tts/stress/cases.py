@@ -81,7 +81,8 @@ CONTENT_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/f
                  "image/png", "application/octet-stream", "*/*", "application/json\r\nX-Evil: 1"]
 
 SYN_FIELDS = ["text", "speed", "pitch", "sentence_pause", "comma_pause", "emotion", "intensity", "emotion_vector",
-              "voice", "pinyin_overrides", "reference_audio_base64", "reference_strength", "seed", "format"]
+              "voice", "pinyin_overrides", "reference_audio_base64", "reference_strength", "timbre_strength", "seed",
+              "format"]
 OAI_FIELDS = ["input", "model", "voice", "speed", "response_format"]
 
 
