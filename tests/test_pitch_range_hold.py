@@ -51,15 +51,57 @@ def test_pitch_controls_are_held_in_the_voices_range():
     assert np.allclose(free, np.array([220, 260, 300, 180]) * 2 ** (7 / 12), rtol=1e-4)
     up.f0_limits_hz = (150.0, 310.0)
     held = hz(pm.controlled_f0(f0, mask, w, CFG, up))
-    assert np.all(held > np.array([220, 260, 300, 180]) - 1e-3)        # still a raise everywhere
-    assert np.all(held < 310.0 * 2 ** (pm.F0_LIMIT_SOFT_ST / 12) + 1e-3)
-    assert held[3] == pytest.approx(180 * 2 ** (7 / 12), rel=1e-3)    # 270 Hz is inside: untouched
+    assert np.all(held > np.array([220, 260, 300, 180]) + 1.0)          # still a raise everywhere
+    assert np.all(held < free)                                          # shortened, never past the ask
+    assert held.max() < 310.0 * 2 ** (pm.F0_LIMIT_SOFT_ST / 12) + 1e-3
+    # the contour's shape is kept: the body moves by one interval (the lowest symbol is not
+    # carried up against the others, as a symbol-by-symbol squash did)
+    rise = 12 * np.log2(held / np.array([220, 260, 300, 180]))
+    assert rise[0] == pytest.approx(rise[3], abs=1e-3) and rise[1] == pytest.approx(rise[0], abs=1e-3)
     wide = ProsodyControl(pitch_range=np.full(4, 2.0, np.float32), f0_limits_hz=(150.0, 310.0))
     spread = hz(pm.controlled_f0(f0, mask, w, CFG, wide))
     assert spread.max() < 310.0 * 2 ** (pm.F0_LIMIT_SOFT_ST / 12) and spread.min() > 150.0 / 2 ** (pm.F0_LIMIT_SOFT_ST / 12)
     # limits alone change nothing
     same = pm.controlled_f0(f0, mask, w, CFG, ProsodyControl(f0_limits_hz=(150.0, 310.0)))
     assert np.array_equal(same, f0)
+
+
+def _st(x):
+    return 12.0 * np.asarray(x) / math.log(2.0)
+
+
+def test_a_raised_widened_contour_keeps_growing_with_the_request():
+    """An emotion that raises and widens pitch (surprised) on a voice near its ceiling: level and
+    spread both grow with intensity, where the symbol-by-symbol squash made the spread shrink."""
+    rng = np.random.default_rng(0)
+    old = np.log(227.0 * 2 ** (rng.normal(0.0, 3.5, (1, 60)) / 12)).astype(np.float32)
+    w = rng.uniform(2.0, 10.0, (1, 60)).astype(np.float32)
+    limits = (149.1, 312.4)
+    centre = float((old * w).sum() / w.sum())
+
+    def q(v, p):
+        return pm._weighted_quantile(np.asarray(v)[0], w[0], p)
+
+    def asked(k):
+        return (centre + (1 + 0.6 * k) * (old - centre) + 3.0 * k * math.log(2) / 12).astype(np.float32)
+
+    levels, spreads, sym_spreads = [], [], []
+    for k in (0.3, 0.6, 1.0, 1.3):
+        new = asked(k)
+        out = pm.hold_contour_in_range(new, old, w, limits)
+        assert np.all(out >= np.minimum(old, new) - 1e-6) and np.all(out <= np.maximum(old, new) + 1e-6)
+        assert np.exp(out.max()) < limits[1] * 2 ** (2 * pm.F0_LIMIT_SOFT_ST / 12)
+        levels.append(_st(q(out, 0.5) - q(old, 0.5)))
+        spreads.append(_st(q(out, 0.9) - q(out, 0.1)))
+        sym = pm.hold_in_range(new, old, limits)
+        sym_spreads.append(_st(q(sym, 0.9) - q(sym, 0.1)))
+    assert np.all(np.diff(levels) > 0) and np.all(np.diff(spreads) > 0), (levels, spreads)
+    assert sym_spreads[-1] < sym_spreads[-2]          # what the old hold did on the same contour
+    # inside the range nothing is held
+    small = (centre + 0.5 * math.log(2) / 12 + 0.0 * old).astype(np.float32)
+    assert np.array_equal(pm.hold_contour_in_range(small, old, w, limits), small)
+    with pytest.raises(ValueError, match="f0_limits_hz"):
+        pm.hold_contour_in_range(old, old, w, (300.0, 150.0))
 
 
 def test_voice_ranges_from_a_corpus(tmp_path):

@@ -28,6 +28,10 @@ GAIN_RAMP_FRAMES = 5
 # Softness (semitones) of the hold at a voice's pitch range (``ProsodyControl.f0_limits_hz``):
 # a control may carry a symbol at most about this far past the range.
 F0_LIMIT_SOFT_ST = 3.0
+# The contour's body (its 10th-90th duration-weighted percentiles) is what the hold keeps inside
+# the range; the symbols beyond it are held this much more tightly (a third of the softness).
+F0_BODY_QUANTILE = 0.9
+F0_OUTLIER_SOFTNESS = 1.0 / 3.0
 F32 = np.float32
 
 
@@ -101,14 +105,14 @@ def controlled_f0(f0: np.ndarray, mask: np.ndarray, weights: np.ndarray, cfg: An
     voiced = (hz > cfg.f0_floor_hz) & (np.asarray(mask) > 0)
     log_hz = np.log(np.maximum(hz, F32(cfg.f0_floor_hz)))
     new = log_hz
+    w = np.maximum(np.asarray(weights, F32), F32(1e-3)) * voiced.astype(F32)
     if prange is not None:
-        w = np.maximum(np.asarray(weights, F32), F32(1e-3)) * voiced.astype(F32)
         centre = (log_hz * w).sum(axis=1, keepdims=True) / np.maximum(w.sum(axis=1, keepdims=True), F32(1e-6))
         new = centre + prange * (new - centre)
     if shift is not None:
         new = new + shift * F32(math.log(2.0) / 12.0)
     if control.f0_limits_hz is not None:
-        new = hold_in_range(new, log_hz, control.f0_limits_hz)
+        new = hold_contour_in_range(new, log_hz, w, control.f0_limits_hz)
     out = (np.exp(new) - F32(cfg.f0_mean_hz)) / F32(cfg.f0_std_hz)
     return np.where(voiced, out, f0).astype(F32)
 
@@ -128,6 +132,48 @@ def hold_in_range(new: np.ndarray, old: np.ndarray, limits_hz: Any,
     held = np.where(held < lo, lo - s * np.tanh((lo - held) / s), held)
     # never past what the control asked, never back past the model's own value
     return np.clip(held, np.minimum(old, new), np.maximum(old, new)).astype(F32)
+
+
+def _weighted_quantile(v: np.ndarray, w: np.ndarray, q: float) -> float:
+    order = np.argsort(v, kind="stable")
+    cw = np.cumsum(w[order])
+    return float(v[order][min(int(np.searchsorted(cw, q * cw[-1])), v.size - 1)])
+
+
+def hold_contour_in_range(new: np.ndarray, old: np.ndarray, weights: np.ndarray, limits_hz: Any,
+                          soft_st: float = F0_LIMIT_SOFT_ST) -> np.ndarray:
+    """Log-f0 [B, N] moved by a control, held inside ``limits_hz`` as a contour, not symbol by symbol.
+
+    Per row: when the moved contour's body (duration-weighted 90th / 10th percentile, ``weights``
+    zero on unvoiced symbols) goes past a limit, the whole move is shortened by one factor so the
+    body ends where ``hold_in_range`` would put it; a control's raise and its wider range shrink
+    together, so both still grow with the request (a symbol-by-symbol squash flattened a raised,
+    widened contour against the ceiling: its range fell as intensity rose). The symbols still past
+    the body and the limit are then squashed with a third of the softness. Like ``hold_in_range``,
+    every value lies between the model's (``old``) and the asked (``new``)."""
+    lo_hz, hi_hz = (float(x) for x in limits_hz)
+    if not 0.0 < lo_hz < hi_hz:
+        raise ValueError(f"ProsodyControl.f0_limits_hz must be (low, high) in Hz with 0 < low < high, got {limits_hz}")
+    new, old = np.asarray(new, F32), np.asarray(old, F32)
+    w = np.broadcast_to(np.asarray(weights, F32), new.shape)
+    hi, lo = math.log(hi_hz), math.log(lo_hz)
+    out = new.copy()
+    for b in range(new.shape[0]):
+        if not (w[b] > 0).any():
+            continue
+        alpha = 1.0
+        for q, side in ((F0_BODY_QUANTILE, 1.0), (1.0 - F0_BODY_QUANTILE, -1.0)):
+            asked, own = _weighted_quantile(new[b], w[b], q), _weighted_quantile(old[b], w[b], q)
+            limit = hi if side > 0 else lo
+            if side * (asked - limit) <= 0 or side * (asked - own) <= 0:
+                continue
+            target = float(hold_in_range(np.array([asked], F32), np.array([own], F32), limits_hz, soft_st)[0])
+            alpha = min(alpha, max(0.0, (target - own) / (asked - own)))
+        body = old[b] + F32(alpha) * (new[b] - old[b])
+        top = max(hi, _weighted_quantile(body, w[b], F0_BODY_QUANTILE))
+        bottom = min(lo, _weighted_quantile(body, w[b], 1.0 - F0_BODY_QUANTILE))
+        out[b] = hold_in_range(body, old[b], (math.exp(bottom), math.exp(top)), soft_st * F0_OUTLIER_SOFTNESS)
+    return np.clip(out, np.minimum(old, new), np.maximum(old, new)).astype(F32)
 
 
 def controlled_energy(energy: np.ndarray, mask: np.ndarray, cfg: Any,
