@@ -183,12 +183,14 @@ def unseen_table(name: str, voices_dir: Optional[str] = None) -> np.ndarray:
 
 
 def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: Sequence[str] = UNSEEN_VOICES,
-                    threads: int = 1, voices_dir: Optional[str] = None) -> list[dict]:
+                    threads: int = 1, voices_dir: Optional[str] = None,
+                    reference_strength: Optional[float] = None) -> list[dict]:
     """Per unseen voice: similarity to it of the clone, of the default voice and of the nearest preset.
 
     The unseen voice reads ``REFERENCE_TEXT`` (the reference clip) and ``sentences`` (its true
     identity: mean GE2E embedding); the student then reads ``sentences`` as ``clone`` of that clip
-    (the product's default reference strength: its prosody is imitated too), as the default voice
+    (the product's default reference strength unless ``reference_strength`` is given: its prosody
+    is imitated too), as the default voice
     and as the preset nearest to the clip. The clone's Whisper CER and DNSMOS are reported too, and
     the similarity of the zero-shot clone alone (embedding, no timbre map: ``zero_shot``).
     """
@@ -198,7 +200,6 @@ def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: S
     from ..eval.asr import WhisperASR
     from ..eval.quality import dnsmos_ovrl
     from ..eval.textnorm import cer_counts
-    from ..encoders.timbre import TimbreConfig
     from .teacher_corpus import TeacherReader, blend_table
 
     torch.set_num_threads(threads)
@@ -219,11 +220,10 @@ def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: S
             return float(np.dot(emb, truth)), wavs
 
         nearest, _ = tts.student_voices.nearest(spk.embed(ref, 24000, validate=False))
-        clone, wavs = read(speaker="clone", reference_audio=(ref, 24000))  # the product's default strength
+        strength = {} if reference_strength is None else {"reference_strength": reference_strength}
+        clone, wavs = read(speaker="clone", reference_audio=(ref, 24000), **strength)
         counts = [cer_counts(t, asr.transcribe(w, tts.sample_rate)) for (_, t), w in zip(sentences, wavs)]
-        tts.student_voices.timbre_config = TimbreConfig(strength=0.0)
-        zero_shot = read(speaker="clone", reference_audio=(ref, 24000))[0]
-        tts.student_voices.timbre_config = None
+        zero_shot = read(speaker="clone", reference_audio=(ref, 24000), timbre_strength=0.0, **strength)[0]
         row = {"unseen": voice, "clone": clone, "zero_shot": zero_shot, "default_voice": read()[0],
                "nearest_preset": nearest,
                "preset": read(speaker=nearest)[0],
@@ -246,12 +246,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--clone", action="store_true", help="measure cloning of unseen voices instead")
     ap.add_argument("--unseen", default=",".join(UNSEEN_VOICES),
                     help="unseen voices for --clone: non-Mandarin Kokoro names or blend recipes")
+    ap.add_argument("--reference-strength", type=float, help="with --clone: the clone's reference strength "
+                    "(default: the product's)")
     ap.add_argument("--voices-dir", help="package/voices of `npm pack kokoro-js@1.2.1` (non-Japanese unseen voices)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.clone:
         rows = measure_cloning(args.bundle, dev_sentences(args.sentences)[:4], args.unseen.split(","),
-                               args.threads, args.voices_dir)
+                               args.threads, args.voices_dir, args.reference_strength)
     else:
         rows = measure(args.bundle, [v for v in args.voices.split(",") if v], dev_sentences(args.sentences),
                        args.threads, Path(args.teacher_cache) if args.teacher_cache else None)
