@@ -82,12 +82,15 @@ def test_http_fields_are_generated_from_settings():
     from index_tts.server.schemas import SynthesizeRequest
 
     fields = SynthesizeRequest.model_fields
-    for name in ("speed", "pitch", "sentence_pause", "comma_pause", "intensity", "reference_strength", "seed"):
+    for name in ("speed", "pitch", "sentence_pause", "comma_pause", "intensity", "reference_strength",
+                 "timbre_strength", "seed"):
         spec = SETTINGS[name]
         f = fields[name]
         bounds = {type(m).__name__: m for m in f.metadata}
         assert f.default == spec.default
         assert bounds["Ge"].ge == spec.low and bounds["Le"].le == spec.high
+    body = SynthesizeRequest(text=TEXT, voice="clone", reference_audio_base64=None, timbre_strength=0.3)
+    assert body.synthesis_request().timbre_strength == 0.3
 
 
 def test_cli_flags_are_generated_from_settings():
@@ -97,11 +100,12 @@ def test_cli_flags_are_generated_from_settings():
     for name in SYNTH_FLAGS:
         assert getattr(args, name) == SETTINGS[name].default
     args = build_parser().parse_args(["synth", "--text", TEXT, "--out", "x.wav", "--emotion", "happy",
-                                      "--mix", "sad=0.5", "--comma-pause", "0.3"])
+                                      "--mix", "sad=0.5", "--comma-pause", "0.3", "--timbre-strength", "0.4"])
     from index_tts.cli import synthesis_request
 
     req = synthesis_request(TEXT, args)
     assert (req.emotion_label, req.emotion_vector, req.comma_pause) == ("happy", {"sad": 0.5}, 0.3)
+    assert req.timbre_strength == 0.4
 
 
 # --------------------------------------------------------------- on the real engine
