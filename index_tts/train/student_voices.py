@@ -184,7 +184,7 @@ def unseen_table(name: str, voices_dir: Optional[str] = None) -> np.ndarray:
 
 def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: Sequence[str] = UNSEEN_VOICES,
                     threads: int = 1, voices_dir: Optional[str] = None,
-                    reference_strength: Optional[float] = None) -> list[dict]:
+                    reference_strength: Optional[float] = None, timbre_strength: Optional[float] = None) -> list[dict]:
     """Per unseen voice: similarity to it of the clone, of the default voice and of the nearest preset.
 
     The unseen voice reads ``REFERENCE_TEXT`` (the reference clip) and ``sentences`` (its true
@@ -221,7 +221,8 @@ def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: S
 
         nearest, _ = tts.student_voices.nearest(spk.embed(ref, 24000, validate=False))
         strength = {} if reference_strength is None else {"reference_strength": reference_strength}
-        clone, wavs = read(speaker="clone", reference_audio=(ref, 24000), **strength)
+        timbre = {} if timbre_strength is None else {"timbre_strength": timbre_strength}
+        clone, wavs = read(speaker="clone", reference_audio=(ref, 24000), **strength, **timbre)
         counts = [cer_counts(t, asr.transcribe(w, tts.sample_rate)) for (_, t), w in zip(sentences, wavs)]
         zero_shot = read(speaker="clone", reference_audio=(ref, 24000), timbre_strength=0.0, **strength)[0]
         row = {"unseen": voice, "clone": clone, "zero_shot": zero_shot, "default_voice": read()[0],
@@ -248,12 +249,14 @@ def main(argv: Optional[list[str]] = None) -> int:
                     help="unseen voices for --clone: non-Mandarin Kokoro names or blend recipes")
     ap.add_argument("--reference-strength", type=float, help="with --clone: the clone's reference strength "
                     "(default: the product's)")
+    ap.add_argument("--timbre-strength", type=float, help="with --clone: the clone's timbre_strength (default 1)")
     ap.add_argument("--voices-dir", help="package/voices of `npm pack kokoro-js@1.2.1` (non-Japanese unseen voices)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.clone:
         rows = measure_cloning(args.bundle, dev_sentences(args.sentences)[:4], args.unseen.split(","),
-                               args.threads, args.voices_dir, args.reference_strength)
+                               args.threads, args.voices_dir, args.reference_strength,
+                               args.timbre_strength)
     else:
         rows = measure(args.bundle, [v for v in args.voices.split(",") if v], dev_sentences(args.sentences),
                        args.threads, Path(args.teacher_cache) if args.teacher_cache else None)
