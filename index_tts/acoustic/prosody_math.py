@@ -123,15 +123,20 @@ def hold_in_range(new: np.ndarray, old: np.ndarray, limits_hz: Any,
     ``limits_hz`` (low, high): past a limit the excess is squashed (tanh) to at most ``soft_st``
     semitones. The result lies between ``old`` and ``new``: the model's own values are kept, a
     move is only ever shortened."""
-    lo_hz, hi_hz = (float(x) for x in limits_hz)
-    if not 0.0 < lo_hz < hi_hz:
-        raise ValueError(f"ProsodyControl.f0_limits_hz must be (low, high) in Hz with 0 < low < high, got {limits_hz}")
+    lo, hi = (F32(x) for x in _log_limits(limits_hz))
     s = F32(soft_st * math.log(2.0) / 12.0)
-    lo, hi = F32(math.log(lo_hz)), F32(math.log(hi_hz))
     held = np.where(new > hi, hi + s * np.tanh((new - hi) / s), new)
     held = np.where(held < lo, lo - s * np.tanh((lo - held) / s), held)
     # never past what the control asked, never back past the model's own value
     return np.clip(held, np.minimum(old, new), np.maximum(old, new)).astype(F32)
+
+
+def _log_limits(limits_hz: Any) -> tuple[float, float]:
+    """``f0_limits_hz`` (low, high) checked, as natural-log Hz."""
+    lo_hz, hi_hz = (float(x) for x in limits_hz)
+    if not 0.0 < lo_hz < hi_hz:
+        raise ValueError(f"ProsodyControl.f0_limits_hz must be (low, high) in Hz with 0 < low < high, got {limits_hz}")
+    return math.log(lo_hz), math.log(hi_hz)
 
 
 def _weighted_quantile(v: np.ndarray, w: np.ndarray, q: float) -> float:
@@ -151,12 +156,9 @@ def hold_contour_in_range(new: np.ndarray, old: np.ndarray, weights: np.ndarray,
     widened contour against the ceiling: its range fell as intensity rose). The symbols still past
     the body and the limit are then squashed with a third of the softness. Like ``hold_in_range``,
     every value lies between the model's (``old``) and the asked (``new``)."""
-    lo_hz, hi_hz = (float(x) for x in limits_hz)
-    if not 0.0 < lo_hz < hi_hz:
-        raise ValueError(f"ProsodyControl.f0_limits_hz must be (low, high) in Hz with 0 < low < high, got {limits_hz}")
+    lo, hi = _log_limits(limits_hz)
     new, old = np.asarray(new, F32), np.asarray(old, F32)
     w = np.broadcast_to(np.asarray(weights, F32), new.shape)
-    hi, lo = math.log(hi_hz), math.log(lo_hz)
     out = new.copy()
     for b in range(new.shape[0]):
         if not (w[b] > 0).any():
@@ -172,8 +174,9 @@ def hold_contour_in_range(new: np.ndarray, old: np.ndarray, weights: np.ndarray,
         body = old[b] + F32(alpha) * (new[b] - old[b])
         top = max(hi, _weighted_quantile(body, w[b], F0_BODY_QUANTILE))
         bottom = min(lo, _weighted_quantile(body, w[b], 1.0 - F0_BODY_QUANTILE))
+        # between old and body, and body (alpha in [0, 1]) between old and new
         out[b] = hold_in_range(body, old[b], (math.exp(bottom), math.exp(top)), soft_st * F0_OUTLIER_SOFTNESS)
-    return np.clip(out, np.minimum(old, new), np.maximum(old, new)).astype(F32)
+    return out
 
 
 def controlled_energy(energy: np.ndarray, mask: np.ndarray, cfg: Any,

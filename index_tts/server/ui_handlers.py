@@ -86,7 +86,7 @@ class _Handlers:
     def generate_stream(self, text, speed, pitch, sentence_pause, comma_pause, voice, emotion, intensity,
                         reference, seed, history, progress=None, *, reference_strength=DEFAULTS.reference_strength,
                         timbre_strength=DEFAULTS.timbre_strength, mix: dict[str, float] | None = None,
-                 request: Any = None, vocoder: str | None = None):
+                        request: Any = None, vocoder: str | None = None):
         """Like :meth:`generate`, as a generator of six outputs: the five of :meth:`generate`
         (skipped while streaming) plus the page's streaming player, which gets each segment as
         wav bytes while the rest is synthesized; the last step fills in the saved file and
