@@ -46,6 +46,16 @@ def test_number_helpers():
         # money
         ("240元", "二百四十元"), ("¥3.5", "三点五元"), ("3.50元", "三点五元"), ("$100", "一百美元"),
         ("2块", "两块"),
+        # thousands separators with money signs and decimals; a sign plus its own unit is said once
+        ("￥1,299.50元", "一千二百九十九点五元"), ("¥1,299.50", "一千二百九十九点五元"),
+        ("12,345.6", "一万二千三百四十五点六"), ("$1,000,000", "一百万美元"), ("US$100", "一百美元"),
+        ("$3.5美元", "三点五美元"), ("HK$50", "五十港元"), ("€20.00", "二十欧元"),
+        ("售价$199,", "售价一百九十九美元"), ("1,2,3", "一，二，三"),
+        # rates: a slash after an amount and its unit is 每; between bare words it stays a pause
+        ("10元/件", "十元每件"), ("20元/人/天", "二十元每人每天"), ("3500元/月", "三千五百元每月"),
+        ("男/女", "男 女"),
+        # No.1, digits in e-mail addresses and domains
+        ("行业No.1", "行业第一"), ("service@163.com", "service艾特幺六三 com"),
         # percentages, fractions, ordinals
         ("20%", "百分之二十"), ("增加了3.5%", "增加了百分之三点五"), ("20%-30%", "百分之二十到百分之三十"),
         ("3/4", "四分之三"), ("第19届", "第十九届"), ("第37号", "第三十七号"), ("第2个", "第二个"),

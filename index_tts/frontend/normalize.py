@@ -153,6 +153,9 @@ def _numbers(text: str) -> str:
                 lambda m: _hotline(m.groups()), text)
     text = _sub(r"(?<![\d.])([48]00)(\d{3})(\d{4})(?![\d.])(?!\s*[人元块个万亿米件次台辆年岁])",
                 lambda m: _hotline(m.groups()), text)
+    # No.1 -> 第1; digits in an e-mail address or web domain are read one by one (163.com)
+    text = _sub(r"(?<![A-Za-z])[Nn][Oo]\.\s*(?=\d)", "第", text)
+    text = _sub(r"(?<=@)\d+|(?<![\d.])\d+(?=\.(?:com|cn|net|org)(?![A-Za-z]))", lambda m: _digit_words(m.group(0)), text)
     # numbers that are codes: after a keyword, before 室/房间/路, long or zero-led strings
     text = _sub(
         rf"(?<![A-Za-z])({_KEYWORDS})([号码]*)([是为:：\s]{{0,3}})(\d+)",
@@ -160,11 +163,15 @@ def _numbers(text: str) -> str:
     )
     text = _sub(r"(?<![\d.])(\d{3,})(?=\s*(?:室|房间|号房|路公交|路车|次列车))", _digits_yao, text)
     text = _sub(r"(?<![\d.,])(\d{11,}|0\d+)(?![\d.,])", _digits_yao, text)
-    # money
-    text = _sub(r"[¥￥]\s*(\d[\d,]*(?:\.\d+)?)", r"\1元", text)
-    text = _sub(r"\$\s*(\d[\d,]*(?:\.\d+)?)", r"\1美元", text)
-    text = _sub(r"€\s*(\d[\d,]*(?:\.\d+)?)", r"\1欧元", text)
-    text = _sub(r"£\s*(\d[\d,]*(?:\.\d+)?)", r"\1英镑", text)
+    # thousands separators (1,299.50): dropped before money and decimals read the number
+    text = _sub(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?![\d,])", lambda m: m.group(0).replace(",", ""), text)
+    # money: the sign's currency unless the amount already names it (￥1299元)
+    text = _sub(rf"[¥￥]\s*({_NUM})(?![\d.])(?!\s*[元块])", r"\1元", text)
+    text = _sub(rf"(?<![A-Za-z])HK\$\s*({_NUM})(?![\d.])(?!\s*(?:港元|港币))", r"\1港元", text)
+    text = _sub(rf"(?<![A-Za-z])(?:US)?\$\s*({_NUM})(?![\d.])(?!\s*(?:美元|美金))", r"\1美元", text)
+    text = _sub(rf"€\s*({_NUM})(?![\d.])(?!\s*欧元)", r"\1欧元", text)
+    text = _sub(rf"£\s*({_NUM})(?![\d.])(?!\s*英镑)", r"\1英镑", text)
+    text = _sub(r"[¥￥$€£]\s*(?=\d)", "", text)
     text = _sub(r"(\d+)\.0+(?=\s*(?:元|块|美元|欧元|英镑))", r"\1", text)
     text = _sub(r"(\d+\.\d*?[1-9])0+(?=\s*(?:元|块|美元|欧元|英镑))", r"\1", text)
     # percentages
@@ -178,6 +185,9 @@ def _numbers(text: str) -> str:
     text = _sub(r"(?<![\d/.])(\d+)/(\d+)(?![\d/])", lambda m: _w(read_fraction(m.group(1), m.group(2))), text)
     # units after numbers (digits stay for the cardinal rule so 2公里 -> 两公里)
     text = _UNIT_RE.sub(lambda m: _UNIT_MAP[m.group(1)], text)
+    # a rate: 10元/件 -> 十元每件, 20元/人/天 -> 每人每天 (a slash between words alone stays a pause)
+    text = _sub(r"(\d\s*[\u4e00-\u9fff]{1,3})/(?=[\u4e00-\u9fff])", r"\1每", text)
+    text = _sub(r"(?<=每[\u4e00-\u9fff])/(?=[\u4e00-\u9fff])", "每", text)
     # ranges 3-5天, 10~20; ratios 3:2; arithmetic
     text = _sub(rf"({_NUM})\s*{_DASH}\s*(?=\d)", r"\1到", text)
     text = _sub(rf"(?<=[{NUM_CLOSE}点分秒元%])\s*{_DASH}\s*(?=[\d{NUM_OPEN}])", "到", text)  # 10:00-12:00
@@ -189,7 +199,6 @@ def _numbers(text: str) -> str:
     # versions 1.2.3, decimals, thousands separators, model numbers, plain integers
     text = _sub(r"\d+(?:\.\d+){2,}", lambda m: _w("点".join(read_digits(p) for p in m.group(0).split("."))), text)
     text = _sub(r"\d+\.\d+", lambda m: _w(read_decimal(m.group(0))), text)
-    text = _sub(r"\d{1,3}(?:,\d{3})+(?!\d)", lambda m: _w(read_integer(m.group(0).replace(",", ""))), text)
     text = _sub(r"(?<=[A-Za-z])\d{3,}", lambda m: _digit_words(m.group(0), yao=False), text)
     text = _sub(r"\d+", _integer, text)
     return text
