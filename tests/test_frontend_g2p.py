@@ -36,6 +36,15 @@ def phones(fe, text, **kw):
         ("他跑得快", "ta1 pao3 de5 kuai4"),
         ("得到", "de2 dao4"),
         ("我得走了", "wo3 dei2 zou3 le5"),
+        # 得: the verb dé after a subject (jieba keeps 得到 as one word), the modal děi before an
+        # adverb, the complement's de inside a word (说得对); 了 after the verb dé is le
+        ("他得到了奖励", "ta1 de2 dao4 le5 jiang3 li4"),
+        ("她得了第一名", "ta1 de2 le5 di4 yi1 ming2"),
+        ("我们得赶紧走", "wo3 men5 dei3 gan2 jin2 zou3"),
+        ("说得对", "shuo1 de5 dui4"),
+        ("他获得了冠军", "ta1 huo4 de2 le5 guan4 jun1"),
+        ("都市里的人", "du1 shi4 li3 de5 ren2"),
+        ("他慢慢地走了", "ta1 man4 man4 de5 zou3 le5"),
         ("很快乐", "hen3 kuai4 le4"),
         ("音乐", "yin1 yue4"),
         ("觉得", "jue2 de5"),

@@ -120,6 +120,7 @@ def _hanzi_words(run: str, unknown: list[str], clause_start: bool) -> list[Word]
         prev_w, prev_pos = pairs[k - 1] if k else ("", "")
         next_w, next_pos = pairs[k + 1] if k + 1 < len(pairs) else ("", "")
         next2_w, next2_pos = pairs[k + 2] if k + 2 < len(pairs) else ("", "")
+        prev2_pos = pairs[k - 2][1] if k >= 2 else ""
         syls: list[Syllable] = []
         for i, ch in enumerate(w):
             reading = readings[i]
@@ -129,7 +130,7 @@ def _hanzi_words(run: str, unknown: list[str], clause_start: bool) -> list[Word]
                     next_char=w[i + 1] if i + 1 < len(w) else next_w[:1],
                     prev_word=prev_w, next_word=next_w, word=w, pos=pos,
                     prev_pos=prev_pos, next_pos=next_pos, at_clause_start=clause_start and k == 0,
-                    next2_word=next2_w, next2_pos=next2_pos,
+                    next2_word=next2_w, next2_pos=next2_pos, prev2_pos=prev2_pos,
                 )
                 reading = char_reading(ch, ctx) or reading
             if reading is None:

@@ -62,6 +62,7 @@ class Context:
     at_clause_start: bool = False
     next2_word: str = ""  # the word after next_word (same hanzi run), and its POS
     next2_pos: str = ""
+    prev2_pos: str = ""  # the POS of the word before prev_word
 
 
 _PRONOUNS = frozenset("我 你 他 她 它 您 我们 你们 他们 她们 它们 人家 大家".split())
@@ -109,12 +110,16 @@ def _zhong_chong(c: Context) -> str:
     return "zhong4"
 
 
+# Adverbs that follow the modal 得 děi (我得赶紧走, 你们得好好学习); jieba may glue them to the verb.
+_DEI_ADVERBS = ("赶紧", "赶快", "先", "马上", "快", "早点", "好好", "再", "多", "尽快", "立刻", "抓紧", "自己")
+
+
 def _de(c: Context) -> str:
-    if c.word.startswith("得") and len(c.word) > 1:
-        verb_follows = c.pos.startswith("v")
-    else:
-        verb_follows = c.next_pos.startswith("v") and c.next_word not in ("到", "了", "过")
-    if verb_follows and (c.prev_pos.startswith("r") or c.prev_word in _MODAL_ADVERBS):
+    if len(c.word) > 1:  # inside a word: 得到, 获得 (dé); 说得对, 看得见 (the complement's de)
+        return "de2" if c.word.startswith("得") or c.word.endswith("得") else "de5"
+    verb_follows = c.next_pos.startswith("v") and c.next_word not in ("到", "了", "过")
+    subject_before = c.prev_pos.startswith("r") or c.prev_word in _MODAL_ADVERBS
+    if subject_before and (verb_follows or c.next_word.startswith(_DEI_ADVERBS)):
         return "dei3"
     if c.next_word == "了" and c.prev_pos.startswith("r"):
         return "de2"
@@ -128,7 +133,16 @@ def _di_de(c: Context) -> str:
         return "de5"
     if c.word == "地" and c.next_pos.startswith("v") and c.prev_pos[:1] in ("a", "d", "z"):
         return "de5"
+    if c.word.startswith("地") and len(c.prev_word) >= 2 and c.prev_word[-1] == c.prev_word[-2]:
+        return "de5"  # after a reduplicated adverb, even when jieba glues 地 to the verb: 慢慢/地走了
     return "di4"
+
+
+def _dou_du(c: Context) -> str:
+    """都 is dōu (all) except where jieba split the noun 都市 / 都城 (都/市里)."""
+    if c.word == "都" and c.next_word[:1] in ("市", "城") and c.next_word != "市场":
+        return "du1"
+    return "dou1"
 
 
 def _zhe_zhao(c: Context) -> str:
@@ -176,6 +190,8 @@ def _jiao(c: Context) -> str:
 
 
 def _le_liao(c: Context) -> str:
+    if c.prev_word == "得" and c.prev2_pos[:1] in ("r", "n"):
+        return "le5"  # 她得了第一名: 得 is the verb dé, 了 its aspect (做得了: the complement liǎo)
     if c.prev_word in ("不", "得") and len(c.word) == 1 and c.next_word not in ("", "吧", "吗", "呢", "啊"):
         return "liao3"
     return "le5"
@@ -190,13 +206,13 @@ _RULES = {
     "啊": _interjection("a1", "a5"), "哇": _interjection("wa1", "wa5"), "呀": _interjection("ya1", "ya5"),
     "还": _hai_huan, "行": _xing_hang, "长": _chang_zhang, "重": _zhong_chong, "得": _de,
     "地": _di_de, "着": _zhe_zhao, "种": _zhong, "数": _shu, "只": _zhi, "觉": _jue_jiao,
-    "为": _wei, "调": _diao_tiao, "弹": _tan_dan, "了": _le_liao, "教": _jiao,
+    "为": _wei, "调": _diao_tiao, "弹": _tan_dan, "了": _le_liao, "教": _jiao, "都": _dou_du,
 }
 
 # Readings for characters outside any phrase when no rule applies (pypinyin's first
 # reading is a poor default for these).
 CHAR_DEFAULTS: dict[str, str] = {
-    "子": "zi3", "都": "dou1", "乐": "le4", "少": "shao3", "好": "hao3", "便": "bian4", "没": "mei2",
+    "子": "zi3", "乐": "le4", "少": "shao3", "好": "hao3", "便": "bian4", "没": "mei2",
     "看": "kan4", "差": "cha4", "处": "chu4", "应": "ying1", "当": "dang1",
     "血": "xue4", "薄": "bao2", "给": "gei3", "吗": "ma5", "呢": "ne5", "吧": "ba5",
     "的": "de5", "们": "men5", "么": "me5", "喽": "lou5", "嘛": "ma5", "啦": "la5", "哪": "na3", "那": "na4", "这": "zhe4",

@@ -12,8 +12,8 @@ from .types import Syllable, Word
 
 _PARTICLES = {
     "吗": "ma", "呢": "ne", "吧": "ba", "啊": "a", "呀": "ya", "啦": "la", "嘛": "ma", "哇": "wa",
-    "了": "le", "着": "zhe", "的": "de", "地": "de", "得": "de", "么": "me", "们": "men", "哦": "o",
-}
+    "了": "le", "着": "zhe", "的": "de", "地": "de", "么": "me", "们": "men", "哦": "o",
+}  # not 得: its rule (polyphone._de) already tells the particle de5 from the verb dé (她得了第一名)
 _DIRECTIONAL = frozenset("起来 出来 过来 回来 下来 上来 进来 出去 回去 过去 下去 上去 进去".split())
 _DIGITS = "零一二三四五六七八九"
 _MODALS = frozenset("没 不 要 想 会 能 别 该 得 可以 应该 愿意 打算 准备".split())
