@@ -18,6 +18,8 @@ WORD_FIXES: dict[str, str] = {
     "重新": "chong2 xin1", "看不起": "kan4 bu5 qi3", "对不起": "dui4 bu5 qi3",
     "来不及": "lai2 bu5 ji2", "差不多": "cha4 bu5 duo1", "了不起": "liao3 bu5 qi3",
     "一会儿": "yi2 hui4 er5", "好好儿": "hao3 hao1 er5", "什么": "shen2 me5",
+    "冲着": "chong4 zhe5", "量体温": "liang2 ti3 wen1", "量身高": "liang2 shen1 gao1",
+    "量血压": "liang2 xue4 ya1", "系鞋带": "ji4 xie2 dai4", "系安全带": "ji4 an1 quan2 dai4",
 }
 
 NEUTRAL_WORDS = frozenset(
@@ -145,6 +147,21 @@ def _dou_du(c: Context) -> str:
     return "dou1"
 
 
+def _xi_ji(c: Context) -> str:
+    """系 alone as a verb before its result or object (系好, 系上, 系紧) is jì (tie)."""
+    if c.word == "系" and c.pos.startswith("v") and c.next_char and c.next_char in "好上紧住鞋带扣":
+        return "ji4"
+    return "xi4"
+
+
+def _liang(c: Context) -> str:
+    """量 alone, as a verb (请量一下, 先量体温) is liáng (measure); else liàng (amount)."""
+    if c.word == "量" and (c.next_word in ("一下", "一量", "了", "过") or c.at_clause_start
+                          or (c.prev_word and c.prev_word in ("请", "先", "再", "给", "帮", "去", "来", "要", "得"))):
+        return "liang2"
+    return "liang4"
+
+
 def _zhe_zhao(c: Context) -> str:
     if c.next_word == "了" and c.prev_word[-1:] in ("睡", "找", "猜", "点", "用", "烧", "打", "摸", "够", "急"):
         return "zhao2"
@@ -207,6 +224,7 @@ _RULES = {
     "还": _hai_huan, "行": _xing_hang, "长": _chang_zhang, "重": _zhong_chong, "得": _de,
     "地": _di_de, "着": _zhe_zhao, "种": _zhong, "数": _shu, "只": _zhi, "觉": _jue_jiao,
     "为": _wei, "调": _diao_tiao, "弹": _tan_dan, "了": _le_liao, "教": _jiao, "都": _dou_du,
+    "系": _xi_ji, "量": _liang,
 }
 
 # Readings for characters outside any phrase when no rule applies (pypinyin's first
