@@ -50,6 +50,12 @@ def phones(fe, text, **kw):
         ("请量一下体温", "qing3 liang2 yi2 xia4 ti3 wen1"),
         ("他的工作量很大", "ta1 de5 gong1 zuo4 liang4 hen3 da4"),
         ("他冲着我笑", "ta1 chong4 zhe5 wo3 xiao4"),
+        ("她轻轻地说", "ta1 qing1 qing1 de5 shuo1"),  # jieba keeps 轻轻地 as one word
+        ("处处闻啼鸟", "chu4 chu4 wen2 ti2 niao3"),  # tagged a verb, but an adverb: no neutral tone
+        ("你看看", "ni3 kan4 kan5"),
+        # surnames before a title
+        ("单老师和曾先生", "shan4 lao3 shi1 he2 zeng1 xian1 sheng5"), ("这个单子", "zhe4 ge5 dan1 zi5"),
+        ("解经理", "xie4 jing1 li3"), ("解决问题", "jie3 jue2 wen4 ti2"), ("他曾经来过", "ta1 ceng2 jing1 lai2 guo4"),
         ("很快乐", "hen3 kuai4 le4"),
         ("音乐", "yin1 yue4"),
         ("觉得", "jue2 de5"),

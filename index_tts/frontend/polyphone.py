@@ -40,6 +40,10 @@ NEUTRAL_WORDS = frozenset(
     喇嘛 妯娌 伙计 机灵 谢谢 爸爸 妈妈 和尚 尚书 福气 客人 亮堂 打发 打量 提防 答应""".split()
 )
 
+# Reduplications that keep both full tones even when jieba tags them as verbs (处处 'v').
+FULL_TONE_REDUP = frozenset("处处 常常 刚刚 渐渐 往往 偏偏 恰恰 仅仅 天天 人人 家家 年年 时时 步步 个个 事事 样样 "
+                            "久久 默默 悄悄 紧紧 深深 静静 轻轻 慢慢 早早 好好 大大 多多".split())
+
 # Monosyllabic reduplications whose second syllable is neutral (kinship terms and the like).
 NEUTRAL_REDUP_NOUNS = frozenset("妈爸哥姐弟妹爷奶姥舅叔婶伯姑娃宝星猩蝈太公婆")
 
@@ -137,6 +141,8 @@ def _di_de(c: Context) -> str:
         return "de5"
     if c.word.startswith("地") and len(c.prev_word) >= 2 and c.prev_word[-1] == c.prev_word[-2]:
         return "de5"  # after a reduplicated adverb, even when jieba glues 地 to the verb: 慢慢/地走了
+    if len(c.word) >= 3 and c.word.endswith("地") and c.word[-2] == c.word[-3]:
+        return "de5"  # one jieba word: 静静地, 轻轻地, 偷偷地
     return "di4"
 
 
@@ -214,6 +220,24 @@ def _le_liao(c: Context) -> str:
     return "le5"
 
 
+# Characters read differently as a surname, and the titles that mark them as one (单老师 Shàn,
+# 曾先生 Zēng, 解经理 Xiè, 查教授 Zhā).
+SURNAME_READINGS = {"单": "shan4", "曾": "zeng1", "解": "xie4", "查": "zha1", "区": "ou1", "仇": "qiu2",
+                    "朴": "piao2", "盖": "ge3", "乐": "yue4", "翟": "zhai2"}
+TITLES = frozenset("先生 老师 女士 小姐 太太 总 经理 医生 教授 同学 阿姨 师傅 主任 校长 局长 书记 大夫 老板 "
+                   "律师 院长 部长 队长 董事长 科长 处长 警官 师父".split())
+
+
+def _surname(ch: str, otherwise=None):
+    """``ch`` as a one-character word before a title is a surname; else ``otherwise`` (a reading or
+    a rule) or None (pypinyin's reading)."""
+    def rule(c: Context) -> str | None:
+        if c.word == ch and (c.next_word in TITLES or c.next_word[:2] in TITLES):
+            return SURNAME_READINGS[ch]
+        return otherwise(c) if callable(otherwise) else otherwise
+    return rule
+
+
 def _interjection(reading: str, particle: str):
     """啊/哇/呀 open a clause as interjections (full tone) and end one as particles."""
     return lambda c: reading if c.at_clause_start else particle
@@ -225,12 +249,13 @@ _RULES = {
     "地": _di_de, "着": _zhe_zhao, "种": _zhong, "数": _shu, "只": _zhi, "觉": _jue_jiao,
     "为": _wei, "调": _diao_tiao, "弹": _tan_dan, "了": _le_liao, "教": _jiao, "都": _dou_du,
     "系": _xi_ji, "量": _liang,
+    **{ch: _surname(ch) for ch in SURNAME_READINGS if ch != "乐"}, "乐": _surname("乐", "le4"),
 }
 
 # Readings for characters outside any phrase when no rule applies (pypinyin's first
 # reading is a poor default for these).
 CHAR_DEFAULTS: dict[str, str] = {
-    "子": "zi3", "乐": "le4", "少": "shao3", "好": "hao3", "便": "bian4", "没": "mei2",
+    "子": "zi3", "少": "shao3", "好": "hao3", "便": "bian4", "没": "mei2",
     "看": "kan4", "差": "cha4", "处": "chu4", "应": "ying1", "当": "dang1",
     "血": "xue4", "薄": "bao2", "给": "gei3", "吗": "ma5", "呢": "ne5", "吧": "ba5",
     "的": "de5", "们": "men5", "么": "me5", "喽": "lou5", "嘛": "ma5", "啦": "la5", "哪": "na3", "那": "na4", "这": "zhe4",

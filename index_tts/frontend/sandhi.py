@@ -7,7 +7,7 @@ Locked syllables (user overrides) and spelled letters are never changed.
 from __future__ import annotations
 
 from .g2p import is_dict_word as _is_dict_word
-from .polyphone import NEUTRAL_REDUP_NOUNS, NEUTRAL_WORDS, NUMERALS
+from .polyphone import FULL_TONE_REDUP, NEUTRAL_REDUP_NOUNS, NEUTRAL_WORDS, NUMERALS
 from .types import Syllable, Word
 
 _PARTICLES = {
@@ -32,7 +32,7 @@ def _neutral(words: list[Word]) -> None:
         if len(syls) >= 2 and (w.text in NEUTRAL_WORDS or (len(w.text) > 2 and w.text[-2:] in NEUTRAL_WORDS)):
             _set(syls[-1], 5)  # 朋友, 好朋友
         if len(w.text) == 2 and len(syls) == 2 and w.text[0] == w.text[1]:
-            if w.text[0] in NEUTRAL_REDUP_NOUNS or w.pos.startswith("v"):
+            if w.text[0] in NEUTRAL_REDUP_NOUNS or (w.pos.startswith("v") and w.text not in FULL_TONE_REDUP):
                 _set(syls[1], 5)
         if len(syls) == 1 and _PARTICLES.get(w.text) == syls[0].base and k and not w.break_before:
             _set(syls[0], 5)
