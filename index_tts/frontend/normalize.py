@@ -157,10 +157,15 @@ def _numbers(text: str) -> str:
     text = _sub(r"(?<![A-Za-z])[Nn][Oo]\.\s*(?=\d)", "第", text)
     text = _sub(r"(?<=@)\d+|(?<![\d.])\d+(?=\.(?:com|cn|net|org)(?![A-Za-z]))", lambda m: _digit_words(m.group(0)), text)
     # numbers that are codes: after a keyword, before 室/房间/路, long or zero-led strings
-    text = _sub(
-        rf"(?<![A-Za-z])({_KEYWORDS})([号码]*)([是为:：\s]{{0,3}})(\d+)",
+    text = _sub(  # (one- and two-digit numbers stay numbers: 门牌号是23号 -> 二十三号)
+        rf"(?<![A-Za-z])({_KEYWORDS})([号码]*)([是为:：\s]{{0,3}})(\d{{3,}})",
         lambda m: m.group(1) + m.group(2) + m.group(3) + _digit_words(m.group(4)), text,
     )
+    # codes in three or more dash-separated groups (ISBN 978-7-111-12345-6): digit by digit
+    text = _sub(r"(?<![\d.-])\d+(?:-\d+){2,}(?![\d.])",
+                lambda m: " ".join(_digit_words(g) for g in m.group(0).split("-")), text)
+    # a flat after 单元 (5栋2单元302)
+    text = _sub(r"(?<=单元)(\d{3,4})(?![\d.])", _digits_yao, text)
     text = _sub(r"(?<![\d.])(\d{3,})(?=\s*(?:室|房间|号房|路公交|路车|次列车))", _digits_yao, text)
     text = _sub(r"(?<![\d.,])(\d{11,}|0\d+)(?![\d.,])", _digits_yao, text)
     # thousands separators (1,299.50): dropped before money and decimals read the number
