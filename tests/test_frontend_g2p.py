@@ -109,6 +109,8 @@ def test_er_that_is_not_erhua(fe, text, full):
         ("OK", "ou1 kei4"),
         ("连接Wi-Fi", "wai4 fei1"),
         ("iPhone", "ai4 feng1"),
+        ("我在学Python和Java", "pai4 sen1 he2 jia1 wa3"),  # common words said as words, not spelled
+        ("这个App有个bug", "ei1 pi1 pi1 you3 ge4 ba1 ge5"), ("Bye-bye", "bai4 bai4"),
     ],
 )
 def test_letters(fe, text, expected):

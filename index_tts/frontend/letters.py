@@ -44,6 +44,22 @@ WORD_READINGS: dict[str, str] = {
     "hello": "ha1 lou2",
     "bye": "bai4",
     "wow": "wa1",
+    # common loanwords and software names, as Mandarin speakers say them
+    "byebye": "bai4 bai4",
+    "bug": "ba1 ge5",
+    "cool": "ku4",
+    "yes": "ye1 si1",
+    "sorry": "suo3 rui4",
+    "logo": "lou1 gou1",
+    "zoom": "zu1 mu5",
+    "python": "pai4 sen1",
+    "java": "jia1 wa3",
+    "linux": "li2 nu4 ke4 si1",
+    "windows": "wen1 dou1 si1",
+    "office": "ao4 fei1 si1",
+    "word": "wo4 de5",
+    "mac": "mai4 ke4",
+    "android": "an1 zhuo2",
 }
 
 
