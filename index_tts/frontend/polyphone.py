@@ -155,14 +155,14 @@ def _dou_du(c: Context) -> str:
 
 def _xi_ji(c: Context) -> str:
     """系 alone as a verb before its result or object (系好, 系上, 系紧) is jì (tie)."""
-    if c.word == "系" and c.pos.startswith("v") and c.next_char and c.next_char in "好上紧住鞋带扣":
+    if c.word == "系" and c.pos.startswith("v") and c.next_char and c.next_char in "好上紧住鞋带扣领围":
         return "ji4"
     return "xi4"
 
 
 def _liang(c: Context) -> str:
     """量 alone, as a verb (请量一下, 先量体温) is liáng (measure); else liàng (amount)."""
-    if c.word == "量" and (c.next_word in ("一下", "一量", "了", "过") or c.at_clause_start
+    if c.word == "量" and (c.next_word in ("一下", "一量", "了", "过")
                           or (c.prev_word and c.prev_word in ("请", "先", "再", "给", "帮", "去", "来", "要", "得"))):
         return "liang2"
     return "liang4"
