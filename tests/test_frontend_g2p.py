@@ -47,7 +47,8 @@ def phones(fe, text, **kw):
         ("他慢慢地走了", "ta1 man4 man4 de5 zou3 le5"),
         ("请系好安全带", "qing3 ji4 hao3 an1 quan2 dai4"),
         ("我们联系上了", "wo3 men5 lian2 xi4 shang4 le5"),
-        ("请量一下体温", "qing3 liang2 yi2 xia4 ti3 wen1"),
+        ("请量一下体温", "qing3 liang2 yi2 xia4 ti3 wen1"), ("量很大", "liang4 hen3 da4"),
+        ("请系领带", "qing3 ji4 ling3 dai4"),
         ("他的工作量很大", "ta1 de5 gong1 zuo4 liang4 hen3 da4"),
         ("他冲着我笑", "ta1 chong4 zhe5 wo3 xiao4"),
         ("她轻轻地说", "ta1 qing1 qing1 de5 shuo1"),  # jieba keeps 轻轻地 as one word
