@@ -22,6 +22,19 @@ def test_long_set_meets_its_own_spec():
     assert not any(s.text[:12] in passages for s in items)
 
 
+def test_everyday_set_loads_and_stays_apart_from_the_training_text():
+    from pathlib import Path
+
+    import index_tts.train
+    from index_tts.eval.sentences import load_sentences
+
+    items = load_sentences(buckets.EVERYDAY_SET)
+    assert len(items) == 30 and len({s.id for s in items}) == 30
+    assert {"money", "rate", "date", "number", "poly", "dialogue", "latin", "mixed"} == {s.category for s in items}
+    training = (Path(index_tts.train.__file__).parent / "data" / "teacher_sentences_zh.txt").read_text(encoding="utf-8")
+    assert not any(s.text[:12] in training for s in items)  # the student never read these
+
+
 @pytest.mark.parametrize("text,bucket", [("你好", "<20"), ("字" * 20, "20-60"), ("字" * 119, "60-120"),
                                          ("字" * 120, ">=120")])
 def test_bucket_edges(text, bucket):

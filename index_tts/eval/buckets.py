@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 from .sentences import EvalSentence, load_sentences
 
 LONG_SET = Path(__file__).with_name("data") / "long_text_zh.tsv"
+EVERYDAY_SET = Path(__file__).with_name("data") / "everyday_zh.tsv"  # prices, rates, times, polyphones, dialogue
 # Length buckets in characters of the input text (issue 12): < 20, 20-60, 60-120, >= 120.
 BUCKETS: tuple[tuple[str, int, int], ...] = (
     ("<20", 0, 20), ("20-60", 20, 60), ("60-120", 60, 120), (">=120", 120, 10**9),
