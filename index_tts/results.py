@@ -33,8 +33,8 @@ class SegmentInfo:
     start_s: float = 0.0
     end_s: float = 0.0
     frames: int = 0
-    # The segment's words, timed from the acoustic model's own phone durations (None where the
-    # engine gives no durations: the Kokoro teacher voices).
+    # The segment's words, timed from the acoustic model's own phone durations (the Kokoro teacher
+    # voices: from the graph's per-phoneme durations; None where they cannot be matched to the text).
     words: Optional[list[WordTiming]] = None
 
 

@@ -362,8 +362,8 @@ class Synthesizer:
         comma_s, sentence_s = req.comma_pause * pauses.comma, req.sentence_pause * pauses.sentence
         after = pause_after(seg.pause_after, last, sentence_s, comma_s)
         if prep.teacher:  # speed x the emotion's rate and the pauses apply; pitch/energy do not
-            wav = self.teacher_voices.render(seg, prep.teacher, control.speed, comma_s, stats)
-            yield append_silence(wav, after, self.sample_rate), (len(wav) // self.hop, None)
+            wav, spans = self.teacher_voices.render(seg, prep.teacher, control.speed, comma_s, stats)
+            yield append_silence(wav, after, self.sample_rate), (len(wav) // self.hop, spans)
             return
         if prep.variance_dropout and control.pitch_shift is not None and self.dropout_pitch_gain != 1.0:
             # Under variance dropout the voice overshoots requested pitch shifts (measured ~1.4x);

@@ -93,3 +93,42 @@ def test_unsupported_controls_are_reported_not_silently_dropped(tts):
 def test_unknown_voice_still_raises(tts):
     with pytest.raises(UnknownVoiceError, match="zf_xiaoxiao"):
         tts.synthesize("你好。", speaker="zf_nobody")
+
+
+def test_teacher_voices_time_their_words(tts):
+    """Word timings from the graph's own phoneme durations: every word in order, on speech, the
+    comma pause between the clauses' words (the same checks as the default voice's)."""
+    sr = 24000
+    text = "今天天气很好，我们一起去公园散步吧。你说呢？"
+    res = tts.synthesize(text, speaker="zf_xiaoxiao", comma_pause=0.4)
+    words = [w for s in res.segments for w in s.words]
+    assert "".join(w.text for w in words) == "".join(s.normalized for s in res.segments).replace("，", "")
+    assert [w.start_s for w in words] == sorted(w.start_s for w in words)
+    assert all(w.end_s > w.start_s for w in words)
+    for seg in res.segments:
+        assert seg.start_s <= seg.words[0].start_s and seg.words[-1].end_s <= seg.end_s
+    for w in words:
+        a, b = int(w.start_s * sr), int(w.end_s * sr)
+        assert np.sqrt(np.mean(res.wav[a:b] ** 2)) > 0.03, w
+    hao, women = words[2], words[3]
+    assert (hao.text, women.text) == ("好", "我们")
+    gap = res.wav[int(hao.end_s * sr):int(women.start_s * sr)]
+    assert women.start_s - hao.end_s >= 0.4 and np.sum(gap == 0) >= int(0.4 * sr) - 1
+
+
+def test_word_spans_follow_the_token_durations():
+    """``word_spans`` on made-up durations: a piece's durations are scaled to its samples, a word
+    spans its symbols' characters, an unplaceable piece gives None."""
+    from index_tts.engines.kokoro import word_spans
+    from index_tts.frontend import Frontend
+    from index_tts.frontend.kokoro_phonemes import segment_phonemes
+
+    seg = Frontend()("你好世界。").segments[0]
+    text = segment_phonemes(seg)
+    dur = np.array([2] + [1] * len(text) + [2])  # pads 2, every character 1 unit
+    spans = word_spans(seg, [(text, dur, 100 * int(dur.sum()), 1000)])  # 100 samples a unit, from 1000
+    assert len(spans) == len(seg.words) == 2
+    gap = text.index(" ")  # the word gap between 你好 and 世界 belongs to neither word
+    assert spans[0] == (1000 + 200, 1000 + 200 + 100 * gap)
+    assert spans[1][0] == 1000 + 200 + 100 * (gap + 1) and spans[1][1] <= 1000 + 100 * (len(text) + 2)
+    assert word_spans(seg, [("xyz", np.ones(5), 500, 0)]) is None

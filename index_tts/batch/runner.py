@@ -332,7 +332,8 @@ def assemble(out: Path, name: str, jobs: list[Job], metas: dict[int, dict], sr: 
     write_bytes_atomic(out / f"{name}.timing.json", _json_bytes({
         "sample_rate": sr, "cues": timing,
         "words_note": "words: lexical words timed from the acoustic model's phone durations (seconds in the "
-                      "joined file); null for voices whose engine gives no durations (the Kokoro presets)"}))
+                      "joined file; the Kokoro presets' from their graph's phoneme durations); null where "
+                      "none could be matched"}))
     files.update(srt=f"{name}.srt", vtt=f"{name}.vtt", timing=f"{name}.timing.json", manifest="manifest.json")
     chapters = [{"title": r["chapter"], "start": r["start"]} for i, r in enumerate(rows)
                 if r["chapter"] and (i == 0 or rows[i - 1]["chapter"] != r["chapter"])]

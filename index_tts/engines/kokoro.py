@@ -30,7 +30,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..frontend.kokoro_phonemes import clause_phonemes, split_long, tokenize
+from ..frontend.kokoro_phonemes import aligned_phonemes, clause_phonemes, split_long, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,20 @@ SPEED_RANGE = (0.5, 2.0)  # what the graph accepts sensibly; the facade's own li
 FADE_S = 0.005
 PEAK = 0.95  # Kokoro's output can exceed full scale (peaks ~1.2 seen); segments are scaled below it
 STOCK_PREFIX = "stock."  # voices.safetensors also holds the unblended stock tables under this prefix
+DURATION_OUTPUT = "/encoder/Clip_output_0"  # rounded, clipped per-token durations in the v1.0 graph
+
+
+def _with_durations(path: Path) -> Any:
+    """The graph with its per-token durations as a second output (word timing), or the file as it is
+    when that tensor is not in it."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = onnx.load(str(path))
+    if not any(DURATION_OUTPUT in node.output for node in model.graph.node):
+        return str(path)
+    model.graph.output.append(helper.make_tensor_value_info(DURATION_OUTPUT, TensorProto.FLOAT, None))
+    return model.SerializeToString()
 
 
 class KokoroBundleError(ValueError):
@@ -166,10 +180,8 @@ class KokoroEngine:
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = self.threads
             opts.inter_op_num_threads = 1
-            self._session = ort.InferenceSession(
-                str(self.bundle_dir / self.config["model"]["file"]), sess_options=opts,
-                providers=["CPUExecutionProvider"],
-            )
+            self._session = ort.InferenceSession(_with_durations(self.bundle_dir / self.config["model"]["file"]),
+                                                 sess_options=opts, providers=["CPUExecutionProvider"])
             log.info("Kokoro engine loaded: %d voices, %d threads", len(self._tables), self.threads)
 
     def style_table(self, voice: str) -> np.ndarray:
@@ -192,11 +204,12 @@ class KokoroEngine:
 
     # --------------------------------------------------------------- synthesis
     def render_phonemes(self, phonemes: str, voice: str, speed: float = 1.0,
-                        table: Optional[np.ndarray] = None) -> np.ndarray:
+                        table: Optional[np.ndarray] = None, timing: Optional[list] = None) -> np.ndarray:
         """One phoneme string (any length; long ones are split) -> float32 audio at 24 kHz.
 
         ``table`` overrides the voice's style table (experiments with blends); ``voice`` then
-        only names it in errors.
+        only names it in errors. ``timing``: a list that receives ``(piece, token durations with
+        the two pads, samples, first sample)`` for every piece rendered (see :func:`word_spans`).
         """
         if not (SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]):
             raise ValueError(f"speed must be within {SPEED_RANGE}, got {speed}")
@@ -210,20 +223,24 @@ class KokoroEngine:
                 continue
             style = table[min(len(ids), table.shape[0] - 1)][None, :].astype(np.float32)
             with self._lock:
-                audio = self._session.run(None, {
+                outs = self._session.run(None, {
                     "tokens": np.array([[0, *ids, 0]], dtype=np.int64),
                     "style": style,
                     "speed": np.array([speed], dtype=np.float32),
-                })[0]
-            pieces.append(np.asarray(audio, dtype=np.float32).ravel())
+                })
+            pieces.append(np.asarray(outs[0], dtype=np.float32).ravel())
+            if timing is not None and len(outs) > 1:
+                timing.append((part, np.asarray(outs[1]).ravel(), len(pieces[-1]), sum(map(len, pieces[:-1]))))
         return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
     def render_segment(self, segment, voice: str, speed: float = 1.0, comma_pause: float = 0.0,
-                       table: Optional[np.ndarray] = None) -> np.ndarray:
+                       table: Optional[np.ndarray] = None, spans: Optional[list] = None) -> np.ndarray:
         """A frontend ``Segment`` -> audio; ``comma_pause`` seconds of silence after each clause.
 
         Clauses (split at the segment's ``#3`` breaks) are rendered one by one so the pause
         length is exact; each but the last ends in a comma, so it keeps its rising tune.
+        ``spans``: a list that receives each of the segment's words' (first, end) sample in the
+        audio, from the graph's own phoneme durations (left empty when they cannot be matched).
         """
         if table is None:
             self._check_voice(voice)
@@ -233,17 +250,78 @@ class KokoroEngine:
             return np.zeros(0, np.float32)
         gap = np.zeros(int(round(max(comma_pause, 0.0) * self.sample_rate)), np.float32)
         out: list[np.ndarray] = []
+        timing: list = []
         for i, ph in enumerate(clauses):
-            wav = _fade(self.render_phonemes(ph, voice, rate, table=table), int(FADE_S * self.sample_rate))
+            at, start = len(timing), sum(map(len, out))
+            wav = _fade(self.render_phonemes(ph, voice, rate, table=table, timing=timing),
+                        int(FADE_S * self.sample_rate))
+            timing[at:] = [(p, d, n, start + o) for p, d, n, o in timing[at:]]
             out.append(wav)
             if i < len(clauses) - 1 and gap.size:
                 out.append(gap)
         wav = np.concatenate(out).astype(np.float32)
+        if spans is not None:
+            spans.extend(_on_sound(wav, word_spans(segment, timing) or [], self.sample_rate))
         peak = float(np.abs(wav).max()) if wav.size else 0.0
         return wav * np.float32(PEAK / peak) if peak > PEAK else wav
 
     def describe_voices(self) -> list[dict[str, Any]]:
         return [v.describe() for v in self.voices.values()]
+
+
+def word_spans(segment, timing: list) -> Optional[list[tuple[int, int]]]:
+    """Each word's (first, end) sample from rendered pieces' token durations (``render_phonemes``'s
+    ``timing``, first samples relative to the segment); None when a piece cannot be placed.
+
+    Every character of a piece belongs to one of the segment's symbols (``aligned_phonemes``);
+    a token's duration, scaled so a piece's durations fill its samples, times that symbol, and a
+    word spans its symbols' times."""
+    phones, words = list(segment.phones), list(segment.word_index)
+    cut = getattr(segment, "context_start", None)
+    if cut is not None:
+        phones, words = phones[:cut], words[:cut]
+    text, owners = aligned_phonemes(phones, segment.sentence_type, words)
+    if text and not getattr(segment, "ends_sentence", True):
+        text = text[:-1] + ","  # as segment_phonemes writes it
+    first: dict[int, float] = {}
+    last: dict[int, float] = {}
+    cursor = 0
+    for piece, dur, n, start in timing:
+        at = text.find(piece, cursor)
+        if at < 0 or len(dur) != len(piece) + 2:
+            return None
+        unit = n / max(1.0, float(np.sum(dur)))
+        t = start + float(dur[0]) * unit
+        for j in range(len(piece)):
+            sym, t0, t = owners[at + j], t, t + float(dur[j + 1]) * unit
+            first[sym], last[sym] = min(first.get(sym, t0), t0), max(last.get(sym, t), t)
+        cursor = at + len(piece)
+    out: list[tuple[int, int]] = []
+    for k in range(len(segment.words)):
+        syms = [i for i, w in enumerate(words) if w == k and i in first]
+        if not syms:
+            out.append((out[-1][1], out[-1][1]) if out else (0, 0))
+            continue
+        out.append((int(round(min(first[i] for i in syms))), int(round(max(last[i] for i in syms)))))
+    return out
+
+
+def _on_sound(wav: np.ndarray, spans: list[tuple[int, int]], sample_rate: int,
+              floor: float = 0.02, min_s: float = 0.05) -> list[tuple[int, int]]:
+    """Spans pulled in to the sound: Kokoro lets a clause's last vowel carry the silence after it,
+    so 10 ms windows quieter than ``floor`` x the segment's peak are dropped from a word's ends
+    (a word keeps at least ``min_s``)."""
+    win, keep = sample_rate // 100, int(min_s * sample_rate)
+    loud = floor * float(np.abs(wav).max()) if wav.size else 0.0
+    quiet = lambda a, b: b > a and float(np.abs(wav[a:b]).max()) < loud
+    out = []
+    for a, b in spans:
+        while b - a > keep and quiet(b - win, b):
+            b -= win
+        while b - a > keep and quiet(a, a + win):
+            a += win
+        out.append((a, b))
+    return out
 
 
 def _fade(wav: np.ndarray, n: int) -> np.ndarray:
@@ -308,12 +386,14 @@ class TeacherVoices:
         return speaker, out
 
     def render(self, segment, voice: str, speed: float, comma_pause: float,
-               stats: Optional[dict[str, float]] = None) -> np.ndarray:
-        """One frontend segment -> audio (``stats["acoustic_s"]`` gets the engine time)."""
+               stats: Optional[dict[str, float]] = None) -> tuple[np.ndarray, Optional[list]]:
+        """One frontend segment -> (audio, its words' sample spans or None); ``stats["acoustic_s"]``
+        gets the engine time."""
         import time
 
         t0 = time.perf_counter()
-        wav = self.engine().render_segment(segment, voice, speed=speed, comma_pause=comma_pause)
+        spans: list = []
+        wav = self.engine().render_segment(segment, voice, speed=speed, comma_pause=comma_pause, spans=spans)
         if stats is not None:
             stats["acoustic_s"] = stats.get("acoustic_s", 0.0) + time.perf_counter() - t0
-        return wav
+        return wav, (spans if len(spans) == len(segment.words) else None)

@@ -197,7 +197,7 @@ def segment_phonemes(segment) -> str:
 
     A piece cut out of a longer sentence (``ends_sentence`` false) ends with ``,`` so it keeps
     a continuing tune; its look-ahead context (``phones[context_start:]``, which the default
-    voice reads and then drops) is left out: Kokoro gives no durations to cut audio with.
+    voice reads and then drops) is left out: Kokoro's audio is not cut with its durations.
     """
     phones, words = list(segment.phones), list(segment.word_index)
     start = getattr(segment, "context_start", None)

@@ -34,10 +34,11 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from ..engines.kokoro import DURATION_OUTPUT  # the graph's per-token durations
+
 log = logging.getLogger(__name__)
 
 TEACHER_VOICES = ("zf_xiaobei", "zf_xiaoxiao", "zf_xiaoyi", "zm_yunjian", "zm_yunxi", "zm_yunxia", "zm_yunyang")
-DURATION_OUTPUT = "/encoder/Clip_output_0"  # rounded, clipped per-token durations in the v1.0 graph
 KOKORO_FRAME = 600  # samples per teacher duration unit at 24 kHz
 MAX_SYLLABLES = 80
 DEFAULT_VOICE = "baker"  # our own default voice as a student speaker
