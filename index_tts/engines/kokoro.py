@@ -30,7 +30,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..frontend.kokoro_phonemes import aligned_phonemes, clause_phonemes, split_long, tokenize
+from ..frontend.kokoro_phonemes import clause_phonemes, segment_aligned_phonemes, split_long, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +184,13 @@ class KokoroEngine:
                                                  sess_options=opts, providers=["CPUExecutionProvider"])
             log.info("Kokoro engine loaded: %d voices, %d threads", len(self._tables), self.threads)
 
+    @property
+    def session(self) -> Any:
+        """The ONNX session, loaded on first use: outputs the audio and, where the graph has them, the
+        per-token durations (``DURATION_OUTPUT``)."""
+        self._load()
+        return self._session
+
     def style_table(self, voice: str) -> np.ndarray:
         self._check_voice(voice)
         self._load()
@@ -273,16 +280,11 @@ def word_spans(segment, timing: list) -> Optional[list[tuple[int, int]]]:
     """Each word's (first, end) sample from rendered pieces' token durations (``render_phonemes``'s
     ``timing``, first samples relative to the segment); None when a piece cannot be placed.
 
-    Every character of a piece belongs to one of the segment's symbols (``aligned_phonemes``);
+    Every character of a piece belongs to one of the segment's symbols (``segment_aligned_phonemes``);
     a token's duration, scaled so a piece's durations fill its samples, times that symbol, and a
     word spans its symbols' times."""
-    phones, words = list(segment.phones), list(segment.word_index)
-    cut = getattr(segment, "context_start", None)
-    if cut is not None:
-        phones, words = phones[:cut], words[:cut]
-    text, owners = aligned_phonemes(phones, segment.sentence_type, words)
-    if text and not getattr(segment, "ends_sentence", True):
-        text = text[:-1] + ","  # as segment_phonemes writes it
+    text, owners = segment_aligned_phonemes(segment)
+    words = list(segment.word_index)  # the look-ahead context's symbols have none (-1) and no owner
     first: dict[int, float] = {}
     last: dict[int, float] = {}
     cursor = 0

@@ -199,14 +199,20 @@ def segment_phonemes(segment) -> str:
     a continuing tune; its look-ahead context (``phones[context_start:]``, which the default
     voice reads and then drops) is left out: Kokoro's audio is not cut with its durations.
     """
+    return segment_aligned_phonemes(segment)[0]
+
+
+def segment_aligned_phonemes(segment) -> tuple[str, list[int]]:
+    """:func:`segment_phonemes` plus the owner of every character (see :func:`aligned_phonemes`;
+    owners index ``segment.phones``)."""
     phones, words = list(segment.phones), list(segment.word_index)
     start = getattr(segment, "context_start", None)
     if start is not None:
         phones, words = phones[:start], words[:start]
-    text = phones_to_phonemes(phones, segment.sentence_type, words)
+    text, owners = aligned_phonemes(phones, segment.sentence_type, words)
     if text and not getattr(segment, "ends_sentence", True):
         text = text[:-1] + ","
-    return text
+    return text, owners
 
 
 def clause_phonemes(segment) -> list[str]:

@@ -34,8 +34,6 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..engines.kokoro import DURATION_OUTPUT  # the graph's per-token durations
-
 log = logging.getLogger(__name__)
 
 TEACHER_VOICES = ("zf_xiaobei", "zf_xiaoxiao", "zf_xiaoyi", "zm_yunjian", "zm_yunxi", "zm_yunxia", "zm_yunyang")
@@ -148,7 +146,6 @@ class TeacherReader:
         self.threads = threads
         self.frontend = Frontend()
         self._engine = None
-        self._session = None
         self._tables: dict[str, np.ndarray] = {}
         self._default = None
 
@@ -159,24 +156,12 @@ class TeacherReader:
             from ..engines.kokoro import KokoroEngine
 
             self._engine = KokoroEngine.from_hub(threads=self.threads)
-            self._engine._load()  # noqa: SLF001 - the tables; our session below runs the graph
         return self._engine
 
     @property
     def session(self):
-        """The teacher's ONNX graph with the duration output added."""
-        if self._session is None:
-            import onnx
-            import onnxruntime as ort
-            from onnx import TensorProto, helper
-
-            model = onnx.load(str(self.engine.bundle_dir / self.engine.config["model"]["file"]))
-            model.graph.output.append(helper.make_tensor_value_info(DURATION_OUTPUT, TensorProto.FLOAT, None))
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = self.threads
-            opts.inter_op_num_threads = 1
-            self._session = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
-        return self._session
+        """The teacher's ONNX session: the engine's, which also outputs the per-token durations."""
+        return self.engine.session
 
     def read_voice(self, segment, voice: str) -> tuple[np.ndarray, np.ndarray]:
         """``voice`` = a stock Kokoro voice, a blend recipe, or ``baker`` (our default voice)."""
