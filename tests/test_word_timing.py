@@ -1,5 +1,6 @@
-"""Word timings from the acoustic model's own phone durations (SegmentInfo.words)."""
+"""Word timings from the voices' own durations (SegmentInfo.words): phone durations, Kokoro's phoneme durations."""
 import numpy as np
+import pytest
 
 from index_tts.audio.splice import SegmentAssembler
 
@@ -20,9 +21,19 @@ def test_word_spans_count_inserted_pauses():
     assert none.word_spans(word_index, 3)[1] == (14 * HOP, 24 * HOP)
 
 
-def test_words_cover_the_text_and_sit_on_speech(synth):
+@pytest.mark.parametrize("speaker, min_rms", [(None, 0.01), ("zf_xiaoxiao", 0.03)])
+def test_words_cover_the_text_and_sit_on_speech(synth, speaker, min_rms):
+    """The default voice times words from its phone durations, a Kokoro preset from its graph's
+    phoneme durations: every word in order, each on speech, the comma pause between clauses."""
+    if speaker is not None:
+        from index_tts.importers import kokoro_zh
+
+        try:
+            kokoro_zh.ensure_bundle()
+        except kokoro_zh.KokoroBuildError as exc:
+            pytest.skip(f"kokoro-zh bundle cannot be built here: {exc}")
     text = "今天天气很好，我们一起去公园散步吧。你说呢？"
-    res = synth.synthesize(text, seed=0, comma_pause=0.4)
+    res = synth.synthesize(text, seed=0, comma_pause=0.4, speaker=speaker)
     words = [w for s in res.segments for w in s.words]
     norm = "".join(s.normalized for s in res.segments).replace("，", "")
     assert "".join(w.text for w in words) == norm
@@ -33,7 +44,7 @@ def test_words_cover_the_text_and_sit_on_speech(synth):
     # each word's span holds speech; the comma pause lies between 好 and 我们, silent
     for w in words:
         a, b = int(w.start_s * SR), int(w.end_s * SR)
-        assert np.sqrt(np.mean(res.wav[a:b] ** 2)) > 0.01, w
+        assert np.sqrt(np.mean(res.wav[a:b] ** 2)) > min_rms, w
     hao, women = words[2], words[3]
     assert (hao.text, women.text) == ("好", "我们")
     gap = res.wav[int(hao.end_s * SR):int(women.start_s * SR)]
