@@ -37,7 +37,10 @@ _CLOCK = re.compile(r"(?<![\d.])(\d{1,2})(?::|\.(?=\d\d分))(\d\d)(?!\d)(分?)")
 _RATIO = re.compile(r"(?<![\d.])(\d+):(\d+)(?![\d:])")
 _YEAR_RANGE = re.compile(r"(?<!\d)(\d{4})\s*[-~—–]\s*(\d{4})(?=\s*年)")
 _RANGE = re.compile(r"(?<=[\d点分秒元%])\s*[-~—–]\s*(?=\d)")
-_CURRENCY = (("US$", "美元"), ("HK$", "港元"), ("$", "美元"), ("¥", "元"), ("￥", "元"), ("€", "欧元"), ("£", "英镑"))
+# A currency sign before an amount is said as its unit after it, unless the unit is already there.
+_CURRENCY = tuple((re.compile(re.escape(sign) + r"\s*(\d+(?:\.\d+)?)(?![\d.])(?!\s*" + unit + ")"), unit)
+                  for sign, unit in (("US$", "美元"), ("HK$", "港元"), ("$", "美元"), ("¥", "元"), ("￥", "元"),
+                                     ("€", "欧元"), ("£", "英镑")))
 _RATE = re.compile(r"(\d\s*[\u4e00-\u9fff]{1,3})/(?=[\u4e00-\u9fff])")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # Digit groups split by hyphens or spaces that make a phone number (400-812-3123, 4001 888 999)
@@ -87,9 +90,8 @@ def _clock(m: re.Match) -> str:
 
 
 def _currency(text: str) -> str:
-    for sign, unit in _CURRENCY:
-        pattern = re.escape(sign) + r"\s*(\d+(?:\.\d+)?)(?![\d.])(?!\s*" + unit + ")"
-        text = re.sub(pattern, lambda m: m.group(1) + unit, text)
+    for pattern, unit in _CURRENCY:
+        text = pattern.sub(lambda m: m.group(1) + unit, text)
     return text
 
 

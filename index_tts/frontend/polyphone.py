@@ -228,13 +228,13 @@ TITLES = frozenset("先生 老师 女士 小姐 太太 总 经理 医生 教授 
                    "律师 院长 部长 队长 董事长 科长 处长 警官 师父".split())
 
 
-def _surname(ch: str, otherwise=None):
-    """``ch`` as a one-character word before a title is a surname; else ``otherwise`` (a reading or
-    a rule) or None (pypinyin's reading)."""
+def _surname(ch: str, otherwise: str | None = None):
+    """``ch`` as a one-character word before a title is a surname; else ``otherwise`` (None:
+    pypinyin's reading)."""
     def rule(c: Context) -> str | None:
         if c.word == ch and (c.next_word in TITLES or c.next_word[:2] in TITLES):
             return SURNAME_READINGS[ch]
-        return otherwise(c) if callable(otherwise) else otherwise
+        return otherwise
     return rule
 
 
