@@ -85,3 +85,33 @@ def test_number_readings_are_single_words():
     out = normalize("1500万和13912345678")
     assert out.count("\x02") == out.count("\x03") >= 4  # 一千五百 + three phone groups
     assert "\x02一千五百\x03万" in out
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a dash after a number and its unit is a range too; 2 before a range's measure word is 两
+        ("3月5日-7日", "三月五日到七日"), ("3岁-6岁", "三岁到六岁"), ("2-3人", "两到三人"), ("2~3天", "两到三天"),
+        ("2到3个", "两到三个"),
+        # subtraction; spans of years without 年; generations; dates named with a middle dot
+        ("5-3=2", "五减三等于二"), ("2024-2025赛季", "二零二四到二零二五赛季"), ("（2019-2023）", "二零一九到二零二三"),
+        ("80后", "八零后"), ("95后的员工", "九五后的员工"), ("3·15晚会", "三一五晚会"), ("5·1假期", "五一假期"),
+        # durations written as clock times; a.m. / p.m.
+        ("视频时长05:32", "视频时长五分三十二秒"), ("用时1:20:30", "用时一小时二十分三十秒"),
+        ("9:00AM", "上午九点"), ("3pm出发", "下午三点出发"),
+        # codes: resolutions, model numbers after an acronym and a space, plates with a gap, extensions
+        ("1080P", "一零八零P"), ("720p高清", "七二零p高清"), ("RTX 4090", "RTX 四零九零"),
+        ("粤B 12345", "粤B一二三四五"), ("021-12345678转808", "零二幺幺二三四五六七八转八零八"),
+        # flats, salaries in 万, powers, pi
+        ("2室1厅", "两室一厅"), ("月薪1.5w", "月薪一点五万"), ("x²+y²", "x平方加y平方"), ("π约等于3.14", "派约等于三点一四"),
+    ],
+)
+def test_normalize_session10(text, expected):
+    assert norm(text) == expected
+
+
+def test_normalize_session10_limits():
+    assert norm("2024-2025赛季") == "二零二四到二零二五赛季"
+    assert norm("2000-2050元") == "两千到两千零五十元"  # amounts stay amounts
+    assert norm("NBA 2000万") == "NBA 两千万"
+    assert norm("10:00-12:00") == "十点到十二点"

@@ -12,20 +12,14 @@ import math
 import re
 from typing import Callable
 
-from .numbers import read_decimal, read_digits, read_fraction, read_integer
+from .numbers import MEASURE_WORDS, read_decimal, read_digits, read_fraction, read_integer
 from .text import is_hanzi, is_override_marker
 
 _NUM = r"\d+(?:\.\d+)?"
 _DASH = r"[-~—–〜―]"
 
-# Measure words after which a bare 2 is read 两.
-_LIANG_NEXT = tuple(
-    "个 位 只 本 次 天 年 周 星期 岁 件 条 张 块 元 角 毛 分钟 分 秒 小时 钟头 点 斤 公斤 千克 克 "
-    "公里 千米 米 厘米 毫米 升 毫升 吨 倍 种 名 家 台 辆 架 部 杯 瓶 碗 口 把 双 对 套 份 场 声 "
-    "句 遍 趟 下 步 颗 粒 片 支 枝 根 篇 首 封 间 座 所 棵 头 匹 节 章 页 行 批 组 队 万 千 亿 百 "
-    "人 成 样 项 门 道 段 幅 株 朵 盒 箱 包 袋 排 圈 轮 局 盘 集 季 招 笔 顿 番 回 群 类 款 层 "
-    "瓦 伏 赫兹 分贝".split()
-)
+# Measure words after which a bare 2 is read 两 (and a lone 1 takes the 一 sandhi).
+_LIANG_NEXT = MEASURE_WORDS
 _NOT_LIANG_NEXT = ("年级", "分之", "点零", "号")
 
 _KEYWORDS = (
@@ -50,7 +44,7 @@ _UNIT_MAP = dict(_UNITS)
 
 _SYMBOLS = {
     "+": "加", "=": "等于", "&": "和", "@": "艾特", "×": "乘", "÷": "除以", ">": "大于",
-    "<": "小于", "±": "正负", "°": "度", "℃": "摄氏度", "℉": "华氏度", "‰": "千分之",
+    "<": "小于", "±": "正负", "°": "度", "℃": "摄氏度", "℉": "华氏度", "‰": "千分之", "π": "派",
 }
 _PAUSE_DASH = re.compile(r"(?:——|--+|—|―|……|…)")
 # Every number reading is wrapped in NUM_OPEN/NUM_CLOSE so the G2P keeps it as one word.
@@ -109,11 +103,15 @@ def _digits_yao(m: re.Match) -> str:
     return "".join(_digit_words(g) for g in m.groups() if g)
 
 
+_RANGE_TAIL = re.compile(rf"^(?:到|至|{_DASH})\s*\d+(?:\.\d+)?\s*")
+
+
 def _liang_ok(text: str, start: int, end: int) -> bool:
     prev = text[start - 1] if start else ""
     if prev and (prev in "第点." or prev.isdigit()):
         return False
     rest = text[end:].lstrip()
+    rest = _RANGE_TAIL.sub("", rest, count=1)  # 2到3个, 2-3人: the range's measure word counts
     return rest.startswith(_LIANG_NEXT) and not rest.startswith(_NOT_LIANG_NEXT)
 
 
@@ -132,6 +130,32 @@ def _number(s: str) -> str:
     return read_decimal(s) if "." in s else read_integer(s)
 
 
+def _year_range(m: re.Match) -> str:
+    a, b = m.group(1), m.group(2)
+    if not 0 < int(b) - int(a) <= 100:
+        return m.group(0)
+    return f"{_w(read_digits(a))}到{_w(read_digits(b))}"
+
+
+def _meridiem(m: re.Match) -> str:
+    """9:00AM -> 上午9:00, 3pm -> 下午3点 (the clock rule reads the time)."""
+    h, mi, half = int(m.group(1)), m.group(2), m.group(3).lower()
+    if not 1 <= h <= 12:
+        return m.group(0)
+    when = "上午" if half == "a" else "中午" if h == 12 else "下午"
+    return when + (f"{h}:{mi}" if mi else f"{h}点")
+
+
+def _duration(m: re.Match) -> str:
+    """A clock-like figure after 时长/用时 is a duration: 05:32 -> 五分三十二秒, 1:20:30 -> 一小时…"""
+    parts = [int(x) for x in m.groups()[2:] if x is not None]
+    if any(p > 59 for p in parts[1:]):
+        return m.group(0)
+    units = ("小时", "分", "秒")[3 - len(parts):]
+    out = "".join(_w(read_integer(str(p), liang=True)) + u for p, u in zip(parts, units) if p)
+    return m.group(1) + m.group(2) + (out or _w("零") + units[-1])
+
+
 def _numbers(text: str) -> str:
     # dates: 2023-09-23, 2023/9/23, 2023.9.23
     text = _sub(r"(?<![\d.])(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d./])", _date, text)
@@ -141,12 +165,25 @@ def _numbers(text: str) -> str:
         lambda m: f"{_w(read_digits(m.group(1)))}到{_w(read_digits(m.group(2)))}", text,
     )
     text = _sub(r"(?<![\d.])([12]\d{3})(?=\s*年)", lambda m: _w(read_digits(m.group(1))), text)
+    # 2024-2025赛季, (2019-2023): a span of years read as years
+    text = _sub(rf"(?<![\d.])((?:19|20)\d\d)\s*{_DASH}\s*((?:19|20)\d\d)(?![\d.])"
+                r"(?=\s*(?:赛季|学年|年度|财年)|[^\w\s]|\s*$)", _year_range, text)
+    # generations 80后, 95后 (digit by digit); dates named by a middle dot: 3·15 -> 三一五
+    text = _sub(r"(?<![\d.第])(\d\d)(?=后(?![面边来续期天]))", lambda m: _w(read_digits(m.group(1))), text)
+    text = _sub(r"(?<![\d.])(1[0-2]|0?[1-9])[·・•]([12]\d|3[01]|0?[1-9])(?![\d.])",
+                lambda m: _w(read_digits(m.group(1) + m.group(2))), text)
+    # durations written like clock times: 时长05:32, 用时1:20:30
+    text = _sub(r"(时长|用时|耗时|历时|计时|成绩|配速)([是为约:：\s]{0,2})(?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?![\d:])",
+                _duration, text)
+    # 9:00AM, 3 p.m.
+    text = _sub(r"(?<![\d:])(\d{1,2})(?::(\d{2}))?\s*([AaPp])\.?[Mm](?![A-Za-z])\.?", _meridiem, text)
     # clock times 14:30 / 9:05:30
     text = _sub(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])", _time, text)
     # phone numbers
     text = _sub(r"\+(\d{1,3})(?=[\s-]?\d)", lambda m: "加" + _digit_words(m.group(1)) + " ", text)
     text = _sub(r"(?<!\d)(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)", _digits_yao, text)
     text = _sub(r"(?<!\d)(0\d{2,3})-(\d{7,8})(?!\d)", _digits_yao, text)
+    text = _sub(rf"(?<={NUM_CLOSE})(\s*转\s*)(\d{{2,5}})(?![\d.])", lambda m: m.group(1) + _digit_words(m.group(2)), text)
     # 400/800 service hotlines: ten digits, read digit by digit in the groups written
     # (400-812-3123, 4006-123-456) or, unseparated, in the usual 3-3-4 grouping
     text = _sub(r"(?<![\d.])([48]00\d?)[-\s](\d{3,4})[-\s](\d{3,4})(?![\d.])",
@@ -164,6 +201,12 @@ def _numbers(text: str) -> str:
     # codes in three or more dash-separated groups (ISBN 978-7-111-12345-6): digit by digit
     text = _sub(r"(?<![\d.-])\d+(?:-\d+){2,}(?![\d.])",
                 lambda m: " ".join(_digit_words(g) for g in m.group(0).split("-")), text)
+    # car plates written with a gap (粤B 12345, 沪B·8K123): read like 京A12345
+    text = _sub(r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z])[\s·・•-]+(?=[A-Z0-9]{5,6}(?![A-Za-z0-9]))",
+                r"\1", text)
+    # video resolutions 1080P, 720p; model numbers after an acronym and a space (RTX 4090)
+    text = _sub(r"(?<![\d.])\d{2,3}0(?=[Pp](?![A-Za-z]))", lambda m: _digit_words(m.group(0), yao=False), text)
+    text = _sub(r"(?<=[A-Z][A-Z] )\d{4}(?![\d.]|\s*[万亿千百元块人个年%])", lambda m: _digit_words(m.group(0), yao=False), text)
     # a flat after 单元 (5栋2单元302)
     text = _sub(r"(?<=单元)(\d{3,4})(?![\d.])", _digits_yao, text)
     text = _sub(r"(?<![\d.])(\d{3,})(?=\s*(?:室|房间|号房|路公交|路车|次列车))", _digits_yao, text)
@@ -190,11 +233,15 @@ def _numbers(text: str) -> str:
     text = _sub(r"(?<![\d/.])(\d+)/(\d+)(?![\d/])", lambda m: _w(read_fraction(m.group(1), m.group(2))), text)
     # units after numbers (digits stay for the cardinal rule so 2公里 -> 两公里)
     text = _UNIT_RE.sub(lambda m: _UNIT_MAP[m.group(1)], text)
+    text = _sub(r"(?<=\d)w(?![A-Za-z])", "万", text)  # 月薪1.5w
+    text = _sub(r"(?<=[A-Za-z0-9)])\s*([²³])", lambda m: "平方" if m.group(1) == "²" else "立方", text)
     # a rate: 10元/件 -> 十元每件, 20元/人/天 -> 每人每天 (a slash between words alone stays a pause)
     text = _sub(r"(\d\s*[\u4e00-\u9fff]{1,3})/(?=[\u4e00-\u9fff])", r"\1每", text)
     text = _sub(r"(?<=每[\u4e00-\u9fff])/(?=[\u4e00-\u9fff])", "每", text)
     # ranges 3-5天, 10~20; ratios 3:2; arithmetic
+    text = _sub(rf"(?<=\d)\s*-\s*(?={_NUM}\s*=)", "减", text)  # 5-3=2
     text = _sub(rf"({_NUM})\s*{_DASH}\s*(?=\d)", r"\1到", text)
+    text = _sub(rf"(?<=[\d{NUM_CLOSE}][\u4e00-\u9fff])\s*{_DASH}\s*(?=\d)", "到", text)  # 3月5日-7日, 3岁-6岁
     text = _sub(rf"(?<=[{NUM_CLOSE}点分秒元%])\s*{_DASH}\s*(?=[\d{NUM_OPEN}])", "到", text)  # 10:00-12:00
     text = _sub(r"(\d+):(\d+)", r"\1比\2", text)
     text = _sub(r"(?<=\d)\s*[×xX*]\s*(?=\d)", "乘", text)

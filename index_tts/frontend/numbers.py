@@ -6,6 +6,16 @@ DIGITS_YAO = "零幺二三四五六七八九"
 _SECTION_UNITS = ("", "万", "亿", "万亿")
 _MAX_CARDINAL_DIGITS = 16
 
+# Measure words (and 万/千/亿): a bare 2 before them is read 两, a lone 1 before them takes the
+# 一 sandhi (1个 yí gè); elsewhere a digit keeps its citation reading (F1赛车, 3:1获胜 yī).
+MEASURE_WORDS = tuple(
+    "个 位 只 本 次 天 年 周 星期 岁 件 条 张 块 元 角 毛 分钟 分 秒 小时 钟头 点 斤 公斤 千克 克 "
+    "公里 千米 米 厘米 毫米 升 毫升 吨 倍 种 名 家 台 辆 架 部 杯 瓶 碗 口 把 双 对 套 份 场 声 "
+    "句 遍 趟 下 步 颗 粒 片 支 枝 根 篇 首 封 间 座 所 棵 头 匹 节 章 页 行 批 组 队 万 千 亿 百 "
+    "人 成 样 项 门 道 段 幅 株 朵 盒 箱 包 袋 排 圈 轮 局 盘 集 季 招 笔 顿 番 回 群 类 款 层 "
+    "瓦 伏 赫兹 分贝 室 厅 卫 刻 串 堆 束 副 扇 顶 滴 阵".split()
+)
+
 
 def read_digits(s: str, yao: bool = False) -> str:
     """Digit by digit: ``"1208" -> 一二零八`` (``幺二零八`` with ``yao``)."""
