@@ -157,3 +157,28 @@ def test_dict_overrides(fe):
 def test_bad_overrides_raise(fe, text, overrides):
     with pytest.raises(OverrideError):
         fe(text, pinyin_overrides=overrides)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a written 1 takes the 一 sandhi only before a measure word; scores and 一对一 keep yī
+        ("中国队以3:1战胜日本队", "zhong1 guo2 dui4 yi3 san1 bi3 yi1 zhan4 sheng4 ri4 ben3 dui4"),
+        ("1比1还原", "yi1 bi3 yi1 huan2 yuan2"), ("一对一辅导", "yi1 dui4 yi1 fu2 dao3"),
+        ("F1赛车", "ai2 fu5 yi1 sai4 che1"), ("1-2周", "yi1 dao4 liang3 zhou1"),
+        # 一 as an ordinal before 楼 / 季度 / 年级
+        ("一楼大厅", "yi1 lou2 da4 ting1"), ("一季度", "yi1 ji4 du4"), ("他是一年级的学生", "ta1 shi4 yi1 nian2 ji2 de5 xue2 sheng5"),
+        # a reduplicated verb with its object, one jieba word: the second syllable is neutral
+        ("聊聊天", "liao2 liao5 tian1"), ("散散步", "san4 san5 bu4"), ("帮帮忙", "bang1 bang5 mang2"),
+    ],
+)
+def test_sandhi_session10(fe, text, expected):
+    assert pinyin(fe, text) == expected
+
+
+def test_sandhi_session10_limits(fe):
+    assert pinyin(fe, "跑跑步") == "pao2 pao5 bu4"
+    assert pinyin(fe, "哈哈哈") == "ha1 ha1 ha1"  # not a verb with its object
+    assert pinyin(fe, "1个人") == "yi2 ge4 ren2" and pinyin(fe, "1万") == "yi2 wan4"
+    assert pinyin(fe, "3点1刻") == "san1 dian3 yi2 ke4"
+    assert "bi3 yi4 bai3 ling2 er4" in pinyin(fe, "以108:102获胜")  # 一百 keeps its sandhi after 比

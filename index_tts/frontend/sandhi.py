@@ -7,6 +7,7 @@ Locked syllables (user overrides) and spelled letters are never changed.
 from __future__ import annotations
 
 from .g2p import is_dict_word as _is_dict_word
+from .numbers import MEASURE_WORDS
 from .polyphone import FULL_TONE_REDUP, NEUTRAL_REDUP_NOUNS, NEUTRAL_WORDS, NUMERALS
 from .types import Syllable, Word
 
@@ -34,6 +35,10 @@ def _neutral(words: list[Word]) -> None:
         if len(w.text) == 2 and len(syls) == 2 and w.text[0] == w.text[1]:
             if w.text[0] in NEUTRAL_REDUP_NOUNS or (w.pos.startswith("v") and w.text not in FULL_TONE_REDUP):
                 _set(syls[1], 5)
+        if (len(w.text) == 3 and len(syls) == 3 and w.text[0] == w.text[1] != w.text[2]
+                and w.text[:2] not in FULL_TONE_REDUP
+                and _is_dict_word(w.text[0] + w.text[2])):
+            _set(syls[1], 5)  # a reduplicated verb with its object, one jieba word: 聊聊天, 散散步, 帮帮忙
         if len(syls) == 1 and _PARTICLES.get(w.text) == syls[0].base and k and not w.break_before:
             _set(syls[0], 5)
         if (
@@ -53,6 +58,25 @@ def _clock_or_decimal(flat: list[tuple[Syllable, Word, int]], i: int) -> bool:
     return after[:1] in _DIGITS + "钟半整" and after != "" or before in _TIME_WORDS
 
 
+def _score_yi(flat: list[tuple[Syllable, Word, int]], i: int) -> bool:
+    """一 on either side of 比/对 between two numbers (1比1, 一对一辅导, 三比一获胜): a score, yī."""
+    def numeral(k: int) -> bool:
+        return 0 <= k < len(flat) and (flat[k][1].kind == "number" or flat[k][0].text in NUMERALS)
+    after = flat[i + 1][0].text if i + 1 < len(flat) else ""
+    before = flat[i - 1][0].text if i else ""
+    return (after in ("比", "对") and numeral(i + 2)) or (before in ("比", "对") and numeral(i - 2))
+
+
+def _before_measure(flat: list[tuple[Syllable, Word, int]], i: int) -> bool:
+    """A measure word follows (1个, 1小时): only then does a written 1 take the 一 sandhi."""
+    after = "".join(t[0].text for t in flat[i + 1:i + 3])
+    return after.startswith(MEASURE_WORDS) and not after.startswith("点")
+
+
+# Nouns after which 一 is an ordinal (一月, 一号线, 一楼, 一季度, 一年级): yī.
+_ORDINAL_NEXT = ("月", "号", "楼", "季度", "年级")
+
+
 def _regular_yi(nxt: Syllable | None) -> int:
     if nxt is None or nxt.letter:
         return 1
@@ -65,16 +89,19 @@ def _yi_tone(flat: list[tuple[Syllable, Word, int]], i: int) -> int:
     nxt = flat[i + 1][0] if i + 1 < len(flat) else None
     if prev is not None and (prev.text == "第" or (w.kind != "number" and prev.text in NUMERALS)):
         return 1  # 第一, 十一
+    inner = w.syllables[j + 1].text if j + 1 < len(w.syllables) else ""
+    if inner not in ("百", "千", "万", "亿") and _score_yi(flat, i):
+        return 1
     if w.kind == "number":
-        inner = w.syllables[j + 1].text if j + 1 < len(w.syllables) else ""
         if inner in ("百", "千", "万", "亿"):
             return _regular_yi(nxt)  # 一百 yi4, 一万 yi2
-        if len(w.syllables) == 1 and nxt is not None and nxt.text not in ("点", "月", "号", "日", "楼"):
+        if len(w.syllables) == 1 and nxt is not None and _before_measure(flat, i):
             return _regular_yi(nxt)  # 1个 -> 一个 yi2
-        return 1  # digits, 十一, 一点五, 1月
+        return 1  # digits, 十一, 一点五, 1月, F1赛车
     if nxt is None or nxt.letter or j == len(w.syllables) - 1 and len(w.syllables) > 1:
         return 1  # 统一, 星期一, clause-final
-    if nxt.text in _DIGITS or nxt.text in ("月", "号") or (nxt.text == "点" and _clock_or_decimal(flat, i)):
+    following = "".join(t[0].text for t in flat[i + 1:i + 3])
+    if nxt.text in _DIGITS or following.startswith(_ORDINAL_NEXT) or (nxt.text == "点" and _clock_or_decimal(flat, i)):
         return 1
     if nxt.text == "日" and prev is not None and prev.text == "月":  # 一月一日
         return 1
