@@ -182,3 +182,30 @@ def test_sandhi_session10_limits(fe):
     assert pinyin(fe, "1个人") == "yi2 ge4 ren2" and pinyin(fe, "1万") == "yi2 wan4"
     assert pinyin(fe, "3点1刻") == "san1 dian3 yi2 ke4"
     assert "bi3 yi4 bai3 ling2 er4" in pinyin(fe, "以108:102获胜")  # 一百 keeps its sandhi after 比
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # 还 ending its clause (alone or before a closing 了) is the verb huán; 还了 + an object too
+        ("借了东西要还", "jie4 le5 dong1 xi5 yao4 huan2"), ("这本书你什么时候还", "zhe4 ben3 shu1 ni3 shen2 me5 shi2 hou5 huan2"),
+        ("有借有还，再借不难", "you3 jie4 you3 huan2 zai4 jie4 bu4 nan2"), ("我已经还了", "wo2 yi3 jing1 huan2 le5"),
+        ("他还了三次房贷", "ta1 huan2 le5 san1 ci4 fang2 dai4"),
+        # 得 before a degree adverb is the complement's de (jieba may tag 很漂亮 a noun)
+        ("打扮得很漂亮", "da3 ban5 de5 hen3 piao4 liang5"),
+        # word-final 子 is the neutral noun suffix where no phrase covers it
+        ("包子", "bao1 zi5"), ("嗓子疼", "sang3 zi5 teng2"), ("小伙子", "xiao2 huo3 zi5"), ("一下子", "yi2 xia4 zi5"),
+        # 重 before a verb of doing again; 削 as a verb; neutral second syllables
+        ("请你重说一遍", "qing2 ni3 chong2 shuo1 yi2 bian4"), ("削苹果", "xiao1 ping2 guo3"),
+        ("他的胳膊", "ta1 de5 ge1 bo5"), ("这个道理", "zhe4 ge5 dao4 li5"),
+    ],
+)
+def test_polyphones_session10(fe, text, expected):
+    assert pinyin(fe, text) == expected
+
+
+def test_polyphones_session10_limits(fe):
+    assert pinyin(fe, "借了不还") == "jie4 le5 bu4 huan2"
+    assert pinyin(fe, "他还没来") == "ta1 hai2 mei2 lai2" and pinyin(fe, "还有一个问题").startswith("hai2")
+    assert pinyin(fe, "男子") == "nan2 zi3" and pinyin(fe, "原子") == "yuan2 zi3" and pinyin(fe, "子女") == "zi2 nv3"
+    assert pinyin(fe, "剥削") == "bo1 xue1" and pinyin(fe, "很重") == "hen3 zhong4"

@@ -112,7 +112,7 @@ def _merge_reduplications(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]
     return out
 
 
-def _hanzi_words(run: str, unknown: list[str], clause_start: bool) -> list[Word]:
+def _hanzi_words(run: str, unknown: list[str], clause_start: bool, clause_end: bool = False) -> list[Word]:
     pairs = _merge_reduplications(_lookups().cut(run))
     words: list[Word] = []
     for k, (w, pos) in enumerate(pairs):
@@ -131,6 +131,7 @@ def _hanzi_words(run: str, unknown: list[str], clause_start: bool) -> list[Word]
                     prev_word=prev_w, next_word=next_w, word=w, pos=pos,
                     prev_pos=prev_pos, next_pos=next_pos, at_clause_start=clause_start and k == 0,
                     next2_word=next2_w, next2_pos=next2_pos, prev2_pos=prev2_pos,
+                    words_left=len(pairs) - 1 - k if clause_end else -1,
                 )
                 reading = char_reading(ch, ctx) or reading
             if reading is None:
@@ -192,7 +193,8 @@ def clause_words(norm: str, overrides: OverrideTable, unknown: list[str], erhua:
     """Words of one normalised clause; characters without a reading go to ``unknown``."""
     words: list[Word] = []
     pending_break = 0
-    for m in _TOKEN_RE.finditer(norm):
+    tokens = list(_TOKEN_RE.finditer(norm))
+    for t, m in enumerate(tokens):
         kind = m.lastgroup
         tok = m.group(0)
         if kind == "comma":
@@ -202,7 +204,8 @@ def clause_words(norm: str, overrides: OverrideTable, unknown: list[str], erhua:
             pending_break = max(pending_break, 2 if words else 0)
             continue
         if kind == "han":
-            new = _hanzi_words(tok, unknown, clause_start=not words or pending_break >= 3)
+            after = next((n.lastgroup for n in tokens[t + 1:] if n.lastgroup != "space"), "comma")
+            new = _hanzi_words(tok, unknown, clause_start=not words or pending_break >= 3, clause_end=after == "comma")
         elif kind == "num":
             new = _number_word(tok[1:-1], unknown)
         elif kind == "lat":

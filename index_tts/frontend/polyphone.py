@@ -37,7 +37,7 @@ NEUTRAL_WORDS = frozenset(
     应酬 冤枉 月饼 运气 在乎 咱们 怎么 扎实 眨巴 张罗 丈夫 帐篷 招牌 芝麻 知识 指甲 主意 转悠
     壮实 状元 自在 祖宗 作坊 多少 认得 晓得 舍得 值得 懂得 记得 觉得 怪不得 我们 你们 他们
     她们 它们 人们 孩子们 这么 那么 多么 怎么样 为什么 什么 狐狸 苍蝇 蛤蟆 耗子 蚂蚱 刺猬 黄瓜
-    喇嘛 妯娌 伙计 机灵 谢谢 爸爸 妈妈 和尚 尚书 福气 客人 亮堂 打发 打量 提防 答应""".split()
+    喇嘛 妯娌 伙计 机灵 谢谢 爸爸 妈妈 和尚 尚书 福气 客人 亮堂 打发 打量 提防 答应 胳膊 道理 外甥 女婿""".split()
 )
 
 # Reduplications that keep both full tones even when jieba tags them as verbs (处处 'v').
@@ -69,6 +69,7 @@ class Context:
     next2_word: str = ""  # the word after next_word (same hanzi run), and its POS
     next2_pos: str = ""
     prev2_pos: str = ""  # the POS of the word before prev_word
+    words_left: int = -1  # words after this one when its Hanzi run ends the clause (else -1)
 
 
 _PRONOUNS = frozenset("我 你 他 她 它 您 我们 你们 他们 她们 它们 人家 大家".split())
@@ -81,7 +82,11 @@ def _hai_huan(c: Context) -> str:
     if c.next_char and c.next_char in "给钱债款账贷书":
         return "huan2"  # 还给, 还钱, 还书
     if c.word != "还":
-        return "hai2"
+        return "huan2" if c.words_left == 0 and c.word.endswith("还") else "hai2"  # 有借有还
+    if c.words_left == 0 or (c.words_left == 1 and c.next_word == "了"):
+        return "huan2"  # the adverb never ends a clause: 借了不还, 什么时候还, 用完再还, 我已经还了
+    if c.next_word == "了" and (c.next2_pos[:1] in ("m", "n") or c.next2_word in _PRONOUNS):
+        return "huan2"  # 还了三次房贷, 还了他 (not 还了得)
     if c.next_word in _RETURN_RESULTS:
         return "huan2"  # 还清了, 还回去
     if c.next_word in _PRONOUNS and (not c.next2_word or c.next2_pos.startswith(("n", "m", "q"))):
@@ -111,13 +116,17 @@ def _chang_zhang(c: Context) -> str:
 
 
 def _zhong_chong(c: Context) -> str:
-    if c.next_char and c.next_char in "新复来做写建播申装修启返温演组" and c.prev_word not in _DEGREE:
+    if c.next_char and c.next_char in "新复来做写建播申装修启返温演组说讲唱选考拍画填算排录发试置" \
+            and c.prev_word not in _DEGREE:
         return "chong2"
     return "zhong4"
 
 
 # Adverbs that follow the modal 得 děi (我得赶紧走, 你们得好好学习); jieba may glue them to the verb.
 _DEI_ADVERBS = ("赶紧", "赶快", "先", "马上", "快", "早点", "好好", "再", "多", "尽快", "立刻", "抓紧", "自己")
+
+
+_COMPLEMENT_DEGREE = ("很", "非常", "特别", "十分", "太", "真", "挺", "更", "比较", "相当", "越来越", "极")
 
 
 def _de(c: Context) -> str:
@@ -129,6 +138,8 @@ def _de(c: Context) -> str:
         return "dei3"
     if c.next_word == "了" and c.prev_pos.startswith("r"):
         return "de2"
+    if c.prev_word and not c.prev_pos.startswith("r") and c.next_word.startswith(_COMPLEMENT_DEGREE):
+        return "de5"  # a degree complement: 打扮得很漂亮, 说得非常好 (jieba may tag 很漂亮 a noun)
     if c.at_clause_start or c.next_pos.startswith("n"):
         return "de2"
     return "de5"
@@ -192,6 +203,18 @@ def _zhi(c: Context) -> str:
     return "zhi1" if c.prev_char and c.prev_char in NUMERALS + _DEMONSTRATIVES else "zhi3"
 
 
+# Characters after which 子 keeps its full tone (男子, 原子, 瓜子, 孔子, 电子书); elsewhere a 子 that
+# does not start its word is the noun suffix, neutral (包子, 样子, 小伙子, 嗓子疼) where no phrase covers it.
+_FULL_TONE_ZI = frozenset("原粒核质中电离光因量分卵精孢男女父母亲长次独生养义嫡庶孝浪游赤逆君臣天太王公世仙才弟学士"
+                          "夫诸犬孔孟庄墨荀韩瓜莲棋松鱼")
+
+
+def _zi(c: Context) -> str:
+    if c.word.count("子") == 1 and not c.word.startswith("子") and c.prev_char not in _FULL_TONE_ZI:
+        return "zi5"
+    return "zi3"
+
+
 def _jue_jiao(c: Context) -> str:
     return "jiao4" if c.prev_char and c.prev_char in "睡午一个懒觉好" else "jue2"
 
@@ -248,14 +271,14 @@ _RULES = {
     "还": _hai_huan, "行": _xing_hang, "长": _chang_zhang, "重": _zhong_chong, "得": _de,
     "地": _di_de, "着": _zhe_zhao, "种": _zhong, "数": _shu, "只": _zhi, "觉": _jue_jiao,
     "为": _wei, "调": _diao_tiao, "弹": _tan_dan, "了": _le_liao, "教": _jiao, "都": _dou_du,
-    "系": _xi_ji, "量": _liang,
+    "系": _xi_ji, "量": _liang, "子": _zi,
     **{ch: _surname(ch) for ch in SURNAME_READINGS if ch != "乐"}, "乐": _surname("乐", "le4"),
 }
 
 # Readings for characters outside any phrase when no rule applies (pypinyin's first
 # reading is a poor default for these).
 CHAR_DEFAULTS: dict[str, str] = {
-    "子": "zi3", "少": "shao3", "好": "hao3", "便": "bian4", "没": "mei2",
+    "少": "shao3", "削": "xiao1", "好": "hao3", "便": "bian4", "没": "mei2",
     "看": "kan4", "差": "cha4", "处": "chu4", "应": "ying1", "当": "dang1",
     "血": "xue4", "薄": "bao2", "给": "gei3", "吗": "ma5", "呢": "ne5", "吧": "ba5",
     "的": "de5", "们": "men5", "么": "me5", "喽": "lou5", "嘛": "ma5", "啦": "la5", "哪": "na3", "那": "na4", "这": "zhe4",
