@@ -209,3 +209,19 @@ def test_polyphones_session10_limits(fe):
     assert pinyin(fe, "他还没来") == "ta1 hai2 mei2 lai2" and pinyin(fe, "还有一个问题").startswith("hai2")
     assert pinyin(fe, "男子") == "nan2 zi3" and pinyin(fe, "原子") == "yuan2 zi3" and pinyin(fe, "子女") == "zi2 nv3"
     assert pinyin(fe, "剥削") == "bo1 xue1" and pinyin(fe, "很重") == "hen3 zhong4"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a known word inside a mixed-case token is said as a word, the acronym beside it spelled
+        ("他用ChatGPT写作业", "qia4 te4 ji4 pi1 ti4"), ("我想买iPhone 15 Pro Max", "shi2 wu3 pu1 rou5 mai4 ke4 si1"),
+        ("iPad Air很轻", "ai4 pai4 ai1 er5"), ("这个Plus版本", "pu1 la1 si1"),
+    ],
+)
+def test_letters_session10(fe, text, expected):
+    assert expected in pinyin(fe, text)
+
+
+def test_pi_is_read(fe):
+    assert pinyin(fe, "π约等于3.14") == "pai4 yue1 deng3 yu2 san1 dian3 yi1 si4"  # was dropped as unreadable

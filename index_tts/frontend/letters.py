@@ -1,6 +1,8 @@
 """Latin letters and acronyms as Mandarin syllables (the way a Chinese speaker says them)."""
 from __future__ import annotations
 
+import re
+
 from .types import Syllable, Word
 
 # Mandarin approximations of the English letter names (toneless base, tone).
@@ -60,7 +62,19 @@ WORD_READINGS: dict[str, str] = {
     "word": "wo4 de5",
     "mac": "mai4 ke4",
     "android": "an1 zhuo2",
+    # product-name words said as words (iPhone 15 Pro Max, ChatGPT, iPad Air)
+    "pro": "pu1 rou5",
+    "max": "mai4 ke4 si1",
+    "plus": "pu1 la1 si1",
+    "mini": "mi2 ni3",
+    "air": "ai1 er5",
+    "ultra": "ao4 te4 la1",
+    "chat": "qia4 te4",
+    "google": "gu3 ge1",
 }
+
+# Pieces of a mixed-case token: ChatGPT -> Chat + GPT, MacBook -> Mac + Book, iOS -> i + OS.
+_PIECE_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[A-Z]")
 
 
 def _syllables_of(reading: str, text: str) -> list[Syllable]:
@@ -75,10 +89,14 @@ def letter_word(token: str) -> Word:
     key = "".join(ch for ch in token.lower() if ch.isalpha())
     if key in WORD_READINGS:
         syls = _syllables_of(WORD_READINGS[key], token)
-    else:
+    else:  # a known word inside a mixed-case token is said as a word, the rest spelled
         syls = []
-        for ch in key.upper():
-            syls.extend(
-                Syllable(text=ch, base=b, tone=t, letter=True) for b, t in LETTER_NAMES[ch]
-            )
+        for piece in _PIECE_RE.findall("".join(ch for ch in token if ch.isalpha())):
+            if piece.lower() in WORD_READINGS:
+                syls.extend(_syllables_of(WORD_READINGS[piece.lower()], piece))
+                continue
+            for ch in piece.upper():
+                syls.extend(
+                    Syllable(text=ch, base=b, tone=t, letter=True) for b, t in LETTER_NAMES[ch]
+                )
     return Word(text=token, syllables=syls, pos="eng", kind="letters")
