@@ -168,6 +168,7 @@ def test_bad_overrides_raise(fe, text, overrides):
         ("F1赛车", "ai2 fu5 yi1 sai4 che1"), ("1-2周", "yi1 dao4 liang3 zhou1"),
         # 一 as an ordinal before 楼 / 季度 / 年级
         ("一楼大厅", "yi1 lou2 da4 ting1"), ("一季度", "yi1 ji4 du4"), ("他是一年级的学生", "ta1 shi4 yi1 nian2 ji2 de5 xue2 sheng5"),
+        ("获得一等奖", "huo4 de2 yi1 deng2 jiang3"), ("他住在一单元", "ta1 zhu4 zai4 yi1 dan1 yuan2"),
         # a reduplicated verb with its object, one jieba word: the second syllable is neutral
         ("聊聊天", "liao2 liao5 tian1"), ("散散步", "san4 san5 bu4"), ("帮帮忙", "bang1 bang5 mang2"),
     ],

@@ -108,8 +108,8 @@ _RANGE_TAIL = re.compile(rf"^(?:到|至|{_DASH})\s*\d+(?:\.\d+)?\s*")
 
 def _liang_ok(text: str, start: int, end: int) -> bool:
     prev = text[start - 1] if start else ""
-    if prev and (prev in "第点." or prev.isdigit()):
-        return False
+    if prev and (prev in "第点." or prev.isdigit() or (prev.isascii() and prev.isalpha())):
+        return False  # 第2, 2.2, a code after a letter: B2层, A2栋
     rest = text[end:].lstrip()
     rest = _RANGE_TAIL.sub("", rest, count=1)  # 2到3个, 2-3人: the range's measure word counts
     return rest.startswith(_LIANG_NEXT) and not rest.startswith(_NOT_LIANG_NEXT)

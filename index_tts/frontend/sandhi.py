@@ -73,8 +73,8 @@ def _before_measure(flat: list[tuple[Syllable, Word, int]], i: int) -> bool:
     return after.startswith(MEASURE_WORDS) and not after.startswith("点")
 
 
-# Nouns after which 一 is an ordinal (一月, 一号线, 一楼, 一季度, 一年级): yī.
-_ORDINAL_NEXT = ("月", "号", "楼", "季度", "年级")
+# Nouns after which 一 is an ordinal (一月, 一号线, 一楼, 一季度, 一年级, 一单元, 一等奖): yī.
+_ORDINAL_NEXT = ("月", "号", "楼", "季度", "年级", "单元", "等奖", "等座", "等功")
 
 
 def _regular_yi(nxt: Syllable | None) -> int:
