@@ -95,10 +95,8 @@ class Synthesizer:
                            threads=threads)
         self.bundle, self.runner, self.vocoder_name = voice.bundle, voice.runner, voice.vocoder_name
         self.device, self.fp16, threads = voice.device, voice.fp16, voice.threads
-        self.bundle_dir = Path(bundle_dir)
-        self.mel_config = self.bundle.mel
-        self.sample_rate = self.mel_config.sample_rate
-        self.hop = self.mel_config.hop_length
+        self.bundle_dir, self.mel_config = Path(bundle_dir), self.bundle.mel
+        self.sample_rate, self.hop = self.mel_config.sample_rate, self.mel_config.hop_length
         settings = self.bundle.inference
         self.variance_dropout = settings.variance_dropout if variance_dropout is None else bool(variance_dropout)
         self.dropout_pitch_gain = settings.dropout_pitch_gain
@@ -106,8 +104,7 @@ class Synthesizer:
         self.max_segment_syllables = check_segment_limit(max_segment_syllables or settings.max_segment_syllables)
         self.frontend = Frontend(symbols=self.bundle.symbols)
         self.emotion_encoder = EmotionEncoder.from_settings(self.bundle.emotions)  # the bundle's cap and bias
-        self._speaker_encoder = None
-        self._lock = threading.RLock()
+        self._speaker_encoder, self._lock = None, threading.RLock()
         self.teacher_voices = TeacherVoices(threads=threads)  # listed when installed
         self.student_voices = StudentVoices(self.mel_config, self.bundle.symbols, self.device)
         self._baselines: dict[str, Any] = {}
@@ -185,11 +182,12 @@ class Synthesizer:
         if ctrl is None and (req.emotion_label is not None or req.emotion_vector is not None):
             ctrl = self.emotion_encoder.encode(req.emotion_label, req.emotion_vector, req.intensity)
         if reference_audio is not None:
-            ref_ctrl, ref_warnings = self._reference_control(reference_audio, req.reference_strength, baseline_voice)
+            ref_ctrl, ref_warnings = self._reference_control(reference_audio, req.reference_strength, baseline_voice,
+                                                             clone=req.speaker == CLONE)
             warnings.extend(ref_warnings)
             if ctrl is None:
                 ctrl = ref_ctrl
-            else:
+            elif ref_ctrl is not None:
                 from .encoders.style import combine
 
                 ctrl = combine(ctrl, ref_ctrl)
@@ -206,11 +204,13 @@ class Synthesizer:
         tempo = min(1.0, prep.request.speed * rate)
         return max(MIN_SEGMENT_SYLLABLES, int(self.max_segment_syllables * tempo))
 
-    def _reference_control(self, reference_audio: Any, strength: float, voice: Optional[str] = None):
-        """Prosody of the clip relative to the voice's own neutral baseline (measured once per voice)."""
-        from .encoders.style import analyze_reference, measure_voice_baseline, style_to_control
+    def _reference_control(self, reference_audio: Any, strength: float, voice: Optional[str] = None, clone=False):
+        """Prosody of the clip relative to the voice's neutral baseline (measured once per voice), or (None, notes)."""
+        from .encoders.style import measure_voice_baseline, reference_style, style_to_control
 
-        style = analyze_reference(reference_audio)
+        style, notes = reference_style(reference_audio, clone)
+        if style is None:
+            return None, notes
         key = voice or ""
         if key not in self._baselines:
             self._baselines[key] = measure_voice_baseline(lambda t: self._plain_synthesize(t, voice))

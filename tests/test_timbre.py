@@ -119,10 +119,28 @@ def test_a_noisy_clip_gets_a_weaker_map_or_none():
     for floor in (60.0, 21.0, 15.0):
         ref = _model_space(_frames(np.random.default_rng(8), 400, 0.6, -2.0, pause_db=floor), cfg)
         dr = tb.dynamic_range_db(ref, cfg)
-        assert abs(dr - floor) < 3.0, (floor, dr)
+        assert abs(dr - floor) < 4.0, (floor, dr)
         tmap = fit_timbre_map(model, ref, cfg)
         strengths.append(None if tmap is None else tmap.strength)
     assert strengths[0] == 1.0 and 0.2 < strengths[1] < 0.9 and strengths[2] is None, strengths
+
+
+def test_a_clean_clip_without_pauses_is_not_taken_for_a_noisy_one():
+    """A clip cut from running speech has no pauses, only short stop closures (here 3 % of the
+    frames, 45 dB down): clean, the full map. The same closures held up by a noise floor 15 dB
+    down: no map."""
+    cfg = _cfg()
+    model = _model_space(_frames(np.random.default_rng(7), 300, 0.6, 2.0), cfg)
+    strengths = []
+    for floor in (45.0, 15.0):
+        raw = _frames(np.random.default_rng(9), 400, 0.6, -2.0)
+        closures = np.random.default_rng(10).choice(400, 12, replace=False)
+        raw[:, closures] -= floor / 20.0 * np.log(10.0) if cfg.natural_log else floor / 20.0
+        ref = _model_space(raw, cfg)
+        assert abs(tb.dynamic_range_db(ref, cfg) - floor) < 4.0
+        tmap = fit_timbre_map(model, ref, cfg)
+        strengths.append(None if tmap is None else tmap.strength)
+    assert strengths == [1.0, None], strengths
 
 
 def test_the_runner_maps_only_what_it_vocodes():

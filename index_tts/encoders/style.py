@@ -277,6 +277,20 @@ def analyse_reference(src: AudioSource, cfg: StyleConfig = StyleConfig()) -> Ref
     return analyse_wav(audio.wav, audio.sample_rate, cfg, warnings_in=audio.warnings)
 
 
+def reference_style(src: AudioSource, clone: bool = False,
+                    cfg: StyleConfig = StyleConfig()) -> tuple[Optional[ReferenceStyle], list[str]]:
+    """``(analyse_reference(src), [])``. For a clip that is cloned (``clone``: its voice already
+    passed the speaker encoder's speech check), a clip whose pitch cannot be followed — a rough,
+    creaky or breathy voice has too few periodic frames — gives ``(None, [warning])`` instead of
+    an error, so the voice is still cloned and only its intonation is not imitated."""
+    try:
+        return analyse_reference(src, cfg), []
+    except ReferenceAudioError as exc:
+        if not clone or "could not read" in str(exc):
+            raise
+        return None, [f"reference clip: its intonation is not imitated ({exc}); its voice is still cloned"]
+
+
 # ----------------------------------------------------------------------------- transfer
 BASELINE_TEXTS: tuple[str, ...] = (
     "今天天气很好，我们一起去公园散步吧。路边的花都开了，空气也很新鲜。",
