@@ -85,7 +85,7 @@ def speech_frames(mel: np.ndarray, mel_config, speech_db: float = 40.0) -> np.nd
 
 def dynamic_range_db(mel: np.ndarray, mel_config) -> float:
     """95th minus 1st percentile of the frames' mean level in dB: near the SNR for a clip under
-    steady noise (21–25 / 14–17 / 8–9 dB at 30 / 20 / 10 dB SNR, three voices), far above it for a
+    steady white noise (21–25 / 14–17 / 8–9 dB at 30 / 20 / 10 dB SNR, three voices), far above it for a
     clean one. The 1st percentile, not a higher one, so that a clean clip cut without pauses still
     reaches down to its stop closures (43–49 dB; with the 10th percentile 19–25 dB, read as noisy)."""
     raw = _raw(np.asarray(mel), mel_config)
