@@ -182,13 +182,13 @@ class Synthesizer:
         if ctrl is None and (req.emotion_label is not None or req.emotion_vector is not None):
             ctrl = self.emotion_encoder.encode(req.emotion_label, req.emotion_vector, req.intensity)
         if reference_audio is not None:
-            ref_ctrl, ref_warnings = self._reference_control(reference_audio, req.reference_strength, baseline_voice,
-                                                             clone=req.speaker == CLONE)
-            warnings.extend(ref_warnings)
+            ref_ctrl, notes = self._reference_control(reference_audio, req.reference_strength, baseline_voice,
+                                                      req.speaker == CLONE)
+            warnings.extend(notes)
             if ctrl is None:
                 ctrl = ref_ctrl
             elif ref_ctrl is not None:
-                from .encoders.style import combine
+                from .encoders.emotion import combine
 
                 ctrl = combine(ctrl, ref_ctrl)
         if not teacher and not student:
@@ -206,7 +206,7 @@ class Synthesizer:
 
     def _reference_control(self, reference_audio: Any, strength: float, voice: Optional[str] = None, clone=False):
         """Prosody of the clip relative to the voice's neutral baseline (measured once per voice), or (None, notes)."""
-        from .encoders.style import measure_voice_baseline, reference_style, style_to_control
+        from .encoders.style_transfer import measure_voice_baseline, reference_style, style_to_control
 
         style, notes = reference_style(reference_audio, clone)
         if style is None:

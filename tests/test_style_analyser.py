@@ -8,9 +8,9 @@ import soundfile as sf
 from scipy.signal import lfilter
 
 from index_tts.encoders.emotion import LIMITS, NEUTRAL_CONTROL
-from index_tts.encoders.style import (
-    StyleConfig, StyleTransferConfig, VoiceBaseline, analyse_reference, measure_voice_baseline,
-    style_to_control,
+from index_tts.encoders.style import StyleConfig, analyse_reference
+from index_tts.encoders.style_transfer import (
+    StyleTransferConfig, VoiceBaseline, measure_voice_baseline, style_to_control,
 )
 from index_tts.errors import InvalidParameterError, ReferenceAudioError
 
@@ -176,3 +176,20 @@ def test_measure_voice_baseline_uses_the_same_analyser():
     assert b.f0_median_hz == pytest.approx(270.0, rel=0.02)  # median of 260, 270, 280
     assert b.rate_syl_s == pytest.approx(4.5, rel=0.12)
     assert VoiceBaseline.from_dict(b.to_dict()) == b
+
+
+def test_a_band_limited_clip_transfers_no_spectral_tilt():
+    """Telephone audio (8 kHz, nothing above 4 kHz) has no 4-6 kHz to fit a slope over: its tilt
+    is not measured (NaN) and transfers as 0, not as a steep darkening; its pitch still transfers."""
+    from index_tts.audio.io import resample
+
+    # real full-band speech has its 5-6 kHz band 0-15 dB below its 1-3 kHz one (8 kHz copies: 68-73 dB);
+    # the three-formant test voice has almost nothing up there, so it gets a little breath noise
+    full = voice(200.0, 3.0) + 0.002 * np.random.default_rng(3).standard_normal(3 * SR).astype(np.float32)
+    phone = resample(resample(full, SR, 8000), 8000, SR)
+    s_full, s_phone = analyse_reference((full, SR)), analyse_reference((phone, SR))
+    assert math.isfinite(s_full.spectral_tilt_db) and math.isnan(s_phone.spectral_tilt_db)
+    assert s_phone.f0_median_hz == pytest.approx(200.0, rel=0.02)
+    c = style_to_control(s_phone, BASE, 1.0)
+    assert c.spectral_tilt_db == 0.0 and c.pitch_shift_st < 0.0  # 200 Hz against the baseline's 260
+    assert style_to_control(s_full, BASE, 1.0).spectral_tilt_db != 0.0

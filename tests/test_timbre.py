@@ -143,6 +143,35 @@ def test_a_clean_clip_without_pauses_is_not_taken_for_a_noisy_one():
     assert strengths == [1.0, None], strengths
 
 
+def test_a_band_limited_clip_maps_only_the_bands_it_covers():
+    """Telephone audio has nothing in the top bands (here the top 16 of 80 sit 120 dB down): the
+    map covers the 64 bands below, and the model's frames keep their own top bands (their shape;
+    their level follows the edge) instead of taking the clip's silence. A full-band clip's map
+    covers everything."""
+    cfg = _cfg()
+    rng = np.random.default_rng(11)
+    model_raw = _frames(rng, 300, 0.6, 2.0)
+    model = _model_space(model_raw, cfg)
+    full = _frames(np.random.default_rng(12), 400, 0.6, -2.0, pause_db=60)
+    phone = full.copy()
+    phone[64:] = full[64:].min() - (120.0 / 20.0 * np.log(10.0) if cfg.natural_log else 120.0 / 20.0)
+    assert tb.covered_bands(_model_space(full, cfg), cfg) == N_MELS
+    assert tb.covered_bands(_model_space(phone, cfg), cfg) == 64
+    assert fit_timbre_map(model, _model_space(full, cfg), cfg).n_bands == 0
+    tmap = fit_timbre_map(model, _model_space(phone, cfg), cfg)
+    assert tmap.n_bands == 64 and tmap.n_ceps == round(24 * 64 / N_MELS)
+    out = tb._raw(tmap.apply(model), cfg)
+    top_change = out[64:] - model_raw[64:]
+    assert np.abs(top_change - top_change.mean(axis=0)).max() < 1e-3  # the shape of the top is the model's
+    db = 20.0 / np.log(10.0) if cfg.natural_log else 20.0
+    assert (out[64:].mean() - model_raw[64:].mean()) * db > -20.0  # not pulled down to the clip's empty bands
+    # the covered bands take the clip's mean envelope (its speech frames), as for a full-band clip
+    ref = _model_space(phone, cfg)
+    want = tb._raw(ref, cfg)[:64, tb.speech_frames(ref, cfg)].mean(axis=1)
+    before = np.abs(model_raw[:64].mean(axis=1) - want).mean()
+    assert np.abs(out[:64].mean(axis=1) - want).mean() < 0.1 * before
+
+
 def test_the_runner_maps_only_what_it_vocodes():
     cfg, rng = _cfg(), np.random.default_rng(6)
     model = _model_space(_frames(rng, 100, 0.6, 2.0), cfg)

@@ -45,6 +45,11 @@ class TimbreConfig(ConfigBase):
     # above clean_db the full map, at or below noisy_db none, linear between.
     clean_db: float = 25.0
     noisy_db: float = 20.0
+    # A band-limited clip (telephone audio: nothing above ~4 kHz) would pass its empty top bands on
+    # to the clone. Bands whose 95th-percentile level is more than band_db below the clip's loudest
+    # band's are outside it: the map covers the bands below them, the model keeps its own above.
+    band_db: float = 70.0
+    min_bands: int = 24         # a clip covering fewer bands than this gets no map
 
     def __post_init__(self) -> None:
         if not 1 <= self.n_ceps:
@@ -55,6 +60,8 @@ class TimbreConfig(ConfigBase):
             raise ValueError("TimbreConfig: max_gain >= 1, ridge >= 0, speech_db > 0, min_frames >= 2")
         if not self.noisy_db < self.clean_db:
             raise ValueError("TimbreConfig: noisy_db must be below clean_db")
+        if self.band_db <= 0.0 or self.min_bands < 1:
+            raise ValueError("TimbreConfig: band_db > 0 and min_bands >= 1")
 
 
 def _raw(mel: np.ndarray, mel_config) -> np.ndarray:
@@ -83,14 +90,29 @@ def speech_frames(mel: np.ndarray, mel_config, speech_db: float = 40.0) -> np.nd
     return peak > peak.max() - speech_db
 
 
-def dynamic_range_db(mel: np.ndarray, mel_config) -> float:
+def dynamic_range_db(mel: np.ndarray, mel_config, n_bands: Optional[int] = None) -> float:
     """95th minus 1st percentile of the frames' mean level in dB: near the SNR for a clip under
     steady white noise (21–25 / 14–17 / 8–9 dB at 30 / 20 / 10 dB SNR, three voices), far above it for a
     clean one. The 1st percentile, not a higher one, so that a clean clip cut without pauses still
     reaches down to its stop closures (43–49 dB; with the 10th percentile 19–25 dB, read as noisy)."""
-    raw = _raw(np.asarray(mel), mel_config)
+    raw = _raw(np.asarray(mel), mel_config)[:n_bands]  # n_bands: the lowest bands only (a band-limited clip)
     level = raw.mean(axis=0) * (20.0 / np.log(10.0) if mel_config.natural_log else 20.0)
     return float(np.percentile(level, 95) - np.percentile(level, 1))
+
+
+def covered_bands(mel: np.ndarray, mel_config, speech_db: float = 40.0, band_db: float = 70.0) -> int:
+    """How many of the lowest mel bands a clip covers: up to the last band whose 95th-percentile
+    level over the speech frames is within ``band_db`` of the loudest band's (80 for a 16 kHz or
+    better clip; 62 for 8 kHz telephone audio, whose top bands lie 100-150 dB down)."""
+    mel = np.asarray(mel)
+    raw = _raw(mel[:, speech_frames(mel, mel_config, speech_db)], mel_config)
+    if raw.shape[1] == 0:
+        return 0
+    p95 = np.percentile(raw, 95, axis=1) * (20.0 / np.log(10.0) if mel_config.natural_log else 20.0)
+    nb = int(np.nonzero(p95 >= p95.max() - band_db)[0][-1]) + 1
+    while nb > 9 and p95[nb - 1] < np.median(p95[nb - 9:nb - 1]) - 15.0:
+        nb -= 1  # the cut-off's roll-off (a band far below the eight beneath it) is not covered
+    return nb
 
 
 def _cepstrum(raw: np.ndarray) -> np.ndarray:
@@ -112,12 +134,15 @@ def _sym_power(cov: np.ndarray, power: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TimbreMap:
-    """``c[:n] -> (1 - s) c[:n] + s (A c[:n] + b)`` on every frame's cepstrum of the raw log mel."""
+    """``c[:n] -> (1 - s) c[:n] + s (A c[:n] + b)`` on every frame's cepstrum of the raw log mel
+    (of its lowest ``n_bands`` bands when the clip covered only those: the bands above keep the
+    model's own shape, moved by the level change at the edge)."""
 
     matrix: np.ndarray  # [n_ceps, n_ceps]
     bias: np.ndarray    # [n_ceps]
     strength: float
     mel_config: Any
+    n_bands: int = 0    # 0: all of them
 
     @property
     def n_ceps(self) -> int:
@@ -132,10 +157,16 @@ class TimbreMap:
             raise ValueError(f"mel must be [n_mels, T] or [B, n_mels, T], got {mel.shape}")
         if self.strength == 0.0 or mel.shape[1] == 0:
             return mel
-        c = _cepstrum(_raw(mel, self.mel_config))
+        raw = _raw(mel, self.mel_config)
+        nb = self.n_bands if 0 < self.n_bands < raw.shape[0] else raw.shape[0]
+        c = _cepstrum(raw[:nb])
         low = c[: self.n_ceps]
         c[: self.n_ceps] = low + self.strength * (self.matrix @ low + self.bias[:, None] - low)
-        return _normalised(_inverse_cepstrum(c), self.mel_config).astype(mel.dtype)
+        mapped = _inverse_cepstrum(c)
+        if nb < raw.shape[0]:
+            edge = (mapped[nb - 6:nb] - raw[nb - 6:nb]).mean(axis=0)
+            mapped = np.concatenate([mapped, raw[nb:] + edge[None]], axis=0)
+        return _normalised(mapped, self.mel_config).astype(mel.dtype)
 
 
 def fit_timbre_map(model_mel: np.ndarray, reference_mel: np.ndarray, mel_config,
@@ -150,9 +181,14 @@ def fit_timbre_map(model_mel: np.ndarray, reference_mel: np.ndarray, mel_config,
     for mel in (model_mel, reference_mel):
         if np.ndim(mel) != 2 or np.shape(mel)[0] != mel_config.n_mels:
             raise ValueError(f"mels must be [{mel_config.n_mels}, T], got {np.shape(mel)}")
-    n = min(cfg.n_ceps, mel_config.n_mels)
+    n_mels = mel_config.n_mels
+    nb = covered_bands(reference_mel, mel_config, cfg.speech_db, cfg.band_db)
+    if nb < min(cfg.min_bands, n_mels):
+        return None
+    # as many envelope coefficients per band as over the full range (19 of 64 bands for 24 of 80)
+    n = min(cfg.n_ceps, n_mels) if nb == n_mels else max(1, min(nb, round(cfg.n_ceps * nb / n_mels)))
     span = cfg.clean_db - cfg.noisy_db
-    clean = min(1.0, max(0.0, (dynamic_range_db(reference_mel, mel_config) - cfg.noisy_db) / span))
+    clean = min(1.0, max(0.0, (dynamic_range_db(reference_mel, mel_config, nb) - cfg.noisy_db) / span))
     if clean == 0.0:
         return None
     sides = []
@@ -161,14 +197,15 @@ def fit_timbre_map(model_mel: np.ndarray, reference_mel: np.ndarray, mel_config,
         keep = speech_frames(mel, mel_config, cfg.speech_db)
         if int(keep.sum()) < cfg.min_frames:
             return None
-        sides.append(_cepstrum(_raw(mel[:, keep], mel_config))[:n])
+        sides.append(_cepstrum(_raw(mel[:, keep], mel_config)[:nb])[:n])
     x, y = sides
     reg = [cfg.ridge * float(np.mean(np.var(s, axis=1))) * np.eye(n) for s in (x, y)]
     a = _sym_power(np.cov(y) + reg[1], 0.5) @ _sym_power(np.cov(x) + reg[0], -0.5)
     u, s, vt = np.linalg.svd(a)
     a = (u * np.clip(s, 1.0 / cfg.max_gain, cfg.max_gain)) @ vt
     b = y.mean(axis=1) - a @ x.mean(axis=1)
-    return TimbreMap(a.astype(np.float32), b.astype(np.float32), float(cfg.strength) * clean, mel_config)
+    return TimbreMap(a.astype(np.float32), b.astype(np.float32), float(cfg.strength) * clean, mel_config,
+                     n_bands=nb if nb < n_mels else 0)
 
 
 class TimbreRunner:
