@@ -115,3 +115,15 @@ def test_loud_float_input_is_normalised_not_clipped():
     x = 3.0 * _tone(sr=16000, amp=1.0)
     a = load_audio((x, 16000))
     assert np.max(np.abs(a.wav)) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_a_dc_offset_is_removed(tmp_path):
+    """A clip riding on a DC offset (here +0.2) loads centred; a file that is nothing but an
+    offset is silent, not a loud clip."""
+    x = _tone(sr=16000) + 0.2
+    sf.write(tmp_path / "dc.wav", x, 16000, subtype="PCM_16")
+    for src in ((x, 16000), tmp_path / "dc.wav"):
+        a = load_audio(src)
+        assert abs(float(a.wav.mean())) < 1e-3 and np.max(np.abs(a.wav)) == pytest.approx(0.3, abs=0.01)
+    with pytest.raises(ReferenceAudioError, match="silent"):
+        load_audio((np.full(16000, 0.25, np.float32), 16000))

@@ -193,3 +193,8 @@ def test_a_band_limited_clip_transfers_no_spectral_tilt():
     c = style_to_control(s_phone, BASE, 1.0)
     assert c.spectral_tilt_db == 0.0 and c.pitch_shift_st < 0.0  # 200 Hz against the baseline's 260
     assert style_to_control(s_full, BASE, 1.0).spectral_tilt_db != 0.0
+
+
+def test_a_dc_offset_does_not_hide_the_voice():
+    s = analyse_reference((voice(200.0, 3.0) + 0.2, SR))
+    assert s.f0_median_hz == pytest.approx(200.0, rel=0.02)

@@ -183,7 +183,7 @@ def load_audio(src: AudioSource, *, target_sr: Optional[int] = None, max_seconds
                check_silence: bool = True) -> LoadedAudio:
     """Load a clip as float32 mono, resampled to ``target_sr`` (None keeps the file's rate).
 
-    Clips longer than ``max_seconds`` are cut to their first ``max_seconds`` and a warning is
+    Any DC offset is removed. Clips longer than ``max_seconds`` are cut to their first ``max_seconds`` and a warning is
     returned in ``LoadedAudio.warnings``. Raises ``ReferenceAudioError`` for unreadable data,
     empty or non-finite audio, impossible sample rates and (``check_silence``) silent clips.
     """
@@ -221,6 +221,7 @@ def load_audio(src: AudioSource, *, target_sr: Optional[int] = None, max_seconds
     mono = np.asarray(mono, dtype=np.float32)
     if not np.all(np.isfinite(mono)):
         raise ReferenceAudioError(f"{_describe(src)} contains invalid (NaN/inf) samples")
+    mono = mono - np.float32(mono.mean())  # a DC offset (cheap interfaces) hides the pauses from level-based analyses
     peak = float(np.max(np.abs(mono)))
     if check_silence and peak < SILENCE_PEAK:
         raise ReferenceAudioError(f"{_describe(src)} is silent (peak level {20 * math.log10(peak + 1e-12):.0f} dBFS)")
