@@ -205,6 +205,22 @@ def test_polyphones_session10(fe, text, expected):
     assert pinyin(fe, text) == expected
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # 中 as a result (hit / be picked) is zhòng, one word or split from its verb
+        ("书稿被出版社选中了", "shu1 gao3 bei4 chu1 ban3 she4 xuan3 zhong4 le5"), ("他考中了", "ta1 kao3 zhong4 le5"),
+        ("你猜中了吗", "ni3 cai1 zhong4 le5 ma5"), ("他相中了这套房子", "ta1 xiang1 zhong4 le5 zhe4 tao4 fang2 zi5"),
+        ("他被选中参加比赛", "ta1 bei4 xuan3 zhong4 can1 jia1 bi3 sai4"), ("他中了一枪", "ta1 zhong4 le5 yi4 qiang1"),
+        # and zhōng as a place or a middle
+        ("其中有三个人", "qi2 zhong1 you3 san1 ge4 ren2"), ("我心中很高兴", "wo3 xin1 zhong1 hen3 gao1 xing4"),
+        ("在射击中受伤", "zai4 she4 ji1 zhong1 shou4 shang1"), ("中国", "zhong1 guo2"),
+    ],
+)
+def test_zhong_as_a_result(fe, text, expected):
+    assert pinyin(fe, text) == expected
+
+
 def test_polyphones_session10_limits(fe):
     assert pinyin(fe, "借了不还") == "jie4 le5 bu4 huan2"
     assert pinyin(fe, "他还没来") == "ta1 hai2 mei2 lai2" and pinyin(fe, "还有一个问题").startswith("hai2")

@@ -193,6 +193,22 @@ def _zhong(c: Context) -> str:
     return "zhong3"
 
 
+_ZHONG_HIT = frozenset("选考猜相射击投踢砸刺抽押说瞄蒙")
+_ZHONG_STRUCK = frozenset("一毒计奖彩埋圈邪暑枪弹头")
+
+
+def _zhong_hit(c: Context) -> str:
+    """中 as a result, 'hit / be picked' — after a one-character verb of aiming or choosing (选中,
+    考中, 猜中, 相中, as one word or split), or standing alone before 了 and what struck (中了一枪,
+    中了奖; 他中了) — is zhòng; everywhere else (其中, 心中, 射击中) zhōng."""
+    head = c.word[0] if len(c.word) == 2 and c.word[1] == "中" else c.prev_word if c.word == "中" else ""
+    if len(head) == 1 and head in _ZHONG_HIT:
+        return "zhong4"
+    if c.word == "中" and c.next_word == "了" and (c.next2_word[:1] in _ZHONG_STRUCK or c.prev_word in _PRONOUNS):
+        return "zhong4"
+    return "zhong1"
+
+
 def _shu(c: Context) -> str:
     if c.pos.startswith("v") or c.next_char in ("一", "不", "着", "了", "到", "清"):
         return "shu3"
@@ -271,7 +287,7 @@ _RULES = {
     "还": _hai_huan, "行": _xing_hang, "长": _chang_zhang, "重": _zhong_chong, "得": _de,
     "地": _di_de, "着": _zhe_zhao, "种": _zhong, "数": _shu, "只": _zhi, "觉": _jue_jiao,
     "为": _wei, "调": _diao_tiao, "弹": _tan_dan, "了": _le_liao, "教": _jiao, "都": _dou_du,
-    "系": _xi_ji, "量": _liang, "子": _zi,
+    "系": _xi_ji, "量": _liang, "子": _zi, "中": _zhong_hit,
     **{ch: _surname(ch) for ch in SURNAME_READINGS if ch != "乐"}, "乐": _surname("乐", "le4"),
 }
 
