@@ -221,6 +221,24 @@ def test_zhong_as_a_result(fe, text, expected):
     assert pinyin(fe, text) == expected
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # narrative verbs: 一地 a floorful (dì); 晃 shaking huàng, a flash huǎng; 挣 earn zhèng, 挣扎 zhēng;
+        # 扇 slap / fan (verb) shān, the fan and the measure word shàn; V着手 is not 着手 zhuóshǒu
+        ("叶子落了一地", "ye4 zi5 luo4 le5 yi2 di4"), ("一地鸡毛", "yi2 di4 ji1 mao2"),
+        ("一步一步地走", "yi2 bu4 yi2 bu4 de5 zou3"),
+        ("他晃了晃脑袋", "ta1 huang4 le5 huang4 nao3 dai5"), ("灯光晃来晃去", "deng1 guang1 huang4 lai2 huang4 qu4"),
+        ("一晃十年过去了", "yi4 huang3 shi2 nian2 guo4 qu4 le5"),
+        ("他挣了很多钱", "ta1 zheng4 le5 hen3 duo1 qian2"), ("他拼命挣扎", "ta1 pin1 ming4 zheng1 zha2"),
+        ("她扇了他一巴掌", "ta1 shan1 le5 ta1 yi4 ba1 zhang3"), ("推开一扇门", "tui1 kai1 yi2 shan4 men2"),
+        ("他们牵着手走了", "ta1 men5 qian1 zhe5 shou2 zou3 le5"), ("我们着手准备吧", "wo3 men5 zhuo2 shou2 zhun3 bei4 ba5"),
+    ],
+)
+def test_narrative_polyphones(fe, text, expected):
+    assert pinyin(fe, text) == expected
+
+
 def test_polyphones_session10_limits(fe):
     assert pinyin(fe, "借了不还") == "jie4 le5 bu4 huan2"
     assert pinyin(fe, "他还没来") == "ta1 hai2 mei2 lai2" and pinyin(fe, "还有一个问题").startswith("hai2")

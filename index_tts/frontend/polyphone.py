@@ -20,6 +20,11 @@ WORD_FIXES: dict[str, str] = {
     "一会儿": "yi2 hui4 er5", "好好儿": "hao3 hao1 er5", "什么": "shen2 me5",
     "冲着": "chong4 zhe5", "量体温": "liang2 ti3 wen1", "量身高": "liang2 shen1 gao1",
     "量血压": "liang2 xue4 ya1", "系鞋带": "ji4 xie2 dai4", "系安全带": "ji4 an1 quan2 dai4",
+    "晃来晃去": "huang4 lai2 huang4 qu4",
+    # V着手 (holding hands, hands behind the back) is not the phrase 着手 zhuóshǒu (to set about)
+    **{v + "着手": f"{r} zhe5 shou3" for v, r in (("牵", "qian1"), ("拉", "la1"), ("握", "wo4"), ("挽", "wan3"),
+                                                  ("空", "kong1"), ("搓", "cuo1"), ("背", "bei4"), ("拍", "pai1"),
+                                                  ("甩", "shuai3"), ("摆", "bai3"), ("插", "cha1"), ("拍", "pai1"))},
 }
 
 NEUTRAL_WORDS = frozenset(
@@ -146,6 +151,8 @@ def _de(c: Context) -> str:
 
 
 def _di_de(c: Context) -> str:
+    if c.word == "地" and c.prev_word == "一":
+        return "di4"  # 落了一地, 一地鸡毛: a floorful
     if c.pos == "uv":
         return "de5"
     if c.word == "地" and c.next_pos.startswith("v") and c.prev_pos[:1] in ("a", "d", "z"):
@@ -207,6 +214,20 @@ def _zhong_hit(c: Context) -> str:
     if c.word == "中" and c.next_word == "了" and (c.next2_word[:1] in _ZHONG_STRUCK or c.prev_word in _PRONOUNS):
         return "zhong4"
     return "zhong1"
+
+
+def _huang(c: Context) -> str:
+    """晃 shaking (晃了晃, 晃着, 晃动) is huàng; a flash, dazzling (一晃, 晃眼) huǎng."""
+    if c.word == "晃" and (c.next_word in ("了", "着", "动", "来", "去", "悠", "荡", "晃") or c.prev_word in ("晃", "了")):
+        return "huang4"
+    return "huang3"
+
+
+def _shan(c: Context) -> str:
+    """扇 as a verb (扇了他一巴掌, 扇着扇子, 扇他) is shān; the fan and the measure word (一扇门) shàn."""
+    if c.word == "扇" and (c.pos.startswith("v") or c.next_word in ("了", "着", "过", "风") or c.next_word in _PRONOUNS):
+        return "shan1"
+    return "shan4"
 
 
 def _shu(c: Context) -> str:
@@ -287,7 +308,9 @@ _RULES = {
     "还": _hai_huan, "行": _xing_hang, "长": _chang_zhang, "重": _zhong_chong, "得": _de,
     "地": _di_de, "着": _zhe_zhao, "种": _zhong, "数": _shu, "只": _zhi, "觉": _jue_jiao,
     "为": _wei, "调": _diao_tiao, "弹": _tan_dan, "了": _le_liao, "教": _jiao, "都": _dou_du,
-    "系": _xi_ji, "量": _liang, "子": _zi, "中": _zhong_hit,
+    "系": _xi_ji, "量": _liang, "子": _zi, "中": _zhong_hit, "晃": _huang,
+    "挣": lambda c: "zheng4" if c.word == "挣" else "zheng1",  # 挣钱 / 挣了很多钱; 挣扎 zhēng
+    "扇": _shan,
     **{ch: _surname(ch) for ch in SURNAME_READINGS if ch != "乐"}, "乐": _surname("乐", "le4"),
 }
 
