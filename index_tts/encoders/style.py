@@ -288,7 +288,9 @@ def reference_style(src: AudioSource, clone: bool = False,
     except ReferenceAudioError as exc:
         if not clone or "could not read" in str(exc):
             raise
-        return None, [f"reference clip: its intonation is not imitated ({exc}); its voice is still cloned"]
+        why = str(exc).split(";")[0]  # without the "is it noise, music or silence?" of a refusal
+        return None, [f"reference clip: its pitch could not be followed ({why}), so its intonation is not imitated; "
+                      "its voice is still cloned"]
 
 
 analyze_reference = analyse_reference  # US spelling
