@@ -260,3 +260,63 @@ def test_letters_session10(fe, text, expected):
 
 def test_pi_is_read(fe):
     assert pinyin(fe, "π约等于3.14") == "pai4 yue1 deng3 yu2 san1 dian3 yi1 si4"  # was dropped as unreadable
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # 倒 falling is dǎo; pouring and 倒是 keep dào
+        ("他倒了下去", "ta1 dao3 le5 xia4 qu4"), ("他一下子倒在地上", "ta1 yi2 xia4 zi5 dao3 zai4 di4 shang4"),
+        ("树倒了", "shu4 dao3 le5"), ("把水倒了", "ba2 shui3 dao4 le5"), ("他把水倒在碗里", "ta1 ba2 shui3 dao4 zai4 wan2 li3"),
+        ("她给我倒了一杯茶", "ta1 gei2 wo3 dao4 le5 yi4 bei1 cha2"), ("你倒是说话啊", "ni3 dao4 shi4 shuo1 hua4 a5"),
+        # 背 carrying is bēi; reciting and 'behind one's back' keep bèi
+        ("他背着书包上学去了", "ta1 bei1 zhe5 shu1 bao1 shang4 xue2 qu4 le5"), ("他把孩子背回家", "ta1 ba3 hai2 zi5 bei1 hui2 jia1"),
+        ("他背着一个大包", "ta1 bei1 zhe5 yi2 ge4 da4 bao1"), ("他背起行李就走", "ta1 bei1 qi3 xing2 li5 jiu4 zou3"),
+        ("我在背课文", "wo3 zai4 bei4 ke4 wen2"), ("他背着妈妈偷偷出去了", "ta1 bei4 zhe5 ma1 ma5 tou1 tou1 chu1 qu4 le5"),
+        # 转 spinning is zhuàn; turning keeps zhuǎn
+        ("他转了一圈", "ta1 zhuan4 le5 yi4 quan1"), ("风车在转", "feng1 che1 zai4 zhuan4"),
+        ("轮子转得飞快", "lun2 zi5 zhuan4 de5 fei1 kuai4"), ("陀螺转个不停", "tuo2 luo2 zhuan4 ge4 bu4 ting2"),
+        ("他转了转眼珠", "ta1 zhuan4 le5 zhuan4 yan3 zhu1"),
+        ("他转过身来", "ta1 zhuan3 guo4 shen1 lai2"), ("向左转", "xiang4 zuo2 zhuan3"), ("他转了个弯", "ta1 zhuan3 le5 ge4 wan1"),
+        # 露 as a spoken verb is lòu; 露水, 不露声色 keep lù
+        ("他露了一手", "ta1 lou4 le5 yi4 shou3"), ("她脸上露出了笑容", "ta1 lian3 shang4 lou4 chu1 le5 xiao4 rong2"),
+        ("她露着两条胳膊", "ta1 lou4 zhe5 liang3 tiao2 ge1 bo5"), ("露水打湿了衣服", "lu4 shui2 da3 shi1 le5 yi1 fu5"),
+        ("他不露声色", "ta1 bu2 lu4 sheng1 se4"),
+        # 撒 scattering is sǎ; 撒谎, 撒娇, 撒腿 keep sā
+        ("种子撒了一地", "zhong3 zi5 sa3 le5 yi2 di4"), ("把盐撒在汤里", "ba3 yan2 sa3 zai4 tang1 li3"),
+        ("他撒了一把米", "ta1 sa3 le5 yi4 ba2 mi3"), ("他撒了个谎", "ta1 sa1 le5 ge4 huang3"), ("孩子撒娇", "hai2 zi5 sa1 jiao1"),
+        # 划 scratching, striking, rowing is huá; dividing keeps huà
+        ("他划了一根火柴", "ta1 hua2 le5 yi4 gen1 huo3 chai2"), ("他划破了手指", "ta1 hua2 po4 le5 shou2 zhi3"),
+        ("小船划得很快", "xiao3 chuan2 hua2 de5 hen3 kuai4"), ("他划了一条线", "ta1 hua4 le5 yi4 tiao2 xian4"),
+        ("大家划清界限", "da4 jia1 hua4 qing1 jie4 xian4"),
+    ],
+)
+def test_narrative_verbs(fe, text, expected):
+    assert pinyin(fe, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # 应 answering yìng, 'should' yīng; 吐 vomiting tù, spitting tǔ; 血 alone xiě; measure words 宿 xiǔ, 担 dàn
+        ("他应了一声", "ta1 ying4 le5 yi4 sheng1"), ("他应声而倒", "ta1 ying4 sheng1 er2 dao3"),
+        ("这是应该的", "zhe4 shi4 ying1 gai1 de5"),
+        ("他吐了", "ta1 tu4 le5"), ("他吐了口气", "ta1 tu3 le5 kou3 qi4"), ("吐了一口血", "tu3 le5 yi4 kou2 xie3"),
+        ("血液", "xue4 ye4"), ("在这里住一宿", "zai4 zhe4 li3 zhu4 yi4 xiu3"), ("他挑了一担水", "ta1 tiao1 le5 yi2 dan4 shui3"),
+        ("他担着水", "ta1 dan1 zhe5 shui3"),
+        # 冲 blunt / facing chòng; 奔着 bèn; 盛 a serving chéng; 剥 alone bāo; 铺 spreading pū; 喝 shouting hè;
+        # 抹桌子 mā; 和面 huó; 着了 after its subject zháo
+        ("他说话很冲", "ta1 shuo1 hua4 hen3 chong4"), ("他冲我笑了笑", "ta1 chong4 wo3 xiao4 le5 xiao4"),
+        ("他冲进屋里", "ta1 chong1 jin4 wu1 li3"), ("他奔着那家店去了", "ta1 ben4 zhe5 na4 jia1 dian4 qu4 le5"),
+        ("她盛了一碗饭", "ta1 cheng2 le5 yi4 wan3 fan4"), ("盛开的花朵", "sheng4 kai1 de5 hua1 duo3"),
+        ("他剥着花生", "ta1 bao1 zhe5 hua1 sheng1"), ("他剥削农民", "ta1 bo1 xue1 nong2 min2"),
+        ("他铺了床", "ta1 pu1 le5 chuang2"), ("一张铺", "yi4 zhang1 pu4"), ("他喝了一声", "ta1 he4 le5 yi4 sheng1"),
+        ("她喝了一口水", "ta1 he1 le5 yi4 kou2 shui3"), ("抹桌子", "ma1 zhuo1 zi5"), ("抹了一把眼泪", "mo3 le5 yi4 ba2 yan3 lei4"),
+        ("和面", "huo2 mian4"), ("我和他", "wo3 he2 ta1"),
+        ("火着了", "huo3 zhao2 le5"), ("他着了凉", "ta1 zhao2 le5 liang2"), ("他在门口等着了", "ta1 zai4 men2 kou2 deng3 zhe5 le5"),
+        # V了V split by jieba has one reading (数了数 was shǔ le shù); 数落 is shǔluo
+        ("他数了数钱", "ta1 shu3 le5 shu3 qian2"), ("他数落了我一顿", "ta1 shu3 luo5 le5 wo3 yi2 dun4"),
+    ],
+)
+def test_narrative_polyphones_2(fe, text, expected):
+    assert pinyin(fe, text) == expected

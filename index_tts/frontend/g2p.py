@@ -120,7 +120,7 @@ def _hanzi_words(run: str, unknown: list[str], clause_start: bool, clause_end: b
         prev_w, prev_pos = pairs[k - 1] if k else ("", "")
         next_w, next_pos = pairs[k + 1] if k + 1 < len(pairs) else ("", "")
         next2_w, next2_pos = pairs[k + 2] if k + 2 < len(pairs) else ("", "")
-        prev2_pos = pairs[k - 2][1] if k >= 2 else ""
+        prev2_w, prev2_pos = pairs[k - 2] if k >= 2 else ("", "")
         syls: list[Syllable] = []
         for i, ch in enumerate(w):
             reading = readings[i]
@@ -130,7 +130,7 @@ def _hanzi_words(run: str, unknown: list[str], clause_start: bool, clause_end: b
                     next_char=w[i + 1] if i + 1 < len(w) else next_w[:1],
                     prev_word=prev_w, next_word=next_w, word=w, pos=pos,
                     prev_pos=prev_pos, next_pos=next_pos, at_clause_start=clause_start and k == 0,
-                    next2_word=next2_w, next2_pos=next2_pos, prev2_pos=prev2_pos,
+                    next2_word=next2_w, next2_pos=next2_pos, prev2_pos=prev2_pos, prev2_word=prev2_w,
                     words_left=len(pairs) - 1 - k if clause_end else -1,
                 )
                 reading = char_reading(ch, ctx) or reading
@@ -148,6 +148,10 @@ def _hanzi_words(run: str, unknown: list[str], clause_start: bool, clause_end: b
             syls.append(Syllable(text=ch, base=m.group(1), tone=int(m.group(2))))
         if len(w) == 3 and len(syls) == 3 and w[0] == w[2] and w[1] in "一不了来":  # 数一数, 想不想
             syls[2].base, syls[2].tone, syls[2].orig_tone = syls[0].base, syls[0].tone, syls[0].tone
+        if (len(w) == 1 and len(syls) == 1 and prev_w in ("了", "一", "不") and prev2_w == w and len(words) >= 2
+                and words[-2].text == w and len(words[-2].syllables) == 1):
+            first = words[-2].syllables[0]  # V了V, V一V split by jieba (数了数, 转了转): one reading
+            syls[0].base, syls[0].tone, syls[0].orig_tone = first.base, first.tone, first.tone
         if syls:
             words.append(Word(text=w, syllables=syls, pos=pos))
     return words

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .polyphone_verbs import NARRATIVE_RULES
+
 WORD_FIXES: dict[str, str] = {
     "还款": "huan2 kuan3", "还贷": "huan2 dai4", "还账": "huan2 zhang4", "还帐": "huan2 zhang4",
     "大夫": "dai4 fu5", "这儿": "zhe4 er5", "那儿": "na4 er5", "哪儿": "na3 er5",
@@ -21,6 +23,7 @@ WORD_FIXES: dict[str, str] = {
     "冲着": "chong4 zhe5", "量体温": "liang2 ti3 wen1", "量身高": "liang2 shen1 gao1",
     "量血压": "liang2 xue4 ya1", "系鞋带": "ji4 xie2 dai4", "系安全带": "ji4 an1 quan2 dai4",
     "晃来晃去": "huang4 lai2 huang4 qu4",
+    "应声": "ying4 sheng1", "应声而倒": "ying4 sheng1 er2 dao3",  # pypinyin: yīngshēng
     # V着手 (holding hands, hands behind the back) is not the phrase 着手 zhuóshǒu (to set about)
     **{v + "着手": f"{r} zhe5 shou3" for v, r in (("牵", "qian1"), ("拉", "la1"), ("握", "wo4"), ("挽", "wan3"),
                                                   ("空", "kong1"), ("搓", "cuo1"), ("背", "bei4"), ("拍", "pai1"),
@@ -42,7 +45,7 @@ NEUTRAL_WORDS = frozenset(
     应酬 冤枉 月饼 运气 在乎 咱们 怎么 扎实 眨巴 张罗 丈夫 帐篷 招牌 芝麻 知识 指甲 主意 转悠
     壮实 状元 自在 祖宗 作坊 多少 认得 晓得 舍得 值得 懂得 记得 觉得 怪不得 我们 你们 他们
     她们 它们 人们 孩子们 这么 那么 多么 怎么样 为什么 什么 狐狸 苍蝇 蛤蟆 耗子 蚂蚱 刺猬 黄瓜
-    喇嘛 妯娌 伙计 机灵 谢谢 爸爸 妈妈 和尚 尚书 福气 客人 亮堂 打发 打量 提防 答应 胳膊 道理 外甥 女婿""".split()
+    喇嘛 妯娌 伙计 机灵 谢谢 爸爸 妈妈 和尚 尚书 福气 客人 亮堂 打发 打量 提防 答应 胳膊 道理 外甥 女婿 数落""".split()
 )
 
 # Reduplications that keep both full tones even when jieba tags them as verbs (处处 'v').
@@ -73,7 +76,8 @@ class Context:
     at_clause_start: bool = False
     next2_word: str = ""  # the word after next_word (same hanzi run), and its POS
     next2_pos: str = ""
-    prev2_pos: str = ""  # the POS of the word before prev_word
+    prev2_pos: str = ""  # the POS of the word before prev_word, and the word
+    prev2_word: str = ""
     words_left: int = -1  # words after this one when its Hanzi run ends the clause (else -1)
 
 
@@ -189,6 +193,8 @@ def _liang(c: Context) -> str:
 def _zhe_zhao(c: Context) -> str:
     if c.next_word == "了" and c.prev_word[-1:] in ("睡", "找", "猜", "点", "用", "烧", "打", "摸", "够", "急"):
         return "zhao2"
+    if c.word == "着" and c.next_word == "了" and c.prev_pos[:1] in ("n", "r"):
+        return "zhao2"  # 着了 right after its subject is the verb: 火着了, 他着了凉 (等着了 keeps the aspect)
     return "zhe5"
 
 
@@ -310,7 +316,7 @@ _RULES = {
     "为": _wei, "调": _diao_tiao, "弹": _tan_dan, "了": _le_liao, "教": _jiao, "都": _dou_du,
     "系": _xi_ji, "量": _liang, "子": _zi, "中": _zhong_hit, "晃": _huang,
     "挣": lambda c: "zheng4" if c.word == "挣" else "zheng1",  # 挣钱 / 挣了很多钱; 挣扎 zhēng
-    "扇": _shan,
+    "扇": _shan, **NARRATIVE_RULES,
     **{ch: _surname(ch) for ch in SURNAME_READINGS if ch != "乐"}, "乐": _surname("乐", "le4"),
 }
 
@@ -330,9 +336,8 @@ CHAR_DEFAULTS: dict[str, str] = {
 def char_reading(ch: str, ctx: Context) -> str | None:
     """Our reading for a polyphonic character outside a known phrase, or None."""
     rule = _RULES.get(ch)
-    if rule is not None:
-        return rule(ctx)
-    return CHAR_DEFAULTS.get(ch)
+    reading = rule(ctx) if rule is not None else None
+    return reading if reading is not None else CHAR_DEFAULTS.get(ch)
 
 
 def has_rule(ch: str) -> bool:
