@@ -320,3 +320,19 @@ def test_narrative_verbs(fe, text, expected):
 )
 def test_narrative_polyphones_2(fe, text, expected):
     assert pinyin(fe, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # erhua inside a word; AA儿 takes the first tone on its second syllable (like 好好儿)
+        ("今儿个天气真好", "jinr1 ge5 tian1 qi4 zhen1 hao3"), ("他散了一会儿步", "ta1 san4 le5 yi2 huir4 bu4"),
+        ("老头儿笑了", "lao3 tour2 xiao4 le5"), ("慢慢儿走", "man4 manr1 zou3"),
+        ("远远儿地看着", "yuan3 yuanr1 de5 kan4 zhe5"), ("他好好儿地睡了一觉", "ta1 hao3 haor1 de5 shui4 le5 yi2 jiao4"),
+        ("女儿们都来了", "nv3 er2 men5 dou1 lai2 le5"), ("小孩儿在玩儿", "xiao3 hair2 zai4 wanr2"),
+        # 一A不A keeps its 不 (一动不动); A不A questions are neutral
+        ("一动不动", "yi2 dong4 bu2 dong4"), ("你说不说", "ni3 shuo1 bu5 shuo1"), ("我们看一看", "wo3 men5 kan4 yi5 kan4"),
+    ],
+)
+def test_narrative_erhua_and_sandhi(fe, text, expected):
+    assert pinyin(fe, text) == expected

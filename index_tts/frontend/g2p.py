@@ -17,7 +17,7 @@ from .letters import letter_word
 from .lexicon_backend import LibraryBackend, backend
 from .overrides import OverrideTable
 from .pinyin import decompose
-from .polyphone import WORD_FIXES, Context, char_reading, has_rule
+from .polyphone import FULL_TONE_REDUP, WORD_FIXES, Context, char_reading, has_rule
 from .text import is_hanzi, is_override_marker
 from .types import Syllable, Word
 
@@ -170,9 +170,21 @@ def _number_word(reading: str, unknown: list[str]) -> list[Word]:
     return [Word(text=reading, syllables=syls, pos="m", kind="number")] if syls else []
 
 
+def _erhua_tone(w: Word) -> None:
+    """A reduplicated adjective with erhua (慢慢儿, 远远儿) takes the first tone on its second syllable."""
+    if len(w.text) == 3 and w.text[0] == w.text[1] and len(w.syllables) == 2 and w.syllables[1].erhua \
+            and (w.pos[:1] in ("z", "a", "d") or w.text[:2] in FULL_TONE_REDUP) and not w.syllables[1].locked:
+        w.syllables[1].tone = w.syllables[1].orig_tone = 1
+
+
 def _apply_erhua(words: list[Word]) -> list[Word]:
     out: list[Word] = []
     for w in words:
+        for j in range(len(w.syllables) - 2, 0, -1):  # a neutral 儿 inside a word (今儿个, 一会儿步)
+            s, host = w.syllables[j], w.syllables[j - 1]
+            if s.text == "儿" and s.tone == 5 and not s.locked and not host.erhua and host.base != "er":
+                host.erhua, host.text = True, host.text + "儿"
+                del w.syllables[j]
         last = w.syllables[-1]
         if w.kind == "hanzi" and last.text == "儿" and not last.locked:
             if len(w.syllables) >= 2 and w.text not in NON_ERHUA:
@@ -180,6 +192,7 @@ def _apply_erhua(words: list[Word]) -> list[Word]:
                 if not host.erhua and host.base != "er":
                     host.erhua, host.text = True, host.text + "儿"
                     w.syllables.pop()
+                    _erhua_tone(w)
             elif (
                 len(w.syllables) == 1 and out and out[-1].kind == "hanzi" and w.break_before == 0
                 and not out[-1].syllables[-1].erhua and out[-1].syllables[-1].base != "er"
@@ -188,6 +201,7 @@ def _apply_erhua(words: list[Word]) -> list[Word]:
                 host = out[-1].syllables[-1]
                 host.erhua, host.text = True, host.text + "儿"
                 out[-1].text += "儿"
+                _erhua_tone(out[-1])
                 continue
         out.append(w)
     return out

@@ -23,7 +23,9 @@ WORD_FIXES: dict[str, str] = {
     "冲着": "chong4 zhe5", "量体温": "liang2 ti3 wen1", "量身高": "liang2 shen1 gao1",
     "量血压": "liang2 xue4 ya1", "系鞋带": "ji4 xie2 dai4", "系安全带": "ji4 an1 quan2 dai4",
     "晃来晃去": "huang4 lai2 huang4 qu4",
-    "应声": "ying4 sheng1", "应声而倒": "ying4 sheng1 er2 dao3",  # pypinyin: yīngshēng
+    # erhua inside a word (今儿个 jīnr ge) and full readings pypinyin gets wrong
+    "今儿个": "jin1 er5 ge5", "明儿个": "ming2 er5 ge5", "昨儿个": "zuo2 er5 ge5", "老头儿": "lao3 tou2 er5",
+    "应声": "ying4 sheng1", "应声而倒": "ying4 sheng1 er2 dao3",
     # V着手 (holding hands, hands behind the back) is not the phrase 着手 zhuóshǒu (to set about)
     **{v + "着手": f"{r} zhe5 shou3" for v, r in (("牵", "qian1"), ("拉", "la1"), ("握", "wo4"), ("挽", "wan3"),
                                                   ("空", "kong1"), ("搓", "cuo1"), ("背", "bei4"), ("拍", "pai1"),

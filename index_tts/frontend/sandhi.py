@@ -116,7 +116,8 @@ def _yi_bu(words: list[Word]) -> None:
             continue
         prev = flat[i - 1] if i else None
         nxt = flat[i + 1][0] if i + 1 < len(flat) else None
-        if prev and nxt and prev[0].text == nxt.text and not nxt.letter and w.kind == "hanzi":
+        one_a = s.text == "不" and i >= 2 and flat[i - 2][0].text == "一"  # 一动不动: the idiom keeps its 不
+        if prev and nxt and prev[0].text == nxt.text and not nxt.letter and w.kind == "hanzi" and not one_a:
             if s.text == "不" or prev[1].pos.startswith("v") or len(w.text) == 3:
                 _set(s, 5)  # 看一看, 要不要
                 continue
