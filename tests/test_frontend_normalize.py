@@ -115,3 +115,18 @@ def test_normalize_session10_limits():
     assert norm("2000-2050元") == "两千到两千零五十元"  # amounts stay amounts
     assert norm("NBA 2000万") == "NBA 两千万"
     assert norm("10:00-12:00") == "十点到十二点"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # hundredths in sports results are read digit by digit; a count after 秒/米 stays a number
+        ("博尔特跑出9秒58", "博尔特跑出九秒五八"), ("以3分40秒14夺冠", "以三分四十秒一四夺冠"),
+        ("他以2米45的成绩夺冠", "他以两米四五的成绩夺冠"), ("他用了3秒30个字", "他用了三秒三十个字"),
+        # units of finance and medicine; a rate per a number of units
+        ("降息50bp", "降息五十个基点"), ("血糖为7.8mmol/L", "血糖为七点八毫摩尔每升"),
+        ("耗电量为15kWh/100km", "耗电量为十五千瓦时每一百公里"), ("10元/件", "十元每件"),
+    ],
+)
+def test_normalize_news(text, expected):
+    assert norm(text) == expected

@@ -28,6 +28,7 @@ _KEYWORDS = (
 )
 
 _UNITS = (
+    ("mmol/L", "毫摩尔每升"), ("μmol/L", "微摩尔每升"), ("mmHg", "毫米汞柱"), ("bps", "个基点"), ("bp", "个基点"),
     ("km/h", "公里每小时"), ("m/s", "米每秒"), ("km²", "平方公里"), ("m²", "平方米"),
     ("cm²", "平方厘米"), ("m³", "立方米"), ("㎡", "平方米"), ("㎞", "公里"), ("㎏", "公斤"),
     ("㎝", "厘米"), ("㎜", "毫米"), ("㏄", "毫升"), ("㎎", "毫克"), ("㎖", "毫升"),
@@ -175,6 +176,9 @@ def _numbers(text: str) -> str:
     # durations written like clock times: 时长05:32, 用时1:20:30
     text = _sub(r"(时长|用时|耗时|历时|计时|成绩|配速)([是为约:：\s]{0,2})(?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?![\d:])",
                 _duration, text)
+    # hundredths in sports results: 9秒58 -> 九秒五八, 2米45 -> 两米四五 (not 2米50个)
+    text = _sub(r"(?<![\d.])(\d+)(秒|米)(\d\d)(?![\d.])(?!\s*[个次人名件位岁天年万亿米秒分元])",
+                lambda m: m.group(1) + m.group(2) + _w(read_digits(m.group(3))), text)
     # 9:00AM, 3 p.m.
     text = _sub(r"(?<![\d:])(\d{1,2})(?::(\d{2}))?\s*([AaPp])\.?[Mm](?![A-Za-z])\.?", _meridiem, text)
     # clock times 14:30 / 9:05:30
@@ -238,6 +242,7 @@ def _numbers(text: str) -> str:
     # a rate: 10元/件 -> 十元每件, 20元/人/天 -> 每人每天 (a slash between words alone stays a pause)
     text = _sub(r"(\d\s*[\u4e00-\u9fff]{1,3})/(?=[\u4e00-\u9fff])", r"\1每", text)
     text = _sub(r"(?<=每[\u4e00-\u9fff])/(?=[\u4e00-\u9fff])", "每", text)
+    text = _sub(r"(\d\s*[\u4e00-\u9fff]{1,4})/(?=\d+(?:\.\d+)?\s*[\u4e00-\u9fff])", r"\1每", text)  # 15千瓦时/100公里
     # ranges 3-5天, 10~20; ratios 3:2; arithmetic
     text = _sub(rf"(?<=\d)\s*-\s*(?={_NUM}\s*=)", "减", text)  # 5-3=2
     text = _sub(rf"({_NUM})\s*{_DASH}\s*(?=\d)", r"\1到", text)
