@@ -336,3 +336,32 @@ def test_narrative_polyphones_2(fe, text, expected):
 )
 def test_narrative_erhua_and_sandhi(fe, text, expected):
     assert pinyin(fe, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # 为 stating the value of a measured quantity is wéi; 为 'for' stays wèi
+        ("失业率为5.2%", "shi1 ye4 lv4 wei2 bai3 fen1 zhi1 wu2 dian3 er4"),
+        ("公司净利润为3.2亿元", "gong1 si1 jing4 li4 run4 wei2 san1 dian3 er4 yi4 yuan2"),
+        ("病毒核酸检测结果为阴性", "bing4 du2 he2 suan1 jian3 ce4 jie2 guo3 wei2 yin1 xing4"),
+        ("他被任命为外交部部长", "ta1 bei4 ren4 ming4 wei2 wai4 jiao1 bu4 bu4 zhang3"),
+        ("政府为企业减负", "zheng4 fu3 wei4 qi3 ye4 jian3 fu4"), ("他为大家服务", "ta1 wei4 da4 jia1 fu2 wu4"),
+        # titles X长 outside pypinyin's phrases are zhǎng; 各有所长, 很长 stay cháng
+        ("该组织秘书长发表讲话", "gai1 zu3 zhi1 mi4 shu1 zhang3 fa1 biao2 jiang3 hua4"),
+        ("各有所长", "ge4 you2 suo3 chang2"), ("这条路很长", "zhe4 tiao2 lu4 hen3 chang2"),
+        # 处 sentencing (a term or a penalty follows) is chǔ; the place and the measure word stay chù
+        ("处三年以上十年以下有期徒刑", "chu3 san1 nian2 yi3 shang4 shi2 nian2 yi3 xia4 you3 qi1 tu2 xing2"),
+        ("一处房产", "yi2 chu4 fang2 chan3"), ("此处不宜停车", "ci3 chu4 bu4 yi2 ting2 che1"), ("出处", "chu1 chu4"),
+        # 地方 'local' before a government or finance noun keeps its full tone; 'place' is neutral
+        ("地方政府债务风险可控", "di4 fang1 zheng4 fu3 zhai4 wu4 feng1 xian2 ke3 kong4"),
+        ("地方财政收入增长", "di4 fang1 cai2 zheng4 shou1 ru4 zeng1 zhang3"),
+        ("这个地方很美", "zhe4 ge5 di4 fang5 hen2 mei3"),
+        # 血 before a noun (cut apart from it) is xuè; alone at the end it stays xiě
+        ("血氧饱和度下降", "xue4 yang2 bao3 he2 du4 xia4 jiang4"), ("他流了很多血", "ta1 liu2 le5 hen3 duo1 xie3"),
+        # 时差 shíchā (误差, 差距 chā already)
+        ("两地有八小时时差", "liang3 di4 you3 ba1 xiao3 shi2 shi2 cha1"),
+    ],
+)
+def test_news_polyphones(fe, text, expected):
+    assert pinyin(fe, text) == expected

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .polyphone_news import NEWS_RULES, OFFICE_CHARS
 from .polyphone_verbs import NARRATIVE_RULES
 
 WORD_FIXES: dict[str, str] = {
@@ -23,6 +24,7 @@ WORD_FIXES: dict[str, str] = {
     "冲着": "chong4 zhe5", "量体温": "liang2 ti3 wen1", "量身高": "liang2 shen1 gao1",
     "量血压": "liang2 xue4 ya1", "系鞋带": "ji4 xie2 dai4", "系安全带": "ji4 an1 quan2 dai4",
     "晃来晃去": "huang4 lai2 huang4 qu4",
+    "时差": "shi2 cha1", "出处": "chu1 chu4",
     # erhua inside a word (今儿个 jīnr ge) and full readings pypinyin gets wrong
     "今儿个": "jin1 er5 ge5", "明儿个": "ming2 er5 ge5", "昨儿个": "zuo2 er5 ge5", "老头儿": "lao3 tou2 er5",
     "应声": "ying4 sheng1", "应声而倒": "ying4 sheng1 er2 dao3",
@@ -123,6 +125,8 @@ def _chang_zhang(c: Context) -> str:
         return "zhang3"
     if c.prev_word in ("生", "成", "增", "助", "疯", "滋"):
         return "zhang3"
+    if len(c.word) >= 3 and c.word.endswith("长") and c.prev_char in OFFICE_CHARS:
+        return "zhang3"  # a title: 秘书长, 副秘书长
     return "chang2"
 
 
@@ -264,8 +268,12 @@ def _jue_jiao(c: Context) -> str:
     return "jiao4" if c.prev_char and c.prev_char in "睡午一个懒觉好" else "jue2"
 
 
+# 以为/成为/改为… and a measured quantity stated as a value: 失业率为5.2%, 净利润为3亿元, 结果为阴性
+_WEI_COPULA = "以成作认视称改分选变化评转结沦率额值润绩果积码温压糖龄诊列命"
+
+
 def _wei(c: Context) -> str:
-    return "wei2" if c.prev_char and c.prev_char in "以成作认视称改分选变化评转结沦" else "wei4"
+    return "wei2" if c.prev_char and c.prev_char in _WEI_COPULA else "wei4"
 
 
 def _diao_tiao(c: Context) -> str:
@@ -318,7 +326,7 @@ _RULES = {
     "为": _wei, "调": _diao_tiao, "弹": _tan_dan, "了": _le_liao, "教": _jiao, "都": _dou_du,
     "系": _xi_ji, "量": _liang, "子": _zi, "中": _zhong_hit, "晃": _huang,
     "挣": lambda c: "zheng4" if c.word == "挣" else "zheng1",  # 挣钱 / 挣了很多钱; 挣扎 zhēng
-    "扇": _shan, **NARRATIVE_RULES,
+    "扇": _shan, **NARRATIVE_RULES, **NEWS_RULES,
     **{ch: _surname(ch) for ch in SURNAME_READINGS if ch != "乐"}, "乐": _surname("乐", "le4"),
 }
 

@@ -151,5 +151,6 @@ NARRATIVE_RULES = {
     "剥": lambda c: "bao1" if c.word == "剥" else None,  # alone (剥皮, 剥着花生) bāo; 剥削, 剥夺 bō
     "盛": lambda c: "cheng2" if c.word == "盛" and c.next_char and c.next_char in "了着满饭汤上在进一碗" else None,
     "抹": lambda c: "ma1" if c.word == "抹" and c.next_word.startswith(("桌", "干净")) else None,  # 抹桌子 mā
-    "血": lambda c: "xie3" if c.word == "血" else "xue4",  # alone, spoken (吐了一口血) xiě; 血液, 流血 xuè
+    # alone, spoken (吐了一口血) xiě; 血液, 流血 and 血 before a noun (血氧, 血糖 cut apart) xuè
+    "血": lambda c: "xie3" if c.word == "血" and not c.next_pos.startswith("n") else "xue4",
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .g2p import is_dict_word as _is_dict_word
 from .numbers import MEASURE_WORDS
+from .polyphone_news import LOCAL_HEADS
 from .polyphone import FULL_TONE_REDUP, NEUTRAL_REDUP_NOUNS, NEUTRAL_WORDS, NUMERALS
 from .types import Syllable, Word
 
@@ -30,7 +31,8 @@ def _neutral(words: list[Word]) -> None:
         syls = w.syllables
         if w.kind != "hanzi":
             continue
-        if len(syls) >= 2 and (w.text in NEUTRAL_WORDS or (len(w.text) > 2 and w.text[-2:] in NEUTRAL_WORDS)):
+        local = w.text == "地方" and k + 1 < len(words) and words[k + 1].text.startswith(LOCAL_HEADS)  # 地方政府 dìfāng
+        if len(syls) >= 2 and not local and (w.text in NEUTRAL_WORDS or (len(w.text) > 2 and w.text[-2:] in NEUTRAL_WORDS)):
             _set(syls[-1], 5)  # 朋友, 好朋友
         if len(w.text) == 2 and len(syls) == 2 and w.text[0] == w.text[1]:
             if w.text[0] in NEUTRAL_REDUP_NOUNS or (w.pos.startswith("v") and w.text not in FULL_TONE_REDUP):
