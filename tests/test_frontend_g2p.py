@@ -346,6 +346,10 @@ def test_narrative_erhua_and_sandhi(fe, text, expected):
         ("公司净利润为3.2亿元", "gong1 si1 jing4 li4 run4 wei2 san1 dian3 er4 yi4 yuan2"),
         ("病毒核酸检测结果为阴性", "bing4 du2 he2 suan1 jian3 ce4 jie2 guo3 wei2 yin1 xing4"),
         ("他被任命为外交部部长", "ta1 bei4 ren4 ming4 wei2 wai4 jiao1 bu4 bu4 zhang3"),
+        ("全年粮食产量为6.95亿吨", "quan2 nian2 liang2 shi2 chan3 liang4 wei2 liu4 dian3 jiu2 wu3 yi4 dun1"),
+        ("风速为12m/s", "feng1 su4 wei2 shi2 er4 mi3 mei2 miao3"),
+        ("我们尽量为客户提供帮助", "wo3 men5 jin3 liang4 wei4 ke4 hu4 ti2 gong1 bang1 zhu4"),
+        ("他再度为球队出战", "ta1 zai4 du4 wei4 qiu2 dui4 chu1 zhan4"),
         ("政府为企业减负", "zheng4 fu3 wei4 qi3 ye4 jian3 fu4"), ("他为大家服务", "ta1 wei4 da4 jia1 fu2 wu4"),
         # titles X长 outside pypinyin's phrases are zhǎng; 各有所长, 很长 stay cháng
         ("该组织秘书长发表讲话", "gai1 zu3 zhi1 mi4 shu1 zhang3 fa1 biao2 jiang3 hua4"),
@@ -359,8 +363,9 @@ def test_narrative_erhua_and_sandhi(fe, text, expected):
         ("这个地方很美", "zhe4 ge5 di4 fang5 hen2 mei3"),
         # 血 before a noun (cut apart from it) is xuè; alone at the end it stays xiě
         ("血氧饱和度下降", "xue4 yang2 bao3 he2 du4 xia4 jiang4"), ("他流了很多血", "ta1 liu2 le5 hen3 duo1 xie3"),
-        # 时差 shíchā (误差, 差距 chā already)
+        # phrase readings: 时差 shíchā, 上行 shàngxíng (下行 already), 献血 xiànxuè
         ("两地有八小时时差", "liang3 di4 you3 ba1 xiao3 shi2 shi2 cha1"),
+        ("收益率上行5个基点", "shou1 yi4 lv4 shang4 xing2 wu3 ge4 ji1 dian3"), ("献血光荣", "xian4 xue4 guang1 rong2"),
     ],
 )
 def test_news_polyphones(fe, text, expected):

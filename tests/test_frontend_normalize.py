@@ -126,6 +126,8 @@ def test_normalize_session10_limits():
         # units of finance and medicine; a rate per a number of units
         ("降息50bp", "降息五十个基点"), ("血糖为7.8mmol/L", "血糖为七点八毫摩尔每升"),
         ("耗电量为15kWh/100km", "耗电量为十五千瓦时每一百公里"), ("10元/件", "十元每件"),
+        # a unit after 万/亿; Roman numeral signs
+        ("面积为9.6万km²", "面积为九点六万平方公里"), ("约3亿kg", "约三亿公斤"), ("第Ⅱ卷第Ⅲ部分", "第二卷第三部分"),
     ],
 )
 def test_normalize_news(text, expected):

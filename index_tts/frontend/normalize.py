@@ -39,7 +39,7 @@ _UNITS = (
     ("°", "度"), ("m", "米"), ("g", "克"), ("L", "升"), ("h", "小时"), ("W", "瓦"), ("V", "伏"),
 )
 _UNIT_RE = re.compile(
-    r"(?<=\d)\s*(" + "|".join(re.escape(u) for u, _ in _UNITS) + r")(?![A-Za-z])"
+    r"(?:(?<=\d)|(?<=\d[万亿]))\s*(" + "|".join(re.escape(u) for u, _ in _UNITS) + r")(?![A-Za-z])"
 )
 _UNIT_MAP = dict(_UNITS)
 
@@ -158,6 +158,8 @@ def _duration(m: re.Match) -> str:
 
 
 def _numbers(text: str) -> str:
+    # Roman numeral signs (第Ⅱ卷, Ⅲ期): their value, then read as any number
+    text = _sub(r"[\u2160-\u216b\u2170-\u217b]", lambda m: str(ord(m.group(0)) % 16 + 1), text)
     # dates: 2023-09-23, 2023/9/23, 2023.9.23
     text = _sub(r"(?<![\d.])(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d./])", _date, text)
     # years: 2023年 / 2019-2023年 (four digits, read digit by digit)

@@ -24,7 +24,7 @@ WORD_FIXES: dict[str, str] = {
     "冲着": "chong4 zhe5", "量体温": "liang2 ti3 wen1", "量身高": "liang2 shen1 gao1",
     "量血压": "liang2 xue4 ya1", "系鞋带": "ji4 xie2 dai4", "系安全带": "ji4 an1 quan2 dai4",
     "晃来晃去": "huang4 lai2 huang4 qu4",
-    "时差": "shi2 cha1", "出处": "chu1 chu4",
+    "时差": "shi2 cha1", "出处": "chu1 chu4", "上行": "shang4 xing2", "献血": "xian4 xue4",
     # erhua inside a word (今儿个 jīnr ge) and full readings pypinyin gets wrong
     "今儿个": "jin1 er5 ge5", "明儿个": "ming2 er5 ge5", "昨儿个": "zuo2 er5 ge5", "老头儿": "lao3 tou2 er5",
     "应声": "ying4 sheng1", "应声而倒": "ying4 sheng1 er2 dao3",
@@ -269,10 +269,13 @@ def _jue_jiao(c: Context) -> str:
 
 
 # 以为/成为/改为… and a measured quantity stated as a value: 失业率为5.2%, 净利润为3亿元, 结果为阴性
-_WEI_COPULA = "以成作认视称改分选变化评转结沦率额值润绩果积码温压糖龄诊列命"
+_WEI_COPULA = "以成作认视称改分选变化评转结沦率额值润绩果积码温压糖龄诊列命速价"
+_NOT_QUANTITY = ("尽量", "大量", "少量", "再度", "首度", "一度", "年度")
 
 
 def _wei(c: Context) -> str:
+    if c.prev_word[-1:] in ("量", "度") and len(c.prev_word) >= 2 and c.prev_word not in _NOT_QUANTITY:
+        return "wei2"  # 产量为6.95亿吨, 密度为每平方公里300人 (尽量为, 再度为 stay wèi)
     return "wei2" if c.prev_char and c.prev_char in _WEI_COPULA else "wei4"
 
 
