@@ -350,6 +350,11 @@ def test_narrative_erhua_and_sandhi(fe, text, expected):
         ("风速为12m/s", "feng1 su4 wei2 shi2 er4 mi3 mei2 miao3"),
         ("我们尽量为客户提供帮助", "wo3 men5 jin3 liang4 wei4 ke4 hu4 ti2 gong1 bang1 zhu4"),
         ("他再度为球队出战", "ta1 zai4 du4 wei4 qiu2 dui4 chu1 zhan4"),
+        ("发病率约为千分之三", "fa1 bing4 lv4 yue1 wei2 qian1 fen1 zhi1 san1"),
+        ("屏幕尺寸为6.7英寸", "ping2 mu4 chi3 cun4 wei2 liu4 dian3 qi1 ying1 cun4"),
+        ("坚持以人民为中心", "jian1 chi2 yi3 ren2 min2 wei2 zhong1 xin1"),
+        ("我们定期为客户提供服务", "wo3 men5 ding4 qi1 wei4 ke4 hu4 ti2 gong1 fu2 wu4"),
+        ("号召大家为灾区捐款", "hao4 zhao4 da4 jia1 wei4 zai1 qu1 juan1 kuan3"),
         ("政府为企业减负", "zheng4 fu3 wei4 qi3 ye4 jian3 fu4"), ("他为大家服务", "ta1 wei4 da4 jia1 fu2 wu4"),
         # titles X长 outside pypinyin's phrases are zhǎng; 各有所长, 很长 stay cháng
         ("该组织秘书长发表讲话", "gai1 zu3 zhi1 mi4 shu1 zhang3 fa1 biao2 jiang3 hua4"),

@@ -269,13 +269,15 @@ def _jue_jiao(c: Context) -> str:
 
 
 # 以为/成为/改为… and a measured quantity stated as a value: 失业率为5.2%, 净利润为3亿元, 结果为阴性
-_WEI_COPULA = "以成作认视称改分选变化评转结沦率额值润绩果积码温压糖龄诊列命速价"
+_WEI_COPULA = "以成作认视称改分选变化评转结沦率额值润绩果积码温压糖龄诊列命速价约频寸号标数存储"
 _NOT_QUANTITY = ("尽量", "大量", "少量", "再度", "首度", "一度", "年度")
 
 
 def _wei(c: Context) -> str:
     if c.prev_word[-1:] in ("量", "度") and len(c.prev_word) >= 2 and c.prev_word not in _NOT_QUANTITY:
         return "wei2"  # 产量为6.95亿吨, 密度为每平方公里300人 (尽量为, 再度为 stay wèi)
+    if c.prev2_word == "以":
+        return "wei2"  # 以人民为中心, 以他为首
     return "wei2" if c.prev_char and c.prev_char in _WEI_COPULA else "wei4"
 
 
