@@ -375,3 +375,17 @@ def test_narrative_erhua_and_sandhi(fe, text, expected):
 )
 def test_news_polyphones(fe, text, expected):
     assert pinyin(fe, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # 为 before a person is 'for' even after a value word; 价格为 gives a value; 为人 (one's conduct) wéi
+        ("这个速度为我们赢得了时间", "zhe4 ge5 su4 du4 wei4 wo3 men5 ying2 de2 le5 shi2 jian1"),
+        ("价格为199元", "jia4 ge2 wei2 yi4 bai2 jiu3 shi2 jiu3 yuan2"), ("他为人很好", "ta1 wei2 ren2 hen2 hao3"),
+        ("我们为你骄傲", "wo3 men5 wei4 ni3 jiao1 ao4"), ("以他为榜样", "yi3 ta1 wei2 bang3 yang4"),
+        ("为人民服务", "wei4 ren2 min2 fu2 wu4"),
+    ],
+)
+def test_wei_for_a_person_and_values(fe, text, expected):
+    assert pinyin(fe, text) == expected

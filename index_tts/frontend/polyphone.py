@@ -23,7 +23,7 @@ WORD_FIXES: dict[str, str] = {
     "一会儿": "yi2 hui4 er5", "好好儿": "hao3 hao1 er5", "什么": "shen2 me5",
     "冲着": "chong4 zhe5", "量体温": "liang2 ti3 wen1", "量身高": "liang2 shen1 gao1",
     "量血压": "liang2 xue4 ya1", "系鞋带": "ji4 xie2 dai4", "系安全带": "ji4 an1 quan2 dai4",
-    "晃来晃去": "huang4 lai2 huang4 qu4",
+    "晃来晃去": "huang4 lai2 huang4 qu4", "为人": "wei2 ren2", "为人处世": "wei2 ren2 chu3 shi4",
     "时差": "shi2 cha1", "出处": "chu1 chu4", "上行": "shang4 xing2", "献血": "xian4 xue4",
     # erhua inside a word (今儿个 jīnr ge) and full readings pypinyin gets wrong
     "今儿个": "jin1 er5 ge5", "明儿个": "ming2 er5 ge5", "昨儿个": "zuo2 er5 ge5", "老头儿": "lao3 tou2 er5",
@@ -269,11 +269,15 @@ def _jue_jiao(c: Context) -> str:
 
 
 # 以为/成为/改为… and a measured quantity stated as a value: 失业率为5.2%, 净利润为3亿元, 结果为阴性
-_WEI_COPULA = "以成作认视称改分选变化评转结沦率额值润绩果积码温压糖龄诊列命速价约频寸号标数存储"
+_WEI_COPULA = "以成作认视称改分选变化评转结沦率额值润绩果积码温压糖龄诊列命速价格约频寸号标数存储"
 _NOT_QUANTITY = ("尽量", "大量", "少量", "再度", "首度", "一度", "年度")
 
 
 def _wei(c: Context) -> str:
+    if c.next_word in _PRONOUNS:
+        return "wei4"  # 为 + a person is 'for' (这个速度为我们赢得了时间), whatever stands before it
+    if c.next_word == "人" and (c.next2_word in _DEGREE or c.next2_pos[:1] in ("a", "d")):
+        return "wei2"  # 他为人很好, 为人正直: one's conduct
     if c.prev_word[-1:] in ("量", "度") and len(c.prev_word) >= 2 and c.prev_word not in _NOT_QUANTITY:
         return "wei2"  # 产量为6.95亿吨, 密度为每平方公里300人 (尽量为, 再度为 stay wèi)
     if c.prev2_word == "以":
