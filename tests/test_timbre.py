@@ -135,7 +135,7 @@ def test_a_clean_clip_without_pauses_is_not_taken_for_a_noisy_one():
     for floor in (45.0, 15.0):
         raw = _frames(np.random.default_rng(9), 400, 0.6, -2.0)
         closures = np.random.default_rng(10).choice(400, 12, replace=False)
-        raw[:, closures] -= floor / 20.0 * np.log(10.0) if cfg.natural_log else floor / 20.0
+        raw[:, closures] -= floor / tb._db(cfg)
         ref = _model_space(raw, cfg)
         assert abs(tb.dynamic_range_db(ref, cfg) - floor) < 4.0
         tmap = fit_timbre_map(model, ref, cfg)
@@ -154,7 +154,7 @@ def test_a_band_limited_clip_maps_only_the_bands_it_covers():
     model = _model_space(model_raw, cfg)
     full = _frames(np.random.default_rng(12), 400, 0.6, -2.0, pause_db=60)
     phone = full.copy()
-    phone[64:] = full[64:].min() - (120.0 / 20.0 * np.log(10.0) if cfg.natural_log else 120.0 / 20.0)
+    phone[64:] = full[64:].min() - 120.0 / tb._db(cfg)
     assert tb.covered_bands(_model_space(full, cfg), cfg) == N_MELS
     assert tb.covered_bands(_model_space(phone, cfg), cfg) == 64
     assert fit_timbre_map(model, _model_space(full, cfg), cfg).n_bands == 0
@@ -163,7 +163,7 @@ def test_a_band_limited_clip_maps_only_the_bands_it_covers():
     out = tb._raw(tmap.apply(model), cfg)
     top_change = out[64:] - model_raw[64:]
     assert np.abs(top_change - top_change.mean(axis=0)).max() < 1e-3  # the shape of the top is the model's
-    db = 20.0 / np.log(10.0) if cfg.natural_log else 20.0
+    db = tb._db(cfg)
     assert (out[64:].mean() - model_raw[64:].mean()) * db > -20.0  # not pulled down to the clip's empty bands
     # the covered bands take the clip's mean envelope (its speech frames), as for a full-band clip
     ref = _model_space(phone, cfg)

@@ -82,11 +82,15 @@ def _normalised(raw: np.ndarray, mel_config) -> np.ndarray:
     return normalize_mel(torch.from_numpy(np.asarray(raw, np.float64)), mel_config).numpy()
 
 
+def _db(mel_config) -> float:
+    """dB per unit of the raw log mel (the log of a magnitude, natural or base 10)."""
+    return 20.0 / np.log(10.0) if mel_config.natural_log else 20.0
+
+
 def speech_frames(mel: np.ndarray, mel_config, speech_db: float = 40.0) -> np.ndarray:
     """Boolean [T]: frames whose loudest bin is within ``speech_db`` of the loudest frame's."""
     raw = _raw(np.asarray(mel), mel_config)
-    db_per_unit = 20.0 / np.log(10.0) if mel_config.natural_log else 20.0  # log of a magnitude
-    peak = raw.max(axis=0) * db_per_unit
+    peak = raw.max(axis=0) * _db(mel_config)
     return peak > peak.max() - speech_db
 
 
@@ -96,7 +100,7 @@ def dynamic_range_db(mel: np.ndarray, mel_config, n_bands: Optional[int] = None)
     clean one. The 1st percentile, not a higher one, so that a clean clip cut without pauses still
     reaches down to its stop closures (43–49 dB; with the 10th percentile 19–25 dB, read as noisy)."""
     raw = _raw(np.asarray(mel), mel_config)[:n_bands]  # n_bands: the lowest bands only (a band-limited clip)
-    level = raw.mean(axis=0) * (20.0 / np.log(10.0) if mel_config.natural_log else 20.0)
+    level = raw.mean(axis=0) * _db(mel_config)
     return float(np.percentile(level, 95) - np.percentile(level, 1))
 
 
@@ -108,7 +112,7 @@ def covered_bands(mel: np.ndarray, mel_config, speech_db: float = 40.0, band_db:
     raw = _raw(mel[:, speech_frames(mel, mel_config, speech_db)], mel_config)
     if raw.shape[1] == 0:
         return 0
-    p95 = np.percentile(raw, 95, axis=1) * (20.0 / np.log(10.0) if mel_config.natural_log else 20.0)
+    p95 = np.percentile(raw, 95, axis=1) * _db(mel_config)
     nb = int(np.nonzero(p95 >= p95.max() - band_db)[0][-1]) + 1
     while nb > 9 and p95[nb - 1] < np.median(p95[nb - 9:nb - 1]) - 15.0:
         nb -= 1  # the cut-off's roll-off (a band far below the eight beneath it) is not covered
