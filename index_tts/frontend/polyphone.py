@@ -31,7 +31,7 @@ WORD_FIXES: dict[str, str] = {
     # V着手 (holding hands, hands behind the back) is not the phrase 着手 zhuóshǒu (to set about)
     **{v + "着手": f"{r} zhe5 shou3" for v, r in (("牵", "qian1"), ("拉", "la1"), ("握", "wo4"), ("挽", "wan3"),
                                                   ("空", "kong1"), ("搓", "cuo1"), ("背", "bei4"), ("拍", "pai1"),
-                                                  ("甩", "shuai3"), ("摆", "bai3"), ("插", "cha1"), ("拍", "pai1"))},
+                                                  ("甩", "shuai3"), ("摆", "bai3"), ("插", "cha1"))},
 }
 
 NEUTRAL_WORDS = frozenset(

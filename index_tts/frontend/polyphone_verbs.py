@@ -109,9 +109,9 @@ def _tu(c: Context) -> str | None:
     return None
 
 
-def _measure(counted: str, otherwise: str | None = None):
-    """A character read ``counted`` as a measure word after a numeral (一宿 xiǔ, 一担水 dàn)."""
-    return lambda c: counted if c.prev_char and c.prev_char in _COUNT else otherwise
+def _measure(counted: str):
+    """A character read ``counted`` as a measure word after a numeral (一宿 xiǔ, 一担水 dàn); else pypinyin's."""
+    return lambda c: counted if c.prev_char and c.prev_char in _COUNT else None
 
 
 def _chong(c: Context) -> str | None:
