@@ -114,7 +114,12 @@ _setup_kokoro() {  # optional teacher voices; never fails the set-up
     local want="${INDEX_TTS_KOKORO:-auto}"
     case "$want" in 0|off|no|false) return 0 ;; esac
     local hub="${INDEX_TTS_HUB:-$INDEX_TTS_ROOT/cache_hub}"
-    [ -f "$hub/kokoro-zh/config.json" ] && return 0  # warm start: the engine checks its manifest when loaded
+    if [ -f "$hub/kokoro-zh/config.json" ]; then  # warm start: the engine checks its manifest when loaded
+        [[ "$(< "$hub/kokoro-zh/config.json")" == *'"prosody_inputs": true'* ]] && return 0
+        # an older bundle: its config is brought up to date in place (no download when the files match)
+        python -m index_tts.importers.kokoro_zh >"$hub/.kokoro-zh.log" 2>&1 || _setup_log "WARNING: could not update $hub/kokoro-zh (see $hub/.kokoro-zh.log); it keeps working as before"
+        return 0
+    fi
     if [ -f "$hub/.kokoro-zh.failed" ] && [ "$want" = auto ]; then
         return 0  # failed before (offline, no npm): do not delay every start; INDEX_TTS_KOKORO=1 retries
     fi

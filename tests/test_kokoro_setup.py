@@ -48,6 +48,17 @@ def test_opt_out_and_warm_start_do_nothing(tmp_path, no_npm_bin):
     off = _run_setup_kokoro(hub, no_npm_bin, {"INDEX_TTS_KOKORO": "0"})
     assert off.stderr == "" and not hub.exists()
     (hub / "kokoro-zh").mkdir(parents=True)
-    (hub / "kokoro-zh" / "config.json").write_text("{}")
+    (hub / "kokoro-zh" / "config.json").write_text('{"model": {"prosody_inputs": true}}')
     warm = _run_setup_kokoro(hub, no_npm_bin, {"INDEX_TTS_KOKORO": "1"})
     assert warm.stderr == "" and warm.stdout.strip().endswith("rc=0")
+
+
+def test_an_older_bundle_that_cannot_be_updated_is_kept_with_a_warning(tmp_path, no_npm_bin):
+    """A bundle from before the prosody inputs: set-up tries to bring it up to date; when that
+    fails (here: no manifest, no npm) it warns, succeeds, and leaves the bundle as it was."""
+    hub = tmp_path / "hub"
+    (hub / "kokoro-zh").mkdir(parents=True)
+    (hub / "kokoro-zh" / "config.json").write_text("{}")
+    old = _run_setup_kokoro(hub, no_npm_bin, {"INDEX_TTS_KOKORO": "1"})
+    assert old.stdout.strip().endswith("rc=0") and "could not update" in old.stderr
+    assert (hub / "kokoro-zh" / "config.json").read_text() == "{}"

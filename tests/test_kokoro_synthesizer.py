@@ -47,7 +47,7 @@ def test_voices_list_teacher_voices_after_the_default(tts):
     assert {"female", "male", "child"} <= {v["gender"] for v in teachers}
     for v in teachers:
         assert v["display_name"] and v["age"] and "not a model of this project" in v["description"]
-        assert "pitch" in v["description"]  # says which control it lacks
+        assert "reference clip" in v["description"]  # says which control it lacks
     assert len(tts.info()["voices"]) == len(voices)
 
 
@@ -79,15 +79,36 @@ def test_speed_and_pauses_are_honoured(tts):
     assert len(base.segments) == 2 and base.segments[1].start_s > base.segments[0].start_s
 
 
-def test_unsupported_controls_are_reported_not_silently_dropped(tts):
-    res = tts.synthesize("你好。", speaker="zf_xiaoyi", pitch=1.1)
-    assert any("pitch" in w for w in res.warnings)
-    plain = tts.synthesize("你好。", speaker="zf_xiaoyi")
+def _f0_st(wav: np.ndarray) -> float:
+    import pyworld
+
+    w = wav.astype(np.float64)
+    f0, t = pyworld.dio(w, 24000, f0_floor=50.0)
+    f0 = pyworld.stonemask(w, f0, t, 24000)
+    return float(np.median(12.0 * np.log2(f0[f0 > 0])))
+
+
+def test_pitch_and_emotion_reach_a_teacher_voice(tts, asr):
+    """The teacher's graph takes pitch and the emotion's pitch, range and loudness (not only its
+    rate); a reference clip is still not imitated and says so."""
+    text = "今天下午我们一起去公园散步。"
+    plain = tts.synthesize(text, speaker="zm_yunjian")
     assert not plain.warnings
-    assert np.array_equal(res.wav, plain.wav)  # pitch really has no effect on a teacher voice
-    sad = tts.synthesize("你好。", speaker="zf_xiaoyi", emotion_label="sad", intensity=1.0)
-    assert any("speaking rate" in w for w in sad.warnings)
-    assert len(sad.wav) > 1.1 * len(plain.wav)  # the sad profile's slower rate (0.8) applies
+    up = tts.synthesize(text, speaker="zm_yunjian", pitch=1.19)  # +3 semitones
+    assert not up.warnings and len(up.wav) == len(plain.wav)
+    assert 2.0 < _f0_st(up.wav) - _f0_st(plain.wav) < 4.5
+    happy = tts.synthesize(text, speaker="zm_yunjian", emotion_label="happy", intensity=1.0)
+    sad = tts.synthesize(text, speaker="zm_yunjian", emotion_label="sad", intensity=1.0)
+    assert not happy.warnings and not sad.warnings
+    assert _f0_st(happy.wav) > _f0_st(plain.wav) + 1.5 > _f0_st(sad.wav) + 3.0
+    assert len(sad.wav) > 1.1 * len(plain.wav)  # the sad profile's slower rate
+    rms = lambda w: float(np.sqrt(np.mean(w[np.abs(w) > 0.01 * np.abs(w).max()] ** 2)))
+    assert rms(happy.wav) > rms(plain.wav) > rms(sad.wav)
+    for res in (up, happy, sad):
+        assert _cer(asr, text, res) <= 0.15
+    ref = (plain.wav, plain.sample_rate)
+    res = tts.synthesize("你好。", speaker="zf_xiaoyi", reference_audio=ref)
+    assert any("reference clip" in w for w in res.warnings)
 
 
 def test_unknown_voice_still_raises(tts):

@@ -31,6 +31,8 @@ from typing import Any, Optional
 import numpy as np
 
 from ..frontend.kokoro_phonemes import clause_phonemes, segment_aligned_phonemes, split_long, tokenize
+from .kokoro_graph import GraphInfo, char_controls, controllable, padded_inputs, piece_offsets
+from .kokoro_timing import fade_edges, pull_to_sound, word_spans
 
 log = logging.getLogger(__name__)
 
@@ -41,20 +43,6 @@ SPEED_RANGE = (0.5, 2.0)  # what the graph accepts sensibly; the facade's own li
 FADE_S = 0.005
 PEAK = 0.95  # Kokoro's output can exceed full scale (peaks ~1.2 seen); segments are scaled below it
 STOCK_PREFIX = "stock."  # voices.safetensors also holds the unblended stock tables under this prefix
-DURATION_OUTPUT = "/encoder/Clip_output_0"  # rounded, clipped per-token durations in the v1.0 graph
-
-
-def _with_durations(path: Path) -> Any:
-    """The graph with its per-token durations as a second output (word timing), or the file as it is
-    when that tensor is not in it."""
-    import onnx
-    from onnx import TensorProto, helper
-
-    model = onnx.load(str(path))
-    if not any(DURATION_OUTPUT in node.output for node in model.graph.node):
-        return str(path)
-    model.graph.output.append(helper.make_tensor_value_info(DURATION_OUTPUT, TensorProto.FLOAT, None))
-    return model.SerializeToString()
 
 
 class KokoroBundleError(ValueError):
@@ -149,6 +137,7 @@ class KokoroEngine:
             raise KokoroBundleError(f"{self.bundle_dir}: no voices")
         self.threads = max(1, int(threads))
         self._session = None
+        self.graph_info = GraphInfo(durations=False, controls=False)  # what the loaded graph offers
         self._tables: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
 
@@ -180,9 +169,15 @@ class KokoroEngine:
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = self.threads
             opts.inter_op_num_threads = 1
-            self._session = ort.InferenceSession(_with_durations(self.bundle_dir / self.config["model"]["file"]),
-                                                 sess_options=opts, providers=["CPUExecutionProvider"])
-            log.info("Kokoro engine loaded: %d voices, %d threads", len(self._tables), self.threads)
+            import onnx
+
+            graph = onnx.load(str(self.bundle_dir / self.config["model"]["file"]))
+            # durations out; per-token duration / pitch / energy in, when the bundle's config says so
+            self.graph_info = controllable(graph, bool(self.config["model"].get("prosody_inputs")))
+            self._session = ort.InferenceSession(graph.SerializeToString(), sess_options=opts,
+                                                 providers=["CPUExecutionProvider"])
+            log.info("Kokoro engine loaded: %d voices, %d threads, prosody inputs %s", len(self._tables),
+                     self.threads, "yes" if self.graph_info.controls else "no (speed only)")
 
     @property
     def session(self) -> Any:
@@ -211,43 +206,51 @@ class KokoroEngine:
 
     # --------------------------------------------------------------- synthesis
     def render_phonemes(self, phonemes: str, voice: str, speed: float = 1.0,
-                        table: Optional[np.ndarray] = None, timing: Optional[list] = None) -> np.ndarray:
+                        table: Optional[np.ndarray] = None, timing: Optional[list] = None,
+                        controls: Optional[dict[str, np.ndarray]] = None) -> np.ndarray:
         """One phoneme string (any length; long ones are split) -> float32 audio at 24 kHz.
 
         ``table`` overrides the voice's style table (experiments with blends); ``voice`` then
         only names it in errors. ``timing``: a list that receives ``(piece, token durations with
         the two pads, samples, first sample)`` for every piece rendered (see :func:`word_spans`).
+        ``controls``: per-character duration / pitch / energy values (``kokoro_graph.char_controls``;
+        ignored by a graph without those inputs).
         """
         if not (SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]):
             raise ValueError(f"speed must be within {SPEED_RANGE}, got {speed}")
         if table is None:
             table = self.style_table(voice)
         self._load()
+        parts = split_long(phonemes, self.max_tokens - 2)
+        offsets = piece_offsets(phonemes, parts) or [0] * len(parts)
         pieces = []
-        for part in split_long(phonemes, self.max_tokens - 2):
+        for part, at in zip(parts, offsets):
             ids = tokenize(part, self.vocab)
             if not ids:
                 continue
             style = table[min(len(ids), table.shape[0] - 1)][None, :].astype(np.float32)
+            feed = {"tokens": np.array([[0, *ids, 0]], dtype=np.int64), "style": style,
+                    "speed": np.array([speed], dtype=np.float32)}
+            if self.graph_info.controls:
+                feed.update(padded_inputs(controls, at, at + len(part)))
             with self._lock:
-                outs = self._session.run(None, {
-                    "tokens": np.array([[0, *ids, 0]], dtype=np.int64),
-                    "style": style,
-                    "speed": np.array([speed], dtype=np.float32),
-                })
+                outs = self._session.run(None, feed)
             pieces.append(np.asarray(outs[0], dtype=np.float32).ravel())
             if timing is not None and len(outs) > 1:
                 timing.append((part, np.asarray(outs[1]).ravel(), len(pieces[-1]), sum(map(len, pieces[:-1]))))
         return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
     def render_segment(self, segment, voice: str, speed: float = 1.0, comma_pause: float = 0.0,
-                       table: Optional[np.ndarray] = None, spans: Optional[list] = None) -> np.ndarray:
+                       table: Optional[np.ndarray] = None, spans: Optional[list] = None,
+                       control: Optional[Any] = None) -> np.ndarray:
         """A frontend ``Segment`` -> audio; ``comma_pause`` seconds of silence after each clause.
 
         Clauses (split at the segment's ``#3`` breaks) are rendered one by one so the pause
         length is exact; each but the last ends in a comma, so it keeps its rising tune.
         ``spans``: a list that receives each of the segment's words' (first, end) sample in the
         audio, from the graph's own phoneme durations (left empty when they cannot be matched).
+        ``control``: the segment's ``ProsodyControl`` (per-symbol duration, pitch, pitch range and
+        energy reach the graph's prosody curves; its ``speed`` is not read: pass ``speed``).
         """
         if table is None:
             self._check_voice(voice)
@@ -258,84 +261,34 @@ class KokoroEngine:
         gap = np.zeros(int(round(max(comma_pause, 0.0) * self.sample_rate)), np.float32)
         out: list[np.ndarray] = []
         timing: list = []
+        chars = self._clause_controls(segment, clauses, control)
         for i, ph in enumerate(clauses):
             at, start = len(timing), sum(map(len, out))
-            wav = _fade(self.render_phonemes(ph, voice, rate, table=table, timing=timing),
-                        int(FADE_S * self.sample_rate))
+            wav = fade_edges(self.render_phonemes(ph, voice, rate, table=table, timing=timing, controls=chars[i]),
+                             int(FADE_S * self.sample_rate))
             timing[at:] = [(p, d, n, start + o) for p, d, n, o in timing[at:]]
             out.append(wav)
             if i < len(clauses) - 1 and gap.size:
                 out.append(gap)
         wav = np.concatenate(out).astype(np.float32)
         if spans is not None:
-            spans.extend(_on_sound(wav, word_spans(segment, timing) or [], self.sample_rate))
+            spans.extend(pull_to_sound(wav, word_spans(segment, timing) or [], self.sample_rate))
         peak = float(np.abs(wav).max()) if wav.size else 0.0
         return wav * np.float32(PEAK / peak) if peak > PEAK else wav
 
+    def _clause_controls(self, segment, clauses: list[str], control: Optional[Any]) -> list[Optional[dict]]:
+        """Per clause, its characters' control values (None: neutral)."""
+        if control is None:
+            return [None] * len(clauses)
+        text, owners = segment_aligned_phonemes(segment)
+        chars = char_controls(control, owners, len(segment.phones))
+        offsets = piece_offsets(text, clauses)
+        if chars is None or offsets is None:
+            return [None] * len(clauses)
+        return [{k: v[at:at + len(c)] for k, v in chars.items()} for c, at in zip(clauses, offsets)]
+
     def describe_voices(self) -> list[dict[str, Any]]:
         return [v.describe() for v in self.voices.values()]
-
-
-def word_spans(segment, timing: list) -> Optional[list[tuple[int, int]]]:
-    """Each word's (first, end) sample from rendered pieces' token durations (``render_phonemes``'s
-    ``timing``, first samples relative to the segment); None when a piece cannot be placed.
-
-    Every character of a piece belongs to one of the segment's symbols (``segment_aligned_phonemes``);
-    a token's duration, scaled so a piece's durations fill its samples, times that symbol, and a
-    word spans its symbols' times."""
-    text, owners = segment_aligned_phonemes(segment)
-    words = list(segment.word_index)  # the look-ahead context's symbols have none (-1) and no owner
-    first: dict[int, float] = {}
-    last: dict[int, float] = {}
-    cursor = 0
-    for piece, dur, n, start in timing:
-        at = text.find(piece, cursor)
-        if at < 0 or len(dur) != len(piece) + 2:
-            return None
-        unit = n / max(1.0, float(np.sum(dur)))
-        t = start + float(dur[0]) * unit
-        for j in range(len(piece)):
-            sym, t0, t = owners[at + j], t, t + float(dur[j + 1]) * unit
-            first[sym], last[sym] = min(first.get(sym, t0), t0), max(last.get(sym, t), t)
-        cursor = at + len(piece)
-    out: list[tuple[int, int]] = []
-    for k in range(len(segment.words)):
-        syms = [i for i, w in enumerate(words) if w == k and i in first]
-        if not syms:
-            out.append((out[-1][1], out[-1][1]) if out else (0, 0))
-            continue
-        out.append((int(round(min(first[i] for i in syms))), int(round(max(last[i] for i in syms)))))
-    return out
-
-
-def _on_sound(wav: np.ndarray, spans: list[tuple[int, int]], sample_rate: int,
-              floor: float = 0.02, min_s: float = 0.05) -> list[tuple[int, int]]:
-    """Spans pulled in to the sound: Kokoro lets a clause's last vowel carry the silence after it,
-    so 10 ms windows quieter than ``floor`` x the segment's peak are dropped from a word's ends
-    (a word keeps at least ``min_s``)."""
-    win, keep = sample_rate // 100, int(min_s * sample_rate)
-    loud = floor * float(np.abs(wav).max()) if wav.size else 0.0
-    quiet = lambda a, b: b > a and float(np.abs(wav[a:b]).max()) < loud
-    out = []
-    for a, b in spans:
-        while b - a > keep and quiet(b - win, b):
-            b -= win
-        while b - a > keep and quiet(a, a + win):
-            a += win
-        out.append((a, b))
-    return out
-
-
-def _fade(wav: np.ndarray, n: int) -> np.ndarray:
-    """Short linear fade-in/out so clause joins do not click."""
-    n = min(n, len(wav) // 2)
-    if n <= 0:
-        return wav
-    wav = wav.copy()
-    ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
-    wav[:n] *= ramp
-    wav[-n:] *= ramp[::-1]
-    return wav
 
 
 class TeacherVoices:
@@ -377,25 +330,28 @@ class TeacherVoices:
         """(teacher voice id or None, warnings for requested controls it ignores or applies in part)."""
         if not self.has(speaker):
             return None, []
-        label = f"voice {speaker} ({self._voices[speaker].display_name}, Kokoro teacher voice)"
+        voice = self._voices[speaker]
+        label = f"voice {speaker} ({voice.display_name}, Kokoro teacher voice)"
         out = []
-        if abs(pitch - 1.0) > 1e-6:
+        if abs(pitch - 1.0) > 1e-6 and "pitch" in voice.lacks:
             out.append(f"{label} has no pitch control; pitch was ignored")
         if reference:
             out.append(f"{label} cannot imitate a reference clip; it was ignored")
-        if emotion:
+        if emotion and any(x.startswith("emotion") for x in voice.lacks):
             out.append(f"{label}: only the emotion's speaking rate and pauses apply")
         return speaker, out
 
     def render(self, segment, voice: str, speed: float, comma_pause: float,
-               stats: Optional[dict[str, float]] = None) -> tuple[np.ndarray, Optional[list]]:
+               stats: Optional[dict[str, float]] = None, control: Optional[Any] = None
+               ) -> tuple[np.ndarray, Optional[list]]:
         """One frontend segment -> (audio, its words' sample spans or None); ``stats["acoustic_s"]``
-        gets the engine time."""
+        gets the engine time. ``control``: the segment's ``ProsodyControl`` (see ``render_segment``)."""
         import time
 
         t0 = time.perf_counter()
         spans: list = []
-        wav = self.engine().render_segment(segment, voice, speed=speed, comma_pause=comma_pause, spans=spans)
+        wav = self.engine().render_segment(segment, voice, speed=speed, comma_pause=comma_pause, spans=spans,
+                                           control=control)
         if stats is not None:
             stats["acoustic_s"] = stats.get("acoustic_s", 0.0) + time.perf_counter() - t0
         return wav, (spans if len(spans) == len(segment.words) else None)

@@ -18,9 +18,9 @@ STOCK_SHA256 = {
 }
 
 TEACHER = "Kokoro-82M teacher voice, not a model of this project"
-LACKS = ("pitch", "emotion pitch/energy (only the emotion's speaking rate applies)", "reference-audio style",
-         "seed (output is deterministic)")
-_CONTROLS = "speed, sentence and comma pauses and the emotion's rate work; pitch does not"
+LACKS = ("reference-audio style", "seed (output is deterministic)")
+_CONTROLS = ("speed, pitch, sentence and comma pauses and the emotion's rate, pitch, contours and loudness work; "
+             "a reference clip's style does not")
 
 
 def _voice(name: str, gender: str, age: str, what: str, f0: float | None, style: dict[str, float],
@@ -71,9 +71,11 @@ child. Measurements (Whisper CER, F0, real-time factor): docs/VOICES.md.
 
 ## Controls
 
-Speed, sentence and comma pauses and an emotion's speaking rate apply. Pitch, an emotion's
-pitch/energy and reference-audio style transfer do not (the ONNX graph takes only phonemes, a
-style vector and a speed). Output is deterministic.
+Speed, pitch, sentence and comma pauses and an emotion's rate, pitch level and range, sentence
+contours and loudness apply: the engine opens the stock graph at its prosody predictor when it
+loads it (`index_tts/engines/kokoro_graph.py`: per-token duration, pitch shift, pitch range and
+energy inputs feeding the predicted F0 and energy curves; the file on disk is the stock graph).
+Reference-audio style transfer does not apply. Output is deterministic.
 
 ## Licence
 

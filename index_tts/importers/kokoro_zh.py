@@ -166,6 +166,8 @@ def build(out: Path, tarball: Optional[Path] = None, force: bool = False) -> Pat
     if (out / "config.json").is_file() and not force and is_current(out):
         log.info("%s exists with the current presets (use --force to rebuild)", out)
         return out
+    if (out / "config.json").is_file() and not force and refresh(out):
+        return out
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
@@ -187,7 +189,7 @@ def build(out: Path, tarball: Optional[Path] = None, force: bool = False) -> Pat
             "description": ("Kokoro-82M v1.0 Mandarin voices (hexgrad, Apache-2.0) run as a second engine fed "
                             "by our frontend. Teacher voices, not a model trained by this project."),
             "sample_rate": SAMPLE_RATE,
-            "model": {"file": MODEL_FILE, "max_tokens": 510, "vocab": vocab,
+            "model": {"file": MODEL_FILE, "max_tokens": 510, "vocab": vocab, "prosody_inputs": True,
                       "phonemes": "misaki zh (v1.0 notation) from index_tts.frontend.kokoro_phonemes"},
             "voices_file": VOICES_FILE,
             "voices": {vid: {k: v for k, v in p.items()} for vid, p in PRESETS.items()},
@@ -208,11 +210,36 @@ def build(out: Path, tarball: Optional[Path] = None, force: bool = False) -> Pat
 
 
 def is_current(folder: Path) -> bool:
-    """True when the bundle's voices are exactly today's PRESETS (else a rebuild is due)."""
+    """True when the bundle's voices are exactly today's PRESETS and its config says the engine
+    opens the graph's prosody inputs (else a refresh or rebuild is due)."""
     try:
-        return json.loads((folder / "config.json").read_text(encoding="utf-8")).get("voices") == PRESETS
+        cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
+    return cfg.get("voices") == PRESETS and cfg.get("model", {}).get("prosody_inputs") is True
+
+
+def refresh(folder: Path) -> bool:
+    """Bring an older bundle's config up to date without downloading anything, when only what the
+    config says has changed (descriptions, the controls a voice lacks): every preset's style recipe
+    and speed are today's and the files match the manifest. False when a rebuild is needed."""
+    from ..hub import ManifestError, verify_manifest, write_manifest
+
+    try:
+        cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        verify_manifest(folder)
+    except (OSError, ValueError, ManifestError):
+        return False
+    recipe = lambda voices: {k: (v.get("style"), v.get("speed", 1.0)) for k, v in voices.items()}
+    if recipe(cfg.get("voices", {})) != recipe(PRESETS) or cfg.get("model", {}).get("file") != MODEL_FILE:
+        return False
+    cfg["voices"] = {vid: dict(p) for vid, p in PRESETS.items()}
+    cfg["model"]["prosody_inputs"] = True
+    (folder / "config.json").write_text(json.dumps(cfg, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (folder / "MODEL_CARD.md").write_text(model_card(cfg), encoding="utf-8")
+    write_manifest(folder)
+    log.info("refreshed %s: config brought up to date (no download)", folder)
+    return True
 
 
 def ensure_bundle(name: str = BUNDLE_NAME) -> Path:
