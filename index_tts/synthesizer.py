@@ -163,14 +163,14 @@ class Synthesizer:
                                                      reference=req.reference_audio is not None,
                                                      emotion=req.has_emotion)
         warnings.extend(notes)
-        reference_audio = None if teacher else req.reference_audio
+        reference_audio = None if teacher and not self.teacher_voices.takes_reference(teacher) else req.reference_audio
         student = not teacher and self.backend == "torch" and self.student_voices.has(req.speaker)
         if req.speaker == CLONE and not student:
             raise UnknownVoiceError("voice 'clone' needs the student voices (cache_hub/student-zh) and the "
                                     "PyTorch backend")
         if req.speaker == CLONE and reference_audio is None:
             raise InvalidParameterError("voice 'clone' needs a reference clip (reference_audio)")
-        spk, baseline_voice, f0_range, runner = None, None, None, self.runner
+        spk, baseline_voice, f0_range, runner = None, teacher, None, self.runner  # a teacher: its own baseline
         if student:
             ref_emb = self._speaker_embedding(reference_audio) if req.speaker == CLONE else None
             spk = self.student_voices.speaker_vector(req.speaker, ref_emb)

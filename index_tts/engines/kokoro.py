@@ -319,6 +319,11 @@ class TeacherVoices:
     def has(self, voice: Optional[str]) -> bool:
         return bool(voice) and voice in self._lookup()
 
+    def takes_reference(self, voice: Optional[str]) -> bool:
+        """Whether the voice follows a reference clip's speaking style (its bundle opens the graph's
+        prosody inputs); a clip's voice is never cloned onto a teacher voice."""
+        return self.has(voice) and not any(x.startswith("reference-audio") for x in self._voices[voice].lacks)
+
     def engine(self) -> KokoroEngine:
         with self._lock:
             if self._engine is None:
@@ -335,7 +340,7 @@ class TeacherVoices:
         out = []
         if abs(pitch - 1.0) > 1e-6 and "pitch" in voice.lacks:
             out.append(f"{label} has no pitch control; pitch was ignored")
-        if reference:
+        if reference and not self.takes_reference(speaker):
             out.append(f"{label} cannot imitate a reference clip; it was ignored")
         if emotion and any(x.startswith("emotion") for x in voice.lacks):
             out.append(f"{label}: only the emotion's speaking rate and pauses apply")

@@ -18,9 +18,9 @@ STOCK_SHA256 = {
 }
 
 TEACHER = "Kokoro-82M teacher voice, not a model of this project"
-LACKS = ("reference-audio style", "seed (output is deterministic)")
-_CONTROLS = ("speed, pitch, sentence and comma pauses and the emotion's rate, pitch, contours and loudness work; "
-             "a reference clip's style does not")
+LACKS = ("voice cloning from a reference clip (its style applies, not its voice)", "seed (output is deterministic)")
+_CONTROLS = ("speed, pitch, sentence and comma pauses, the emotion's rate, pitch, contours and loudness and a "
+             "reference clip's speaking style work")
 
 
 def _voice(name: str, gender: str, age: str, what: str, f0: float | None, style: dict[str, float],
@@ -71,11 +71,13 @@ child. Measurements (Whisper CER, F0, real-time factor): docs/VOICES.md.
 
 ## Controls
 
-Speed, pitch, sentence and comma pauses and an emotion's rate, pitch level and range, sentence
-contours and loudness apply: the engine opens the stock graph at its prosody predictor when it
-loads it (`index_tts/engines/kokoro_graph.py`: per-token duration, pitch shift, pitch range and
-energy inputs feeding the predicted F0 and energy curves; the file on disk is the stock graph).
-Reference-audio style transfer does not apply. Output is deterministic.
+Speed, pitch, sentence and comma pauses, an emotion's rate, pitch level and range, sentence
+contours and loudness, and a reference clip's speaking style (pitch level and range, rate,
+loudness, pauses, measured against the voice's own neutral reading) apply: the engine opens the
+stock graph at its prosody predictor when it loads it (`index_tts/engines/kokoro_graph.py`:
+per-token duration, pitch shift, pitch range and energy inputs feeding the predicted F0 and
+energy curves; the file on disk is the stock graph). Spectral tilt (an emotion's or a clip's
+brightness) does not apply, and these voices are not cloned from a clip. Output is deterministic.
 
 ## Licence
 
