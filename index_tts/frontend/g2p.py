@@ -18,6 +18,7 @@ from .lexicon_backend import LibraryBackend, backend
 from .overrides import OverrideTable
 from .pinyin import decompose
 from .polyphone import FULL_TONE_REDUP, WORD_FIXES, Context, char_reading, has_rule
+from .polyphone_names import JOIN_WORDS
 from .text import is_hanzi, is_override_marker
 from .types import Syllable, Word
 
@@ -92,21 +93,24 @@ def _pinyin_cached(word: str) -> tuple[tuple[str | None, ...], tuple[bool, ...]]
         for j in range(i + 2, min(n, i + _MAX_PHRASE_LEN) + 1):
             if tools.is_phrase(word[i:j]):
                 covered[i:j] = [True] * (j - i)
-    for i in range(n):
-        for j in range(i + 2, min(n, i + _MAX_FIX_LEN) + 1):
-            fix = WORD_FIXES.get(word[i:j])
+    for size in range(2, min(n, _MAX_FIX_LEN) + 1):  # shorter first: a longer fix wins (知识分子 over 分子)
+        for i in range(n - size + 1):
+            fix = WORD_FIXES.get(word[i:i + size])
             if fix:
-                readings[i:j] = fix.split()
-                covered[i:j] = [True] * (j - i)
+                readings[i:i + size] = fix.split()
+                covered[i:i + size] = [True] * size
     return tuple(readings), tuple(covered)
 
 
 def _merge_reduplications(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """jieba splits 说说 into 说/说: join identical one-character verbs."""
+    """jieba splits 说说 into 说/说: join identical one-character verbs; and a place name it cut
+    apart (会/稽, 郫/都)."""
     out: list[tuple[str, str]] = []
     for w, pos in pairs:
         if out and len(w) == 1 and out[-1][0] == w and pos.startswith("v") and out[-1][1].startswith("v"):
             out[-1] = (w + w, "v")
+        elif out and out[-1][0] + w in JOIN_WORDS:
+            out[-1] = (out[-1][0] + w, "ns")
         else:
             out.append((w, pos))
     return out

@@ -152,7 +152,7 @@ class SegmentStream:
         fe, marked, cleaned, overrides = self._fe, self._marked, self._cleaned, self._overrides
         clauses = []
         for a, b in split_clauses(cleaned, s_start, s_end):
-            norm = normalize(cleaned[a:b])
+            norm = normalize(cleaned[a:b], cleaned[max(s_start, a - 16):a])
             words = clause_words(norm, overrides, self._unknown, erhua=fe.config.erhua)
             clauses.append(Clause(
                 raw=overrides.restore(marked[a:b]),

@@ -12,6 +12,7 @@ import math
 import re
 from typing import Callable
 
+from .normalize_math import MATH_SYMBOLS, code_after_label, early
 from .numbers import MEASURE_WORDS, read_decimal, read_digits, read_fraction, read_integer
 from .text import is_hanzi, is_override_marker
 
@@ -28,6 +29,9 @@ _KEYWORDS = (
 )
 
 _UNITS = (
+    ("m/s²", "米每二次方秒"), ("g/cm³", "克每立方厘米"), ("kg/m³", "千克每立方米"), ("N·m", "牛米"),
+    ("N/kg", "牛每千克"), ("kPa", "千帕"), ("MPa", "兆帕"), ("hPa", "百帕"), ("Pa", "帕"), ("μm", "微米"),
+    ("μg", "微克"), ("mol", "摩尔"), ("kJ", "千焦"), ("kΩ", "千欧"), ("Ω", "欧姆"), ("N", "牛"), ("J", "焦"),
     ("mmol/L", "毫摩尔每升"), ("μmol/L", "微摩尔每升"), ("mmHg", "毫米汞柱"), ("bps", "个基点"), ("bp", "个基点"),
     ("km/h", "公里每小时"), ("m/s", "米每秒"), ("km²", "平方公里"), ("m²", "平方米"),
     ("cm²", "平方厘米"), ("m³", "立方米"), ("㎡", "平方米"), ("㎞", "公里"), ("㎏", "公斤"),
@@ -39,13 +43,14 @@ _UNITS = (
     ("°", "度"), ("m", "米"), ("g", "克"), ("L", "升"), ("h", "小时"), ("W", "瓦"), ("V", "伏"),
 )
 _UNIT_RE = re.compile(
-    r"(?:(?<=\d)|(?<=\d[万亿]))\s*(" + "|".join(re.escape(u) for u, _ in _UNITS) + r")(?![A-Za-z])"
+    r"(?:(?<=\d)|(?<=\d[万亿])|(?<=次方))\s*(" + "|".join(re.escape(u) for u, _ in _UNITS) + r")(?![A-Za-z])"
 )
 _UNIT_MAP = dict(_UNITS)
 
 _SYMBOLS = {
     "+": "加", "=": "等于", "&": "和", "@": "艾特", "×": "乘", "÷": "除以", ">": "大于",
     "<": "小于", "±": "正负", "°": "度", "℃": "摄氏度", "℉": "华氏度", "‰": "千分之", "π": "派",
+    **MATH_SYMBOLS,
 }
 _PAUSE_DASH = re.compile(r"(?:——|--+|—|―|……|…)")
 # Every number reading is wrapped in NUM_OPEN/NUM_CLOSE so the G2P keeps it as one word.
@@ -160,6 +165,7 @@ def _duration(m: re.Match) -> str:
 def _numbers(text: str) -> str:
     # Roman numeral signs (第Ⅱ卷, Ⅲ期): their value, then read as any number
     text = _sub(r"[\u2160-\u216b\u2170-\u217b]", lambda m: str(ord(m.group(0)) % 16 + 1), text)
+    text = early(text)  # sub/superscripts, powers, ½, card numbers, letter-dash codes, 打119, 666
     # dates: 2023-09-23, 2023/9/23, 2023.9.23
     text = _sub(r"(?<![\d.])(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d./])", _date, text)
     # years: 2023年 / 2019-2023年 (four digits, read digit by digit)
@@ -246,7 +252,7 @@ def _numbers(text: str) -> str:
     text = _sub(r"(?<=每[\u4e00-\u9fff])/(?=[\u4e00-\u9fff])", "每", text)
     text = _sub(r"(\d\s*[\u4e00-\u9fff]{1,4})/(?=\d+(?:\.\d+)?\s*[\u4e00-\u9fff])", r"\1每", text)  # 15千瓦时/100公里
     # ranges 3-5天, 10~20; ratios 3:2; arithmetic
-    text = _sub(rf"(?<=\d)\s*-\s*(?={_NUM}\s*=)", "减", text)  # 5-3=2
+    text = _sub(rf"(?<=\d)\s*-\s*(?={_NUM}\s*(?:[=+×÷*]|[)）]\s*[=+×÷*-]))", "减", text)  # 5-3=2, (8-3)×2
     text = _sub(rf"({_NUM})\s*{_DASH}\s*(?=\d)", r"\1到", text)
     text = _sub(rf"(?<=[\d{NUM_CLOSE}][\u4e00-\u9fff])\s*{_DASH}\s*(?=\d)", "到", text)  # 3月5日-7日, 3岁-6岁
     text = _sub(rf"(?<=[{NUM_CLOSE}点分秒元%])\s*{_DASH}\s*(?=[\d{NUM_OPEN}])", "到", text)  # 10:00-12:00
@@ -285,9 +291,10 @@ def _symbols(text: str) -> str:
     return text.strip(" ，")
 
 
-def normalize(clause: str) -> str:
-    """Normalise one clause; see the module docstring for what the result contains."""
-    return _symbols(_numbers(clause))
+def normalize(clause: str, before: str = "") -> str:
+    """Normalise one clause; see the module docstring for what the result contains. ``before``:
+    the text of the sentence before the clause (a label such as 邮编： makes a number a code)."""
+    return _symbols(_numbers(code_after_label(clause, before)))
 
 
 def strip_marks(text: str) -> str:

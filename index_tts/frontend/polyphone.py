@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .polyphone_names import NAME_FIXES, SURNAME_READINGS, TITLES, surname_rules  # noqa: F401 (re-exported)
 from .polyphone_news import NEWS_RULES, OFFICE_CHARS
 from .polyphone_verbs import NARRATIVE_RULES
 
@@ -32,6 +33,7 @@ WORD_FIXES: dict[str, str] = {
     **{v + "着手": f"{r} zhe5 shou3" for v, r in (("牵", "qian1"), ("拉", "la1"), ("握", "wo4"), ("挽", "wan3"),
                                                   ("空", "kong1"), ("搓", "cuo1"), ("背", "bei4"), ("拍", "pai1"),
                                                   ("甩", "shuai3"), ("摆", "bai3"), ("插", "cha1"))},
+    **NAME_FIXES,
 }
 
 NEUTRAL_WORDS = frozenset(
@@ -183,7 +185,7 @@ def _dou_du(c: Context) -> str:
 
 def _xi_ji(c: Context) -> str:
     """系 alone as a verb before its result or object (系好, 系上, 系紧) is jì (tie)."""
-    if c.word == "系" and c.pos.startswith("v") and c.next_char and c.next_char in "好上紧住鞋带扣领围":
+    if c.word == "系" and c.pos.startswith("v") and c.next_char and c.next_char in "好上紧住鞋带扣领围在":
         return "ji4"
     return "xi4"
 
@@ -207,7 +209,7 @@ def _zhe_zhao(c: Context) -> str:
 def _zhong(c: Context) -> str:
     if c.prev_char and c.prev_char in NUMERALS + _DEMONSTRATIVES:
         return "zhong3"
-    if c.pos.startswith("v") or (c.next_char and c.next_char in "树花菜地田瓜草豆麦稻粮"):
+    if c.pos.startswith("v") or (c.next_char and c.next_char in "树花菜地田瓜草豆麦稻粮了着过满"):
         return "zhong4"
     return "zhong3"
 
@@ -248,6 +250,11 @@ def _shu(c: Context) -> str:
     return "shu4"
 
 
+def _jin(c: Context) -> str:
+    """尽 alone: jǐn before 管/量/早/快 (尽管, 尽早 split by jieba); after a verb, 'use up', jìn (看尽, 更尽)."""
+    return "jin3" if c.word.startswith("尽") and c.next_char and c.next_char in "管量早快先着" else "jin4"
+
+
 def _zhi(c: Context) -> str:
     return "zhi1" if c.prev_char and c.prev_char in NUMERALS + _DEMONSTRATIVES else "zhi3"
 
@@ -271,6 +278,10 @@ def _jue_jiao(c: Context) -> str:
 # 以为/成为/改为… and a measured quantity stated as a value: 失业率为5.2%, 净利润为3亿元, 结果为阴性
 _WEI_COPULA = "以成作认视称改分选变化评转结沦率额值润绩果积码温压糖龄诊列命速价格约频寸号标数存储"
 _NOT_QUANTITY = ("尽量", "大量", "少量", "再度", "首度", "一度", "年度")
+# Nouns whose 为 states their value (有效期为两年, 电阻为10欧姆); colours after 为 (指示灯为红色).
+_WEI_VALUE_NOUNS = tuple("有效期 保质期 保修期 质保期 周期 工期 期限 刑期 学制 电阻 电压 电流 功率 面积 体积 "
+                         "颜色 尺寸 规格 型号 材质 年龄 人口 时长 总价 单价 售价 定价 周长 半径 直径 边长".split())
+_COLOURS = frozenset("红色 绿色 蓝色 黄色 白色 黑色 橙色 紫色 灰色 粉色 银色 金色 棕色 青色 红 绿 蓝 黄 白 黑".split())
 
 
 def _wei(c: Context) -> str:
@@ -282,6 +293,8 @@ def _wei(c: Context) -> str:
         return "wei2"  # 产量为6.95亿吨, 密度为每平方公里300人 (尽量为, 再度为 stay wèi)
     if c.prev2_word == "以":
         return "wei2"  # 以人民为中心, 以他为首
+    if c.prev_word.endswith(_WEI_VALUE_NOUNS) or c.next_word in _COLOURS:
+        return "wei2"  # 保质期为12个月, 电阻为10欧姆, 指示灯为红色: a value or a colour
     return "wei2" if c.prev_char and c.prev_char in _WEI_COPULA else "wei4"
 
 
@@ -305,24 +318,6 @@ def _le_liao(c: Context) -> str:
     return "le5"
 
 
-# Characters read differently as a surname, and the titles that mark them as one (单老师 Shàn,
-# 曾先生 Zēng, 解经理 Xiè, 查教授 Zhā).
-SURNAME_READINGS = {"单": "shan4", "曾": "zeng1", "解": "xie4", "查": "zha1", "区": "ou1", "仇": "qiu2",
-                    "朴": "piao2", "盖": "ge3", "乐": "yue4", "翟": "zhai2"}
-TITLES = frozenset("先生 老师 女士 小姐 太太 总 经理 医生 教授 同学 阿姨 师傅 主任 校长 局长 书记 大夫 老板 "
-                   "律师 院长 部长 队长 董事长 科长 处长 警官 师父".split())
-
-
-def _surname(ch: str, otherwise: str | None = None):
-    """``ch`` as a one-character word before a title is a surname; else ``otherwise`` (None:
-    pypinyin's reading)."""
-    def rule(c: Context) -> str | None:
-        if c.word == ch and (c.next_word in TITLES or c.next_word[:2] in TITLES):
-            return SURNAME_READINGS[ch]
-        return otherwise
-    return rule
-
-
 def _interjection(reading: str, particle: str):
     """啊/哇/呀 open a clause as interjections (full tone) and end one as particles."""
     return lambda c: reading if c.at_clause_start else particle
@@ -336,7 +331,7 @@ _RULES = {
     "系": _xi_ji, "量": _liang, "子": _zi, "中": _zhong_hit, "晃": _huang,
     "挣": lambda c: "zheng4" if c.word == "挣" else "zheng1",  # 挣钱 / 挣了很多钱; 挣扎 zhēng
     "扇": _shan, **NARRATIVE_RULES, **NEWS_RULES,
-    **{ch: _surname(ch) for ch in SURNAME_READINGS if ch != "乐"}, "乐": _surname("乐", "le4"),
+    "尽": _jin, **surname_rules(),
 }
 
 # Readings for characters outside any phrase when no rule applies (pypinyin's first

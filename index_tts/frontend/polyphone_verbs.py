@@ -149,7 +149,7 @@ NARRATIVE_RULES = {
     "宿": _measure("xiu3"), "担": _measure("dan4"), "冲": _chong, "铺": _pu, "喝": _he, "和": _he_huo,
     "奔": lambda c: "ben4" if c.word == "奔" and c.next_word == "着" else None,  # 奔着那家店去 (heading for)
     "剥": lambda c: "bao1" if c.word == "剥" else None,  # alone (剥皮, 剥着花生) bāo; 剥削, 剥夺 bō
-    "盛": lambda c: "cheng2" if c.word == "盛" and c.next_char and c.next_char in "了着满饭汤上在进一碗" else None,
+    "盛": lambda c: "cheng2" if c.word == "盛" and c.next_char and c.next_char in "了着满饭汤上在进一碗出入起到" else None,
     "抹": lambda c: "ma1" if c.word == "抹" and c.next_word.startswith(("桌", "干净")) else None,  # 抹桌子 mā
     # alone, spoken (吐了一口血) xiě; 血液, 流血 and 血 before a noun (血氧, 血糖 cut apart) xuè
     "血": lambda c: "xie3" if c.word == "血" and not c.next_pos.startswith("n") else "xue4",

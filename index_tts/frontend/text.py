@@ -22,6 +22,7 @@ KNOWN_SYMBOLS = frozenset(
     "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
     "。，、；：？！…—–―‐-“”‘’「」『』（）【】《》〈〉〔〕［］｛｝·・•～〜￥¥€£°℃℉²³％‰×÷＝＋－№§¶©®™"
     "㎡㎞㎏㎝㎜㏄㎎㎖π"
+    "≥≤≠≈√∠△∵∴≌∽⊥∥⩾⩽½⅓⅔¼¾⅕⅛₀₁₂₃₄₅₆₇₈₉⁰¹⁴⁵⁶⁷⁸⁹⁻Ωμµ"  # maths and science notation (normalize_math)
     "ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩⅪⅫⅰⅱⅲⅳⅴⅵⅶⅷⅸⅹⅺⅻ"  # Roman numeral signs: read as numbers by the normaliser
 )
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f")
