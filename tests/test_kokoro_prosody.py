@@ -12,20 +12,22 @@ import numpy as np
 import pytest
 
 from index_tts.acoustic.controls import ProsodyControl
-from index_tts.engines.kokoro_graph import (CONTROL_INPUTS, DB_PER_UNIT, ENERGY_LIMIT, char_controls,
+from index_tts.engines.kokoro_graph import (CONTROL_INPUTS, DB_PER_UNIT, ENERGY_LIMIT, apply_gain, char_controls,
                                             neutral_inputs, padded_inputs, piece_offsets)
 from index_tts.importers import kokoro_zh
 
 TEXT = "今天下午我们一起去公园散步，好不好？"
 
 
-def test_char_controls_read_each_owner_and_convert_energy():
+def test_char_controls_read_each_owner_and_route_energy():
     ctl = ProsodyControl(pitch_shift=np.array([0.0, 2.0, -1.0], np.float32),
                          energy_db=np.array([0.0, 1.0, 100.0], np.float32))
     chars = char_controls(ctl, [0, 1, 1, 2, 5], n_symbols=3)  # an owner past the end is held at the last
     assert chars["pitch_shift"].tolist() == [0.0, 2.0, 2.0, -1.0, -1.0]
-    assert chars["energy"][1] == pytest.approx(1.0 / DB_PER_UNIT)
-    assert chars["energy"][3] == ENERGY_LIMIT  # 100 dB is held at the graph's limit
+    assert chars["gain_db"].tolist() == [0.0, 1.0, 1.0, 100.0, 100.0] and not chars["energy"].any()
+    effort = char_controls(ctl, [0, 1, 1, 2, 5], n_symbols=3, energy_via="effort")
+    assert effort["energy"][1] == pytest.approx(1.0 / DB_PER_UNIT) and not effort["gain_db"].any()
+    assert effort["energy"][3] == ENERGY_LIMIT  # 100 dB is held at the graph's limit
     assert chars["pitch_range"].tolist() == [1.0] * 5 and chars["duration_scale"].tolist() == [1.0] * 5
     assert char_controls(ProsodyControl(speed=1.3), [0, 1], 2) is None  # nothing per token: neutral
 
@@ -37,6 +39,16 @@ def test_padded_inputs_give_the_pads_their_neighbours_pitch_not_their_length():
     assert out["duration_scale"].tolist() == [1, 11, 12, 1]
     assert {k: v.tolist() for k, v in padded_inputs(None, 0, 2).items()} == \
         {k: v.tolist() for k, v in neutral_inputs(4).items()}
+
+
+def test_apply_gain_follows_each_tokens_samples():
+    wav = np.ones(10 * 600, np.float32)
+    out = apply_gain(wav, np.array([2, 3, 5]), np.array([0.0, 6.0, -6.0]), smooth_s=0.001)
+    assert out[:1100] == pytest.approx(1.0) and out[1300:2900] == pytest.approx(10 ** 0.3, rel=1e-3)
+    assert out[3100:] == pytest.approx(10 ** -0.3, rel=1e-3)
+    ramp = apply_gain(wav, np.array([5, 5]), np.array([0.0, 20.0]))  # 20 ms smoothing: no jump at the join
+    assert np.abs(np.diff(ramp)).max() < 0.01 * (10.0 - 1.0)  # the 9x jump spread over ~480 samples
+    assert apply_gain(wav, np.array([5, 5]), np.zeros(2)) is wav
 
 
 def test_piece_offsets_follow_the_pieces_in_order():

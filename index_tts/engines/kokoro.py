@@ -31,7 +31,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..frontend.kokoro_phonemes import clause_phonemes, segment_aligned_phonemes, split_long, tokenize
-from .kokoro_graph import GraphInfo, char_controls, controllable, padded_inputs, piece_offsets
+from .kokoro_graph import GraphInfo, apply_gain, char_controls, controllable, padded_inputs, piece_offsets
 from .kokoro_timing import fade_edges, pull_to_sound, word_spans
 
 log = logging.getLogger(__name__)
@@ -231,11 +231,14 @@ class KokoroEngine:
             style = table[min(len(ids), table.shape[0] - 1)][None, :].astype(np.float32)
             feed = {"tokens": np.array([[0, *ids, 0]], dtype=np.int64), "style": style,
                     "speed": np.array([speed], dtype=np.float32)}
-            if self.graph_info.controls:
-                feed.update(padded_inputs(controls, at, at + len(part)))
+            extra = padded_inputs(controls, at, at + len(part)) if self.graph_info.controls else {}
+            gain_db = extra.pop("gain_db", None)
             with self._lock:
-                outs = self._session.run(None, feed)
-            pieces.append(np.asarray(outs[0], dtype=np.float32).ravel())
+                outs = self._session.run(None, {**feed, **extra})
+            wav = np.asarray(outs[0], dtype=np.float32).ravel()
+            if gain_db is not None and len(outs) > 1:  # loudness as a gain over each token's samples
+                wav = apply_gain(wav, np.asarray(outs[1]).ravel(), gain_db, sample_rate=self.sample_rate)
+            pieces.append(wav)
             if timing is not None and len(outs) > 1:
                 timing.append((part, np.asarray(outs[1]).ravel(), len(pieces[-1]), sum(map(len, pieces[:-1]))))
         return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)

@@ -36,6 +36,9 @@ _F0 = "/encoder/Squeeze_output_0"  # [1, 2 * frames], Hz
 _N = "/encoder/Squeeze_1_output_0"  # [1, 2 * frames]
 _VOICED_HZ = 60.0  # frames of the F0 curve below this are unvoiced: shifted, never widened
 
+# How a ProsodyControl's energy_db reaches the audio: "gain" (a smooth per-token gain on the rendered
+# audio, exact in dB, articulation untouched) or "effort" (added to N, the decoder's effort input).
+ENERGY_VIA = "gain"
 # Loudness per unit added to N, measured on zf_xiaoxiao / zm_yunjian (docs/VOICES.md, one sentence):
 # +5 / +10 / +20 units gave +1.35..1.44 / +2.24..2.42 / +3.93 dB, -5 / -10 gave -1.3..-1.9 / -2.4..-3.4 dB.
 # N is the decoder's effort input, not a gain: the response flattens, so offsets stop at ENERGY_LIMIT.
@@ -132,11 +135,13 @@ def piece_offsets(text: str, pieces: Sequence[str]) -> Optional[list[int]]:
     return out
 
 
-def char_controls(control: Any, owners: Sequence[int], n_symbols: int) -> Optional[dict[str, np.ndarray]]:
+def char_controls(control: Any, owners: Sequence[int], n_symbols: int,
+                  energy_via: Optional[str] = None) -> Optional[dict[str, np.ndarray]]:
     """Per-character control values for a phoneme string whose characters belong to ``owners``
-    (symbol indices): a :class:`ProsodyControl`'s per-symbol arrays read at each owner (``energy_db``
-    converted to the graph's units and held within :data:`ENERGY_LIMIT`). None when the control
-    changes nothing the graph's inputs carry (``speed`` is the graph's own input)."""
+    (symbol indices): a :class:`ProsodyControl`'s per-symbol arrays read at each owner. ``energy_db``
+    goes to ``gain_db`` (``energy_via="gain"``, the default :data:`ENERGY_VIA`) or, converted and held
+    within :data:`ENERGY_LIMIT`, to the graph's ``energy`` input (``"effort"``). None when the control
+    changes nothing per token (``speed`` is the graph's own input)."""
     arrays = {"duration_scale": control.duration_scale, "pitch_shift": control.pitch_shift,
               "pitch_range": control.pitch_range, "energy": control.energy_db}
     if all(a is None for a in arrays.values()):
@@ -146,25 +151,48 @@ def char_controls(control: Any, owners: Sequence[int], n_symbols: int) -> Option
     for name, arr in arrays.items():
         if arr is not None and len(idx):
             out[name] = np.asarray(arr, dtype=np.float32)[idx]
-    out["energy"] = np.clip(out["energy"] / DB_PER_UNIT, -ENERGY_LIMIT, ENERGY_LIMIT).astype(np.float32)
+    db = out["energy"]
+    if (energy_via or ENERGY_VIA) == "gain":
+        out["gain_db"], out["energy"] = db, np.zeros_like(db)
+    else:
+        out["gain_db"] = np.zeros_like(db)
+        out["energy"] = np.clip(db / DB_PER_UNIT, -ENERGY_LIMIT, ENERGY_LIMIT).astype(np.float32)
     return out
+
+
+def apply_gain(wav: np.ndarray, durations: np.ndarray, token_db: np.ndarray, hop: int = 600,
+               smooth_s: float = 0.02, sample_rate: int = 24000) -> np.ndarray:
+    """``wav`` times each token's gain (dB) over the samples its duration gave it (``durations`` in
+    ``hop``-sample frames, pads included), the gain curve smoothed over ``smooth_s``."""
+    if not np.any(token_db) or len(durations) != len(token_db):
+        return wav
+    per = np.repeat(np.asarray(token_db, np.float64), np.maximum(0, np.round(durations)).astype(int) * hop)
+    per = np.pad(per, (0, max(0, len(wav) - len(per))), mode="edge")[:len(wav)]
+    k = max(1, int(smooth_s * sample_rate))
+    if len(per) > k:
+        per = np.convolve(np.pad(per, (k // 2, k - 1 - k // 2), mode="edge"), np.ones(k) / k, mode="valid")
+    return (wav * np.power(10.0, per / 20.0)).astype(np.float32)
 
 
 def padded_inputs(chars: Optional[dict[str, np.ndarray]], start: int, end: int) -> dict[str, np.ndarray]:
     """The graph's control inputs for characters ``start:end`` of a string (``chars`` from
-    :func:`char_controls`, or None: neutral): the two pad tokens take their neighbour's pitch and
+    :func:`char_controls`, or None: neutral), plus ``gain_db`` when ``chars`` has it (not a graph
+    input: the engine applies it to the audio). The two pad tokens take their neighbour's pitch and
     energy and keep their own duration (the edges' silence is the pauses' business)."""
     n = end - start
     out = neutral_inputs(n + 2)
     if chars is None or n <= 0:
         return out
-    for name in CONTROL_INPUTS:
+    for name in (*CONTROL_INPUTS, "gain_db"):
+        if name not in chars:
+            continue
         vals = chars[name][start:end]
+        out[name] = np.zeros(n + 2, np.float32) if name not in out else out[name]
         out[name][1:-1] = vals
         if name != "duration_scale":
             out[name][0], out[name][-1] = vals[0], vals[-1]
     return out
 
 
-__all__ = ["CONTROL_INPUTS", "DURATIONS", "ENERGY_LIMIT", "DB_PER_UNIT", "GraphInfo", "NEUTRAL",
-           "char_controls", "controllable", "neutral_inputs", "padded_inputs", "piece_offsets"]
+__all__ = ["CONTROL_INPUTS", "DURATIONS", "ENERGY_LIMIT", "ENERGY_VIA", "DB_PER_UNIT", "GraphInfo", "NEUTRAL",
+           "apply_gain", "char_controls", "controllable", "neutral_inputs", "padded_inputs", "piece_offsets"]
