@@ -362,7 +362,7 @@ class Synthesizer:
         comma_s, sentence_s = req.comma_pause * pauses.comma, req.sentence_pause * pauses.sentence
         after = pause_after(seg.pause_after, last, sentence_s, comma_s)
         if prep.teacher:  # the teacher's graph takes the per-symbol duration, pitch and energy too
-            wav, spans = self.teacher_voices.render(seg, prep.teacher, control.speed, comma_s, stats, control)
+            wav, spans = self.teacher_voices.render(seg, prep.teacher, control.speed, comma_s, stats, control, req.speed)
             yield append_silence(wav, after, self.sample_rate), (len(wav) // self.hop, spans)
             return
         if prep.variance_dropout and control.pitch_shift is not None and self.dropout_pitch_gain != 1.0:

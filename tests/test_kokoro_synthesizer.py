@@ -100,8 +100,8 @@ def test_pitch_and_emotion_reach_a_teacher_voice(tts, asr):
     happy = tts.synthesize(text, speaker="zm_yunjian", emotion_label="happy", intensity=1.0)
     sad = tts.synthesize(text, speaker="zm_yunjian", emotion_label="sad", intensity=1.0)
     assert not happy.warnings and not sad.warnings
-    assert _f0_st(happy.wav) > _f0_st(plain.wav) + 1.5 > _f0_st(sad.wav) + 3.0
-    assert len(sad.wav) > 1.1 * len(plain.wav)  # the sad profile's slower rate
+    assert _f0_st(happy.wav) > _f0_st(plain.wav) + 1.0 > _f0_st(sad.wav) + 2.0
+    assert len(sad.wav) > 1.05 * len(plain.wav)  # the sad profile's slower rate (half of it: EMOTION_RATE_SHARE)
     rms = lambda w: float(np.sqrt(np.mean(w[np.abs(w) > 0.01 * np.abs(w).max()] ** 2)))
     assert rms(happy.wav) > rms(plain.wav) > rms(sad.wav)
     for res in (up, happy, sad):
