@@ -119,7 +119,8 @@ def test_a_reference_clips_style_reaches_a_teacher_voice(tts):
     slow = tts.synthesize(text, speaker="zf_xiaoxiao", reference_audio=(low.wav, low.sample_rate))
     fast = tts.synthesize(text, speaker="zf_xiaoxiao", reference_audio=(high.wav, high.sample_rate))
     assert not slow.warnings and not fast.warnings
-    assert len(slow.wav) > 1.1 * len(plain.wav) > 1.2 * len(fast.wav)
+    # the clip's tempo applies at EMOTION_RATE_SHARE (half, in log terms) on a teacher voice
+    assert len(slow.wav) > 1.03 * len(plain.wav) and len(fast.wav) < 0.95 * len(plain.wav)
     assert _f0_st(slow.wav) < _f0_st(plain.wav) - 1.0 < _f0_st(fast.wav) - 1.5
 
 
