@@ -159,7 +159,7 @@ class Synthesizer:
     def _prepare(self, req: SynthesisRequest) -> _Prepared:
         """Resolve a validated request for this voice: emotion control, speaker vector, seed."""
         warnings: list[str] = []
-        teacher, notes = self.teacher_voices.prepare(req.speaker, pitch=req.pitch,
+        teacher, notes = self.teacher_voices.prepare(req.speaker, pitch=req.pitch, speed=req.speed,
                                                      reference=req.reference_audio is not None,
                                                      emotion=req.has_emotion)
         warnings.extend(notes)

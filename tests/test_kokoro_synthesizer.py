@@ -108,6 +108,14 @@ def test_pitch_and_emotion_reach_a_teacher_voice(tts, asr):
         assert _cer(asr, text, res) <= 0.15
 
 
+def test_a_slow_speed_on_a_teacher_voice_is_applied_with_a_warning(tts):
+    plain = tts.synthesize("你好。", speaker="zm_yunxi", sentence_pause=0.0)
+    slow = tts.synthesize("你好。", speaker="zm_yunxi", sentence_pause=0.0, speed=0.8)
+    assert len(slow.wav) > 1.15 * len(plain.wav)
+    assert any("slurs" in w for w in slow.warnings) and not plain.warnings
+    assert not tts.synthesize("你好。", speaker="zm_yunxi", speed=0.9).warnings
+
+
 def test_a_reference_clips_style_reaches_a_teacher_voice(tts):
     """A low, slow clip makes the teacher voice lower and slower than its neutral reading, a high,
     fast one higher and faster (measured against the teacher's own baseline)."""

@@ -46,6 +46,7 @@ PEAK = 0.95  # Kokoro's output can exceed full scale (peaks ~1.2 seen); segments
 # slurs (zf_xiaoxiao, 20 dev sentences, Whisper base: CER 2.5 % at speed 1, 1.9 % at 0.9, 9.9 % at 0.8;
 # sad at intensity 1, rate 0.8: 10.5 %, at half that change (0.89): 3.1 %; docs/VOICES.md).
 EMOTION_RATE_SHARE = 0.5
+SLURS_BELOW = 0.9  # a requested speed under this gets a warning (the user's speed is honoured as asked)
 STOCK_PREFIX = "stock."  # voices.safetensors also holds the unblended stock tables under this prefix
 
 
@@ -338,7 +339,7 @@ class TeacherVoices:
             return self._engine
 
     def prepare(self, speaker: Optional[str], *, pitch: float = 1.0, reference: bool = False,
-                emotion: bool = False) -> tuple[Optional[str], list[str]]:
+                emotion: bool = False, speed: float = 1.0) -> tuple[Optional[str], list[str]]:
         """(teacher voice id or None, warnings for requested controls it ignores or applies in part)."""
         if not self.has(speaker):
             return None, []
@@ -349,6 +350,9 @@ class TeacherVoices:
             out.append(f"{label} has no pitch control; pitch was ignored")
         if reference and not self.takes_reference(speaker):
             out.append(f"{label} cannot imitate a reference clip; it was ignored")
+        if speed * voice.speed < SLURS_BELOW:
+            out.append(f"{label} at speed {speed:g}: this voice slurs when slowed below {SLURS_BELOW:g} "
+                       "(Whisper error rate about 4x); the speed was applied as asked")
         if emotion and any(x.startswith("emotion") for x in voice.lacks):
             out.append(f"{label}: only the emotion's speaking rate and pauses apply")
         return speaker, out
