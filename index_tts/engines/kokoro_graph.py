@@ -10,6 +10,8 @@ that the request's prosody reaches those curves, the way our own FastSpeech2 tak
   ``duration_scale`` (multiplies the predicted duration before rounding),
   ``pitch_shift`` (semitones), ``pitch_range`` (factor on each voiced frame's log-F0 distance from
   the utterance's mean voiced log-F0) and ``energy`` (added to N; :data:`DB_PER_UNIT` converts dB).
+  The engine sends loudness as a smooth gain on the audio instead (:data:`ENERGY_VIA`,
+  :func:`apply_gain`): lowering N costs intelligibility (docs/VOICES.md).
 
 Token values reach the frames through the graph's own alignment matrix (tokens x frames), so a
 token's control covers exactly the frames it was given. With every input neutral (1, 0, 1, 0) the
