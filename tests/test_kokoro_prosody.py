@@ -51,6 +51,20 @@ def test_apply_gain_follows_each_tokens_samples():
     assert apply_gain(wav, np.array([5, 5]), np.zeros(2)) is wav
 
 
+def test_limit_peaks_keeps_the_loudness_away_from_the_peaks():
+    from index_tts.engines.kokoro_timing import limit_peaks
+
+    t = np.arange(24000) / 24000
+    wav = (0.5 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+    wav[12000:12010] = 1.5  # one click over full scale
+    out = limit_peaks(wav, 0.95)
+    assert np.abs(out).max() <= 0.95 + 1e-6
+    assert np.array_equal(out[:10000], wav[:10000]) and np.array_equal(out[14000:], wav[14000:])
+    quiet = wav.copy()
+    quiet[12000:12010] = 0.9
+    assert limit_peaks(quiet, 0.95) is quiet
+
+
 def test_piece_offsets_follow_the_pieces_in_order():
     assert piece_offsets("ab, cd, ab.", ["ab,", "cd,", "ab."]) == [0, 4, 8]
     assert piece_offsets("ab, cd", ["cd", "ab"]) is None

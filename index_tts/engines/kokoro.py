@@ -32,7 +32,7 @@ import numpy as np
 
 from ..frontend.kokoro_phonemes import clause_phonemes, segment_aligned_phonemes, split_long, tokenize
 from .kokoro_graph import GraphInfo, apply_gain, char_controls, controllable, padded_inputs, piece_offsets
-from .kokoro_timing import fade_edges, pull_to_sound, word_spans
+from .kokoro_timing import fade_edges, limit_peaks, pull_to_sound, word_spans
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ ENGINE = "kokoro-onnx"
 SAMPLE_RATE = 24000
 SPEED_RANGE = (0.5, 2.0)  # what the graph accepts sensibly; the facade's own limits are narrower
 FADE_S = 0.005
-PEAK = 0.95  # Kokoro's output can exceed full scale (peaks ~1.2 seen); segments are scaled below it
+PEAK = 0.95  # Kokoro's output can exceed full scale (peaks ~1.2 seen); peaks are limited to it
 # A teacher voice follows half an emotion's tempo change (in log terms): stretched below ~0.9 the graph
 # slurs (zf_xiaoxiao, 20 dev sentences, Whisper base: CER 2.5 % at speed 1, 1.9 % at 0.9, 9.9 % at 0.8;
 # sad at intensity 1, rate 0.8: 10.5 %, at half that change (0.89): 3.1 %; docs/VOICES.md).
@@ -282,7 +282,7 @@ class KokoroEngine:
         if spans is not None:
             spans.extend(pull_to_sound(wav, word_spans(segment, timing) or [], self.sample_rate))
         peak = float(np.abs(wav).max()) if wav.size else 0.0
-        return wav * np.float32(PEAK / peak) if peak > PEAK else wav
+        return limit_peaks(wav, PEAK, self.sample_rate) if peak > PEAK else wav
 
     def _clause_controls(self, segment, clauses: list[str], control: Optional[Any]) -> list[Optional[dict]]:
         """Per clause, its characters' control values (None: neutral)."""

@@ -71,4 +71,21 @@ def fade_edges(wav: np.ndarray, n: int) -> np.ndarray:
     return wav
 
 
-__all__ = ["fade_edges", "pull_to_sound", "word_spans"]
+def limit_peaks(wav: np.ndarray, peak: float, sample_rate: int = 24000, hold_s: float = 0.005,
+                smooth_s: float = 0.02) -> np.ndarray:
+    """``wav`` with its peaks brought to ``peak``: a gain below 1 only around the samples that exceed
+    it (held over ``hold_s``, smoothed over ``smooth_s``), so a louder rendering keeps its loudness
+    instead of being scaled down as a whole."""
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    mag = np.abs(wav)
+    if not wav.size or float(mag.max()) <= peak:
+        return wav
+    need = np.minimum(1.0, peak / np.maximum(mag, 1e-9))
+    k = max(1, int(smooth_s * sample_rate))
+    gain = minimum_filter1d(need, size=max(1, int(hold_s * sample_rate)) + k, mode="nearest")
+    gain = np.minimum(uniform_filter1d(gain, size=k, mode="nearest"), need)  # smooth, never above the need
+    return (wav * gain).astype(np.float32)
+
+
+__all__ = ["fade_edges", "limit_peaks", "pull_to_sound", "word_spans"]
