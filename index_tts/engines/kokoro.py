@@ -227,7 +227,9 @@ class KokoroEngine:
             table = self.style_table(voice)
         self._load()
         parts = split_long(phonemes, self.max_tokens - 2)
-        offsets = piece_offsets(phonemes, parts) or [0] * len(parts)
+        offsets = piece_offsets(phonemes, parts)
+        if offsets is None:  # pieces that cannot be placed get neutral controls, never shifted ones
+            offsets, controls = [0] * len(parts), None
         pieces = []
         for part, at in zip(parts, offsets):
             ids = tokenize(part, self.vocab)
