@@ -167,3 +167,20 @@ def test_an_old_config_keeps_the_stock_inputs_until_refreshed(engine, tmp_path):
     fresh = KokoroEngine(old, threads=1)
     assert fresh.session is not None and fresh.graph_info.controls
     assert all("pitch" not in v.lacks for v in fresh.voices.values())
+
+
+def test_the_teacher_corpus_reader_runs_the_opened_graph_neutrally(engine, segment):
+    """The corpus tool reads with the engine's (opened) graph: neutral prosody, durations out; its
+    symbol durations cover the clip."""
+    from index_tts.train.teacher_corpus import TeacherReader
+
+    reader = TeacherReader(threads=1)
+    reader._engine = engine
+    wav, durations = reader.read(segment, engine.style_table("zf_xiaoxiao"))
+    from index_tts.frontend.kokoro_phonemes import aligned_phonemes, tokenize
+
+    ids = tokenize(aligned_phonemes(segment.phones, segment.sentence_type, segment.word_index)[0], engine.vocab)
+    style = engine.style_table("zf_xiaoxiao")[len(ids)][None]
+    assert np.array_equal(wav, np.asarray(engine.run_tokens(ids, style, 1.0)[0]).ravel())  # neutral inputs
+    assert wav.size > 24000 and len(durations) == len(segment.phones)
+    assert int(np.sum(durations)) == wav.size // 300 + 1

@@ -31,7 +31,8 @@ from typing import Any, Optional
 import numpy as np
 
 from ..frontend.kokoro_phonemes import clause_phonemes, segment_aligned_phonemes, split_long, tokenize
-from .kokoro_graph import GraphInfo, apply_gain, char_controls, controllable, padded_inputs, piece_offsets
+from .kokoro_graph import (GraphInfo, apply_gain, char_controls, controllable, neutral_inputs, padded_inputs,
+                           piece_offsets)
 from .kokoro_timing import fade_edges, limit_peaks, pull_to_sound, word_spans
 
 log = logging.getLogger(__name__)
@@ -236,12 +237,9 @@ class KokoroEngine:
             if not ids:
                 continue
             style = table[min(len(ids), table.shape[0] - 1)][None, :].astype(np.float32)
-            feed = {"tokens": np.array([[0, *ids, 0]], dtype=np.int64), "style": style,
-                    "speed": np.array([speed], dtype=np.float32)}
-            extra = padded_inputs(controls, at, at + len(part)) if self.graph_info.controls else {}
+            extra = padded_inputs(controls, at, at + len(part))
             gain_db = extra.pop("gain_db", None)
-            with self._lock:
-                outs = self._session.run(None, {**feed, **extra})
+            outs = self.run_tokens(ids, style, speed, extra)
             wav = np.asarray(outs[0], dtype=np.float32).ravel()
             if gain_db is not None and len(outs) > 1:  # loudness as a gain over each token's samples
                 wav = apply_gain(wav, np.asarray(outs[1]).ravel(), gain_db, sample_rate=self.sample_rate)
@@ -249,6 +247,19 @@ class KokoroEngine:
             if timing is not None and len(outs) > 1:
                 timing.append((part, np.asarray(outs[1]).ravel(), len(pieces[-1]), sum(map(len, pieces[:-1]))))
         return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+
+    def run_tokens(self, ids: list[int], style: np.ndarray, speed: float,
+                   controls: Optional[dict[str, np.ndarray]] = None) -> list:
+        """One graph call on token ids (pads added): [audio, per-token durations (when the graph has
+        them)]. ``controls``: the prosody inputs for ``len(ids) + 2`` tokens (neutral when None; ignored
+        by a graph without them)."""
+        self._load()
+        feed = {"tokens": np.array([[0, *ids, 0]], dtype=np.int64), "style": style.astype(np.float32),
+                "speed": np.array([speed], dtype=np.float32)}
+        if self.graph_info.controls:
+            feed.update(controls if controls is not None else neutral_inputs(len(ids) + 2))
+        with self._lock:
+            return self._session.run(None, feed)
 
     def render_segment(self, segment, voice: str, speed: float = 1.0, comma_pause: float = 0.0,
                        table: Optional[np.ndarray] = None, spans: Optional[list] = None,

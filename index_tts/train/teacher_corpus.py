@@ -204,9 +204,7 @@ class TeacherReader:
         if not ids or len(ids) + 2 > self.engine.max_tokens:
             raise ValueError(f"{len(ids)} phoneme tokens (limit {self.engine.max_tokens - 2})")
         style = table[min(len(ids), table.shape[0] - 1)][None, :].astype(np.float32)
-        audio, dur = self.session.run(None, {
-            "tokens": np.array([[0, *ids, 0]], dtype=np.int64), "style": style,
-            "speed": np.array([speed], dtype=np.float32)})
+        audio, dur = self.engine.run_tokens(ids, style, speed)[:2]
         wav = np.asarray(audio, dtype=np.float32).ravel()
         n_frames = len(wav) // 300 + 1  # log_mel_raw's frame count (centred STFT, hop 300)
         return wav, symbol_durations(owners, dur, segment.phones, n_frames)
