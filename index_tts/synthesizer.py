@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 import numpy as np
 
 from .audio.splice import TAIL_SILENCE_S, SegmentAssembler, append_silence, pause_after
-from .engines.kokoro import TeacherVoices
+from .engines.kokoro import EMOTION_RATE_SHARE, TeacherVoices
 from .engines.loader import load_voice
 from .engines.student import CLONE, StudentVoices
 from .errors import EmptyTextError, InvalidParameterError, UnknownVoiceError
@@ -355,14 +355,14 @@ class Synthesizer:
         from .encoders.prosody import build_segment_control
 
         req = prep.request
-        control, pauses = build_segment_control(
-            seg, prep.emotion, speed=req.speed, pitch=req.pitch,
-            initial_rate_share=getattr(prep.runner.acoustic.cfg, "initial_rate_share", 1.0))  # the voice's model's
+        control, pauses = build_segment_control(  # initial share: the voice's model's; tempo share: a teacher's
+            seg, prep.emotion, speed=req.speed, pitch=req.pitch, rate_share=EMOTION_RATE_SHARE if prep.teacher else 1.0,
+            initial_rate_share=getattr(prep.runner.acoustic.cfg, "initial_rate_share", 1.0))
         control.f0_limits_hz = prep.f0_range
         comma_s, sentence_s = req.comma_pause * pauses.comma, req.sentence_pause * pauses.sentence
         after = pause_after(seg.pause_after, last, sentence_s, comma_s)
         if prep.teacher:  # the teacher's graph takes the per-symbol duration, pitch and energy too
-            wav, spans = self.teacher_voices.render(seg, prep.teacher, control.speed, comma_s, stats, control, req.speed)
+            wav, spans = self.teacher_voices.render(seg, prep.teacher, control.speed, comma_s, stats, control)
             yield append_silence(wav, after, self.sample_rate), (len(wav) // self.hop, spans)
             return
         if prep.variance_dropout and control.pitch_shift is not None and self.dropout_pitch_gain != 1.0:

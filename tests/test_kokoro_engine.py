@@ -17,14 +17,8 @@ from index_tts.importers.kokoro_voices import PRESETS, STOCK_SHA256
 
 
 @pytest.fixture(scope="module")
-def engine():
-    from index_tts.engines.kokoro import KokoroEngine
-
-    try:
-        folder = kokoro_zh.ensure_bundle()
-    except kokoro_zh.KokoroBuildError as exc:
-        pytest.skip(f"kokoro-zh bundle cannot be built here: {exc}")
-    return KokoroEngine(folder, threads=1)
+def engine(kokoro_engine):
+    return kokoro_engine
 
 
 @pytest.fixture(scope="module")

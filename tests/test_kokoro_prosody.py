@@ -71,14 +71,8 @@ def test_piece_offsets_follow_the_pieces_in_order():
 
 
 @pytest.fixture(scope="module")
-def engine():
-    from index_tts.engines.kokoro import KokoroEngine
-
-    try:
-        folder = kokoro_zh.ensure_bundle()
-    except kokoro_zh.KokoroBuildError as exc:
-        pytest.skip(f"kokoro-zh bundle cannot be built here: {exc}")
-    return KokoroEngine(folder, threads=1)
+def engine(kokoro_engine):
+    return kokoro_engine
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,10 @@ import numpy as np
 import pytest
 
 from index_tts.errors import UnknownVoiceError
-from index_tts.importers import kokoro_zh
 
 
 @pytest.fixture(scope="module")
-def tts(synth):
-    try:
-        kokoro_zh.ensure_bundle()
-    except kokoro_zh.KokoroBuildError as exc:
-        pytest.skip(f"kokoro-zh bundle cannot be built here: {exc}")
+def tts(synth, kokoro_engine):  # kokoro_engine: the bundle is built, or the module skips
     return synth
 
 

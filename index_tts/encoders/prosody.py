@@ -71,13 +71,18 @@ def _emphasis_syllables(segment: Any, sidx: np.ndarray) -> list[int]:
 
 def build_segment_control(segment: Any, ctrl: Optional[EmotionControl], *, speed: float = DEFAULTS.speed,
                           pitch: float = DEFAULTS.pitch,
-                          initial_rate_share: float = 1.0) -> tuple[ProsodyControl, PauseScales]:
+                          initial_rate_share: float = 1.0,
+                          rate_share: float = 1.0) -> tuple[ProsodyControl, PauseScales]:
     """ProsodyControl (arrays of len(segment.ids)) and pause factors for one segment.
 
     ``speed`` and ``pitch`` are the request's checked sliders (``SynthesisRequest.validate``).
     ``initial_rate_share``: the voice's ``FastSpeech2Config.initial_rate_share`` (syllable initials
-    follow that share of the emotion's tempo change in log terms; the user's speed stays exact)."""
+    follow that share of the emotion's tempo change in log terms; the user's speed stays exact).
+    ``rate_share``: the share of the emotion's (and a reference clip's) tempo change the voice
+    follows at all, in log terms (1 for our models; ``engines.kokoro.EMOTION_RATE_SHARE`` for the
+    Kokoro voices, which slur when stretched)."""
     c = NEUTRAL_CONTROL if ctrl is None else ctrl
+    rate = float(c.rate) ** rate_share
     n = len(segment.ids)
     sidx, order = _syllables(segment)
     phones = list(segment.phones)
@@ -123,9 +128,9 @@ def build_segment_control(segment: Any, ctrl: Optional[EmotionControl], *, speed
             add_to_syllable(shift, pen, 0.3 * c.final_contour_st)
         dur[sidx == last] *= c.final_lengthening
 
-    if c.rate != 1.0 and initial_rate_share != 1.0:
+    if rate != 1.0 and initial_rate_share != 1.0:
         initials = np.isin(np.asarray(phones, dtype=object), INITIALS)
-        dur[initials] *= float(c.rate) ** (1.0 - initial_rate_share)
+        dur[initials] *= rate ** (1.0 - initial_rate_share)
 
     # In-segment phrase breaks (#2) stretch with the emotion's pause habit; #3 pauses are
     # inserted by the Synthesizer as silence and scaled through PauseScales.comma.
@@ -137,7 +142,7 @@ def build_segment_control(segment: Any, ctrl: Optional[EmotionControl], *, speed
         return None if np.allclose(arr, neutral) else arr
 
     control = ProsodyControl(
-        speed=float(speed * c.rate),
+        speed=float(speed * rate),
         duration_scale=opt(dur, 1.0),
         pitch_shift=opt(shift, 0.0),
         pitch_range=opt(prange, 1.0),

@@ -45,7 +45,8 @@ FADE_S = 0.005
 PEAK = 0.95  # Kokoro's output can exceed full scale (peaks ~1.2 seen); peaks are limited to it
 # A teacher voice follows half an emotion's tempo change (in log terms): stretched below ~0.9 the graph
 # slurs (zf_xiaoxiao, 20 dev sentences, Whisper base: CER 2.5 % at speed 1, 1.9 % at 0.9, 9.9 % at 0.8;
-# sad at intensity 1, rate 0.8: 10.5 %, at half that change (0.89): 3.1 %; docs/VOICES.md).
+# sad at intensity 1, rate 0.8: 10.5 %, at half that change (0.89): 3.1 %; docs/VOICES.md). The Synthesizer
+# passes it to build_segment_control (rate_share) for these voices.
 EMOTION_RATE_SHARE = 0.5
 SLURS_BELOW = 0.9  # a requested speed under this gets a warning (the user's speed is honoured as asked)
 STOCK_PREFIX = "stock."  # voices.safetensors also holds the unblended stock tables under this prefix
@@ -371,16 +372,13 @@ class TeacherVoices:
         return speaker, out
 
     def render(self, segment, voice: str, speed: float, comma_pause: float,
-               stats: Optional[dict[str, float]] = None, control: Optional[Any] = None,
-               user_speed: Optional[float] = None) -> tuple[np.ndarray, Optional[list]]:
+               stats: Optional[dict[str, float]] = None, control: Optional[Any] = None
+               ) -> tuple[np.ndarray, Optional[list]]:
         """One frontend segment -> (audio, its words' sample spans or None); ``stats["acoustic_s"]``
-        gets the engine time. ``control``: the segment's ``ProsodyControl`` (see ``render_segment``).
-        ``speed`` is the user's speed times the emotion's rate; given ``user_speed``, only
-        :data:`EMOTION_RATE_SHARE` of the emotion's part applies (in log terms)."""
+        gets the engine time. ``control``: the segment's ``ProsodyControl`` (see ``render_segment``),
+        built with ``rate_share=EMOTION_RATE_SHARE``; ``speed`` is its speed."""
         import time
 
-        if user_speed:
-            speed = user_speed * (speed / user_speed) ** EMOTION_RATE_SHARE
         t0 = time.perf_counter()
         spans: list = []
         wav = self.engine().render_segment(segment, voice, speed=speed, comma_pause=comma_pause, spans=spans,

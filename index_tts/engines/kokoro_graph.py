@@ -170,9 +170,10 @@ def apply_gain(wav: np.ndarray, durations: np.ndarray, token_db: np.ndarray, hop
         return wav
     per = np.repeat(np.asarray(token_db, np.float64), np.maximum(0, np.round(durations)).astype(int) * hop)
     per = np.pad(per, (0, max(0, len(wav) - len(per))), mode="edge")[:len(wav)]
-    k = max(1, int(smooth_s * sample_rate))
-    if len(per) > k:
-        per = np.convolve(np.pad(per, (k // 2, k - 1 - k // 2), mode="edge"), np.ones(k) / k, mode="valid")
+    if len(per) > 1:
+        from scipy.ndimage import uniform_filter1d
+
+        per = uniform_filter1d(per, size=max(1, int(smooth_s * sample_rate)), mode="nearest")
     return (wav * np.power(10.0, per / 20.0)).astype(np.float32)
 
 
@@ -189,8 +190,7 @@ def padded_inputs(chars: Optional[dict[str, np.ndarray]], start: int, end: int) 
         if name not in chars:
             continue
         vals = chars[name][start:end]
-        out[name] = np.zeros(n + 2, np.float32) if name not in out else out[name]
-        out[name][1:-1] = vals
+        out.setdefault(name, np.zeros(n + 2, np.float32))[1:-1] = vals
         if name != "duration_scale":
             out[name][0], out[name][-1] = vals[0], vals[-1]
     return out

@@ -7,6 +7,7 @@ from typing import Optional
 import numpy as np
 
 from ..frontend.kokoro_phonemes import segment_aligned_phonemes
+from .kokoro_graph import piece_offsets
 
 
 def word_spans(segment, timing: list) -> Optional[list[tuple[int, int]]]:
@@ -18,19 +19,19 @@ def word_spans(segment, timing: list) -> Optional[list[tuple[int, int]]]:
     word spans its symbols' times."""
     text, owners = segment_aligned_phonemes(segment)
     words = list(segment.word_index)  # the look-ahead context's symbols have none (-1) and no owner
+    offsets = piece_offsets(text, [piece for piece, *_ in timing])
+    if offsets is None:
+        return None
     first: dict[int, float] = {}
     last: dict[int, float] = {}
-    cursor = 0
-    for piece, dur, n, start in timing:
-        at = text.find(piece, cursor)
-        if at < 0 or len(dur) != len(piece) + 2:
+    for (piece, dur, n, start), at in zip(timing, offsets):
+        if len(dur) != len(piece) + 2:
             return None
         unit = n / max(1.0, float(np.sum(dur)))
         t = start + float(dur[0]) * unit
         for j in range(len(piece)):
             sym, t0, t = owners[at + j], t, t + float(dur[j + 1]) * unit
             first[sym], last[sym] = min(first.get(sym, t0), t0), max(last.get(sym, t), t)
-        cursor = at + len(piece)
     out: list[tuple[int, int]] = []
     for k in range(len(segment.words)):
         syms = [i for i, w in enumerate(words) if w == k and i in first]
@@ -42,7 +43,7 @@ def word_spans(segment, timing: list) -> Optional[list[tuple[int, int]]]:
 
 
 def pull_to_sound(wav: np.ndarray, spans: list[tuple[int, int]], sample_rate: int,
-              floor: float = 0.02, min_s: float = 0.05) -> list[tuple[int, int]]:
+                  floor: float = 0.02, min_s: float = 0.05) -> list[tuple[int, int]]:
     """Spans pulled in to the sound: Kokoro lets a clause's last vowel carry the silence after it,
     so 10 ms windows quieter than ``floor`` x the segment's peak are dropped from a word's ends
     (a word keeps at least ``min_s``)."""
