@@ -14,16 +14,18 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional
 
 import numpy as np
 
 from .audio.splice import TAIL_SILENCE_S, SegmentAssembler, append_silence, pause_after
-from .engines.kokoro import EMOTION_RATE_SHARE, TeacherVoices
+from .engines.kokoro import EMOTION_RATE_SHARE
+from .engines.kokoro_clone import TEACHER_CLONE
 from .engines.loader import load_voice
 from .engines.student import CLONE, StudentVoices
+from .engines.teacher_voices import TeacherVoices
 from .errors import EmptyTextError, InvalidParameterError, UnknownVoiceError
 from .render import TimedSegments, vocode_pieces
 from .request import DEFAULTS, LIMITS, SynthesisRequest
@@ -159,6 +161,9 @@ class Synthesizer:
     def _prepare(self, req: SynthesisRequest) -> _Prepared:
         """Resolve a validated request for this voice: emotion control, speaker vector, seed."""
         warnings: list[str] = []
+        cloning = req.speaker in (CLONE, TEACHER_CLONE)
+        if req.speaker == TEACHER_CLONE and req.reference_audio is not None:  # a search the first time (minutes)
+            req = replace(req, speaker=self.teacher_voices.clone(req.reference_audio, self._encoder().embed))
         teacher, notes = self.teacher_voices.prepare(req.speaker, pitch=req.pitch, speed=req.speed,
                                                      reference=req.reference_audio is not None,
                                                      emotion=req.has_emotion)
@@ -166,13 +171,12 @@ class Synthesizer:
         reference_audio = None if teacher and not self.teacher_voices.takes_reference(teacher) else req.reference_audio
         student = not teacher and self.backend == "torch" and self.student_voices.has(req.speaker)
         if req.speaker == CLONE and not student:
-            raise UnknownVoiceError("voice 'clone' needs the student voices (cache_hub/student-zh) and the "
-                                    "PyTorch backend")
-        if req.speaker == CLONE and reference_audio is None:
-            raise InvalidParameterError("voice 'clone' needs a reference clip (reference_audio)")
+            raise UnknownVoiceError("voice 'clone' needs the student voices (cache_hub/student-zh) and PyTorch")
+        if cloning and reference_audio is None:
+            raise InvalidParameterError(f"voice '{req.speaker}' needs a reference clip (reference_audio)")
         spk, baseline_voice, f0_range, runner = None, teacher, None, self.runner  # a teacher: its own baseline
         if student:
-            ref_emb = self._speaker_embedding(reference_audio) if req.speaker == CLONE else None
+            ref_emb = self._encoder().embed_file(reference_audio) if req.speaker == CLONE else None
             spk = self.student_voices.speaker_vector(req.speaker, ref_emb)
             baseline_voice = self.student_voices.nearest(ref_emb)[0] if ref_emb is not None else req.speaker
             f0_range = self.student_voices.f0_range(baseline_voice)
@@ -182,8 +186,7 @@ class Synthesizer:
         if ctrl is None and (req.emotion_label is not None or req.emotion_vector is not None):
             ctrl = self.emotion_encoder.encode(req.emotion_label, req.emotion_vector, req.intensity)
         if reference_audio is not None:
-            ref_ctrl, notes = self._reference_control(reference_audio, req.reference_strength, baseline_voice,
-                                                      req.speaker == CLONE)
+            ref_ctrl, notes = self._reference_control(reference_audio, req.reference_strength, baseline_voice, cloning)
             warnings.extend(notes)
             if ctrl is None:
                 ctrl = ref_ctrl
@@ -220,13 +223,14 @@ class Synthesizer:
         res = self.synthesize(text, seed=0, speaker=speaker, **kw)  # fixed seed: baselines must not vary
         return res.wav, res.sample_rate
 
-    def _speaker_embedding(self, reference_audio: Any) -> np.ndarray:
-        """The reference clip's GE2E embedding (voice identity for ``voice="clone"``)."""
+    def _encoder(self) -> Any:
+        """The GE2E speaker encoder (a clip's voice identity for the clones), loaded on first use."""
         from .encoders.speaker import SpeakerEncoder
 
-        if self._speaker_encoder is None:
-            self._speaker_encoder = SpeakerEncoder()
-        return self._speaker_encoder.embed_file(reference_audio)
+        with self._lock:
+            if self._speaker_encoder is None:
+                self._speaker_encoder = SpeakerEncoder()
+            return self._speaker_encoder
 
     def _speaker_vector(self, speaker: Optional[str]):
         if speaker in (None, "", "default"):
@@ -334,9 +338,7 @@ class Synthesizer:
         """The whole text at once; same settings as :meth:`stream` (plus ``progress``)."""
         t0 = time.perf_counter()
         warnings: list[str] = []
-        chunks: list[np.ndarray] = []
-        infos: list[SegmentInfo] = []
-        first = None
+        chunks, infos, first = [], [], None  # audio chunks, SegmentInfo, seconds to the first chunk
         stats = {"frontend_s": 0.0, "acoustic_s": 0.0, "vocoder_s": 0.0}
         for chunk, info in self.stream(text, warnings=warnings, stats=stats, **kwargs):
             if first is None:
@@ -366,12 +368,10 @@ class Synthesizer:
             yield append_silence(wav, after, self.sample_rate), (len(wav) // self.hop, spans)
             return
         if prep.variance_dropout and control.pitch_shift is not None and self.dropout_pitch_gain != 1.0:
-            # Under variance dropout the voice overshoots requested pitch shifts (measured ~1.4x);
-            # the bundle's calibrated gain keeps emotion profiles at their designed size.
+            # under variance dropout the voice overshoots pitch shifts (~1.4x): the bundle's gain undoes it
             control.pitch_shift = np.asarray(control.pitch_shift, dtype=np.float32) * self.dropout_pitch_gain
-        emotion = None
+        emotion = None  # bundles trained with emotion labels take a learned vector instead of rule profiles
         if prep.emotion is not None and getattr(prep.emotion, "embedding", None) is not None:
-            # Bundles trained with emotion labels take a learned vector instead of rule profiles.
             emotion = np.asarray(prep.emotion.embedding_array(), dtype=np.float32)
         runner = prep.runner
         t0 = time.perf_counter()

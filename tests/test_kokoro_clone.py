@@ -1,0 +1,180 @@
+"""Cloning through the teacher (engines/kokoro_clone.py, engines/teacher_voices.py).
+
+The search is checked on a synthetic problem with a known answer, then on the real Kokoro graph
+with a short search budget: an unseen Kokoro voice's clip (Japanese jf_alpha reading Mandarin).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from index_tts.engines.kokoro_clone import (HALF, MANDARIN, SURROGATE_FILE, CloneStyle, SearchConfig, StyleSpace,
+                                            Surrogate, build_surrogate, fit_clone, linear_fit, nearest_prosody)
+
+
+def _fake_stock(seed=0, rows=4):
+    rng = np.random.default_rng(seed)
+    return {v: rng.standard_normal((rows, 256)).astype(np.float32) for v in MANDARIN}
+
+
+def test_style_space_moves_only_the_decoder_half_and_swaps_prosody():
+    stock = _fake_stock()
+    space = StyleSpace(stock)
+    z = np.full(HALF, 2.0)
+    t = space.table(z)
+    assert t.shape == (4, 256) and t.dtype == np.float32
+    np.testing.assert_allclose(t[:, :HALF], space.mean[:, :HALF] + 2 * space.spread[:, :HALF], rtol=1e-5)
+    np.testing.assert_allclose(t[:, HALF:], space.mean[:, HALF:])
+    np.testing.assert_array_equal(space.table(z, "zm_yunyang")[:, HALF:], stock["zm_yunyang"][:, HALF:])
+    with pytest.raises(ValueError, match="zf_xiaoni"):
+        StyleSpace({k: v for k, v in stock.items() if k != "zf_xiaoni"})
+
+
+def test_linear_fit_recovers_a_known_map():
+    rng = np.random.default_rng(1)
+    a, c = rng.standard_normal((5, 3)), rng.standard_normal(5)
+    z = rng.standard_normal((40, 3))
+    a2, c2 = linear_fit(z, z @ a.T + c, ridge=1e-9)
+    np.testing.assert_allclose(a2, a, atol=1e-6)
+    np.testing.assert_allclose(c2, c, atol=1e-6)
+
+
+def test_nearest_prosody_by_log_pitch():
+    f0 = {"zm_yunyang": 100.0, "zm_yunxi": 147.0, "zf_xiaoxiao": 227.0}
+    assert nearest_prosody(125.0, f0) == "zm_yunxi"  # log distance: 125/100 = 1.25 > 147/125 = 1.18
+    assert nearest_prosody(118.0, f0) == "zm_yunyang"  # 1.18 < 147/118 = 1.25
+    assert nearest_prosody(400.0, f0) == "zf_xiaoxiao"
+    assert nearest_prosody(float("nan"), f0) is None
+
+
+class _Toy:
+    """A stand-in 'graph + encoder': the embedding is a fixed nonlinear function of the decoder half."""
+
+    def __init__(self, space):
+        rng = np.random.default_rng(5)
+        self.space = space
+        self.w = rng.standard_normal((256, HALF)) / np.sqrt(HALF)
+
+    def render(self, table):
+        return table[0, :HALF].astype(np.float64)  # the "audio"
+
+    def embed(self, audio):
+        z = (audio - self.space.mean[0, :HALF]) / self.space.spread[0, :HALF]
+        e = self.w @ np.tanh(0.25 * z) + 0.3  # mildly nonlinear, like a real encoder near its data
+        return e / np.linalg.norm(e)
+
+
+def test_search_finds_a_hidden_voice_on_a_toy_problem(tmp_path):
+    space = StyleSpace(_fake_stock())
+    toy = _Toy(space)
+    sur = build_surrogate(space, toy.render, toy.embed, f0=lambda w: 150.0, samples=200, seed=3)
+    sur.save(tmp_path / "s.safetensors")
+    sur = Surrogate.load(tmp_path / "s.safetensors")  # the round trip keeps the map and the F0 table
+    assert sur.a.shape == (256, HALF) and set(sur.f0_hz) == set(MANDARIN)
+    hidden = np.random.default_rng(11).standard_normal(HALF) * 1.5
+    target = toy.embed(toy.render(space.table(hidden)))
+    cfg = SearchConfig(rounds=3, probes=40, sigma=0.3)
+    style = fit_clone(space, sur, toy.render, toy.embed, target, clip_f0=150.0, cfg=cfg)
+    assert isinstance(style, CloneStyle) and style.evaluations == cfg.evaluations
+    mean_sim = float(toy.embed(toy.render(space.table(np.zeros(HALF)))) @ target)
+    assert style.start_similarity > mean_sim  # the surrogate's inversion starts nearer than the average voice
+    assert style.similarity > style.start_similarity and style.similarity > 0.99
+    assert float(toy.embed(toy.render(style.table)) @ target) == pytest.approx(style.similarity, abs=1e-6)
+
+
+def test_search_config_round_trip():
+    cfg = SearchConfig(rounds=2, probes=5)
+    assert SearchConfig.from_dict(cfg.to_dict()) == cfg
+    assert cfg.evaluations == 1 + 2 * (5 + 3)
+
+
+def test_shipped_surrogate_is_complete():
+    sur = Surrogate.load(SURROGATE_FILE)
+    assert np.isfinite(sur.a).all() and np.isfinite(sur.c).all()
+    assert set(sur.f0_hz) == set(MANDARIN)
+    assert sur.f0_hz["zm_yunyang"] < 140 < sur.f0_hz["zf_xiaoxiao"]  # a low male and a female voice
+    assert sur.meta["samples"] >= 100
+
+
+# ------------------------------------------------------------------ the real graph
+@pytest.fixture(scope="module")
+def unseen_clip(kokoro_engine):
+    """jf_alpha (Japanese Kokoro voice, never used by the product) reading a Mandarin sentence."""
+    from index_tts.frontend import Frontend
+    from index_tts.train.student_voices import REFERENCE_TEXT, japanese_table
+
+    try:
+        table = japanese_table("jf_alpha")
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    segs = Frontend()(REFERENCE_TEXT).segments
+    return np.concatenate([kokoro_engine.render_segment(s, "x", table=table) for s in segs])
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    from index_tts.encoders.speaker import SpeakerEncoder
+
+    return SpeakerEncoder()
+
+
+@pytest.mark.slow
+def test_clone_on_the_real_graph_beats_every_preset_and_is_cached(kokoro_engine, unseen_clip, encoder, tmp_path):
+    from index_tts.engines.teacher_voices import TeacherVoices, calibration_reader
+
+    cfg = SearchConfig(rounds=1, probes=6)
+    tv = TeacherVoices(clone_config=cfg, cache_dir=tmp_path)
+    tv._engine = kokoro_engine
+    vid = tv.clone((unseen_clip, 24000), encoder.embed)
+    assert vid.startswith("clone_teacher:") and tv.has(vid) and tv.takes_reference(vid)
+    assert any(v["id"] == vid for v in tv.describe())
+    target = encoder.embed(unseen_clip, 24000)
+    read = calibration_reader(kokoro_engine)
+    clone_sim = float(encoder.embed(read(tv._clones[vid][1]), 24000) @ target)
+    preset_sims = {v: float(encoder.embed(read(kokoro_engine.stock_table(v)), 24000) @ target) for v in MANDARIN}
+    assert clone_sim > max(preset_sims.values()) + 0.03, (clone_sim, preset_sims)
+    # the same clip again: a fresh instance finds it in the disk cache, without a search
+    tv2 = TeacherVoices(clone_config=cfg, cache_dir=tmp_path)
+    tv2._engine = kokoro_engine
+    t0 = time.perf_counter()
+    assert tv2.clone((unseen_clip, 24000), lambda *a, **k: pytest.fail("searched again")) == vid
+    assert time.perf_counter() - t0 < 5
+    np.testing.assert_array_equal(tv2._clones[vid][1], tv._clones[vid][1])
+    # a damaged cache entry is searched again, not fatal (the surrogate's start only: rounds=0)
+    tv3 = TeacherVoices(clone_config=SearchConfig(rounds=0), cache_dir=tmp_path)
+    tv3._engine = kokoro_engine
+    vid3 = tv3.clone((unseen_clip, 24000), encoder.embed)
+    tv4 = TeacherVoices(clone_config=SearchConfig(rounds=0), cache_dir=tmp_path)
+    tv4._engine = kokoro_engine
+    tv4._cache_file(vid3).write_bytes(b"junk")
+    assert tv4.clone((unseen_clip, 24000), encoder.embed) == vid3 and tv4.has(vid3)
+
+
+def test_clone_rejects_a_silent_clip_before_searching(kokoro_engine, encoder, tmp_path):
+    from index_tts.engines.teacher_voices import TeacherVoices
+    from index_tts.errors import ReferenceAudioError
+
+    tv = TeacherVoices(clone_config=SearchConfig(rounds=1, probes=2), cache_dir=tmp_path)
+    tv._engine = kokoro_engine
+    with pytest.raises(ReferenceAudioError):
+        tv.clone((np.zeros(24000 * 4, np.float32), 24000), encoder.embed)
+    assert not list(tmp_path.iterdir())
+
+
+def test_synthesizer_speaks_with_the_clone(synth, kokoro_engine, unseen_clip, tmp_path, monkeypatch):
+    from index_tts.errors import InvalidParameterError
+    from index_tts.eval.asr import asr_available, cer, get_asr
+
+    monkeypatch.setattr(synth.teacher_voices, "clone_config", SearchConfig(rounds=1, probes=4))
+    monkeypatch.setattr(synth.teacher_voices, "cache_dir", tmp_path)
+    assert any(v["id"] == "clone_teacher" and v.get("needs_reference") for v in synth.voices())
+    res = synth.synthesize("我们明天早上八点出发。", speaker="clone_teacher", reference_audio=(unseen_clip, 24000),
+                           emotion_label="happy", intensity=0.6)
+    assert res.sample_rate == 24000 and len(res.wav) > 24000
+    assert np.isfinite(res.wav).all() and np.abs(res.wav).max() <= 1.0
+    if asr_available():
+        assert cer("我们明天早上八点出发。", get_asr().transcribe(res.wav, 24000)) <= 0.2
+    with pytest.raises(InvalidParameterError, match="reference"):
+        synth.synthesize("你好。", speaker="clone_teacher")
