@@ -84,6 +84,26 @@ def test_search_finds_a_hidden_voice_on_a_toy_problem(tmp_path):
     assert float(toy.embed(toy.render(style.table)) @ target) == pytest.approx(style.similarity, abs=1e-6)
 
 
+def test_quality_floor_keeps_the_search_away_from_bad_readings_and_refuses_bad_starts():
+    from index_tts.errors import ReferenceAudioError
+
+    space = StyleSpace(_fake_stock())
+    toy = _Toy(space)
+    sur = build_surrogate(space, toy.render, toy.embed, f0=lambda w: 150.0, samples=200, seed=3)
+    hidden = np.random.default_rng(11).standard_normal(HALF) * 1.5
+    target = toy.embed(toy.render(space.table(hidden)))
+    cfg = SearchConfig(rounds=2)
+    free = fit_clone(space, sur, toy.render, toy.embed, target, 150.0, cfg)
+    dist = lambda audio: float(np.linalg.norm(audio - toy.render(free.table)))
+    # readings near the unguarded answer "sound bad": the guarded search must pick something else
+    q = lambda audio: 3.3 if dist(audio) > 1e-3 else 1.5
+    guarded = fit_clone(space, sur, toy.render, toy.embed, target, 150.0, cfg, quality=q)
+    assert dist(toy.render(guarded.table)) > 1e-3 and guarded.similarity < free.similarity
+    assert guarded.similarity > guarded.start_similarity  # and still improves on the start
+    with pytest.raises(ReferenceAudioError, match="cleaner clip"):  # a bad start is refused at once
+        fit_clone(space, sur, toy.render, toy.embed, target, 150.0, cfg, quality=lambda audio: 2.0)
+
+
 def test_search_config_round_trip():
     cfg = SearchConfig(rounds=2, probes=5)
     assert SearchConfig.from_dict(cfg.to_dict()) == cfg
