@@ -40,16 +40,13 @@ def _gradio_audio() -> Optional[Path]:
 def references(unseen: Sequence[str], voices_dir: Optional[str], real: bool, sentences):
     """(name, clip 24 kHz, identity embedding) for each unseen Kokoro voice and each real clip."""
     from ..audio.io import load_audio
-    from ..encoders.speaker import SpeakerEncoder, mean_embedding
-    from ..train.student_voices import REFERENCE_TEXT, unseen_table
-    from ..train.teacher_corpus import TeacherReader, blend_table
+    from ..encoders.speaker import SpeakerEncoder
+    from ..train.student_voices import unseen_reading
+    from ..train.teacher_corpus import TeacherReader
 
     reader, spk = TeacherReader(threads=2), SpeakerEncoder()
     for voice in unseen:
-        table = blend_table(reader.engine, voice) if "*" in voice else unseen_table(voice, voices_dir)
-        say = lambda text: np.concatenate([reader.read(s, table)[0] for s in reader.frontend(text).segments])
-        truth = mean_embedding(np.stack([spk.embed(say(t), 24000, validate=False) for _, t in sentences]))
-        yield voice, say(REFERENCE_TEXT), truth
+        yield (voice, *unseen_reading(reader, spk, voice, sentences, voices_dir))
     folder = _gradio_audio() if real else None
     for clip, other in (REAL_CLIPS.items() if folder else ()):
         wav = load_audio(str(folder / clip), target_sr=24000).wav
@@ -57,12 +54,12 @@ def references(unseen: Sequence[str], voices_dir: Optional[str], real: bool, sen
 
 
 def measure(unseen: Sequence[str], voices_dir: Optional[str], real: bool, n_sentences: int = 4) -> list[dict]:
-    from ..encoders.speaker import SpeakerEncoder, mean_embedding
+    from ..encoders.speaker import SpeakerEncoder
     from ..eval.asr import WhisperASR
     from ..eval.quality import dnsmos_ovrl
     from ..eval.textnorm import cer_counts
     from ..synthesizer import Synthesizer
-    from ..train.student_voices import dev_sentences
+    from ..train.student_voices import dev_sentences, read_similarity
 
     sentences = dev_sentences()[:n_sentences]
     tts, spk, asr = Synthesizer(), SpeakerEncoder(), WhisperASR(cpu_threads=2)
@@ -70,9 +67,8 @@ def measure(unseen: Sequence[str], voices_dir: Optional[str], real: bool, n_sent
     rows = []
     for name, clip, truth in references(unseen, voices_dir, real, sentences):
         def read(**kw) -> tuple[float, list]:
-            wavs = [tts.synthesize(t, seed=0, **kw).wav for _, t in sentences]
-            emb = mean_embedding(np.stack([spk.embed(w, 24000, validate=False) for w in wavs]))
-            return round(float(np.dot(emb, truth)), 3), wavs
+            sim, wavs = read_similarity(tts, spk, sentences, truth, **kw)
+            return round(sim, 3), wavs
 
         ref = (clip, 24000)
         t0 = time.perf_counter()

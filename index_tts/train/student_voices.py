@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import time
+from functools import partial
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
@@ -182,6 +183,29 @@ def unseen_table(name: str, voices_dir: Optional[str] = None) -> np.ndarray:
     return np.fromfile(Path(voices_dir) / f"{name}.bin", dtype=np.float32).reshape(-1, 256)
 
 
+def unseen_reading(reader, spk, voice: str, sentences: Sequence[tuple[str, str]],
+                   voices_dir: Optional[str] = None) -> tuple[np.ndarray, np.ndarray]:
+    """An unseen voice (non-Mandarin Kokoro name or blend recipe) as a cloning reference: (its reading
+    of ``REFERENCE_TEXT`` at 24 kHz = the clip, mean GE2E embedding of its reading of ``sentences`` = its identity)."""
+    from ..encoders.speaker import mean_embedding
+    from .teacher_corpus import blend_table
+
+    table = blend_table(reader.engine, voice) if "*" in voice else unseen_table(voice, voices_dir)
+    say = lambda text: np.concatenate([reader.read(seg, table)[0] for seg in reader.frontend(text).segments])
+    truth = mean_embedding(np.stack([spk.embed(say(t), 24000, validate=False) for _, t in sentences]))
+    return say(REFERENCE_TEXT), truth
+
+
+def read_similarity(tts, spk, sentences: Sequence[tuple[str, str]], truth: np.ndarray, **kw) -> tuple[float, list]:
+    """The product reads ``sentences`` (seed 0, settings ``kw``): (similarity of the mean GE2E embedding
+    of its readings to ``truth``, the readings)."""
+    from ..encoders.speaker import mean_embedding
+
+    wavs = [tts.synthesize(t, seed=0, **kw).wav for _, t in sentences]
+    emb = mean_embedding(np.stack([spk.embed(w, tts.sample_rate, validate=False) for w in wavs]))
+    return float(np.dot(emb, truth)), wavs
+
+
 def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: Sequence[str] = UNSEEN_VOICES,
                     threads: int = 1, voices_dir: Optional[str] = None,
                     reference_strength: Optional[float] = None, timbre_strength: Optional[float] = None) -> list[dict]:
@@ -196,11 +220,11 @@ def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: S
     """
     import torch
 
-    from ..encoders.speaker import SpeakerEncoder, mean_embedding
+    from ..encoders.speaker import SpeakerEncoder
     from ..eval.asr import WhisperASR
     from ..eval.quality import dnsmos_ovrl
     from ..eval.textnorm import cer_counts
-    from .teacher_corpus import TeacherReader, blend_table
+    from .teacher_corpus import TeacherReader
 
     torch.set_num_threads(threads)
     tts = product_with(bundle)
@@ -209,16 +233,8 @@ def measure_cloning(bundle: str, sentences: Sequence[tuple[str, str]], unseen: S
     spk = SpeakerEncoder()
     rows = []
     for voice in unseen:
-        table = blend_table(reader.engine, voice) if "*" in voice else unseen_table(voice, voices_dir)
-        say = lambda text: np.concatenate([reader.read(seg, table)[0] for seg in reader.frontend(text).segments])
-        ref = say(REFERENCE_TEXT)
-        truth = mean_embedding(np.stack([spk.embed(say(t), 24000, validate=False) for _, t in sentences]))
-
-        def read(**kw) -> tuple[float, list]:
-            wavs = [tts.synthesize(t, seed=0, **kw).wav for _, t in sentences]
-            emb = mean_embedding(np.stack([spk.embed(w, tts.sample_rate, validate=False) for w in wavs]))
-            return float(np.dot(emb, truth)), wavs
-
+        ref, truth = unseen_reading(reader, spk, voice, sentences, voices_dir)
+        read = partial(read_similarity, tts, spk, sentences, truth)
         nearest, _ = tts.student_voices.nearest(spk.embed(ref, 24000, validate=False))
         strength = {} if reference_strength is None else {"reference_strength": reference_strength}
         timbre = {} if timbre_strength is None else {"timbre_strength": timbre_strength}
