@@ -36,6 +36,14 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
+def fe():
+    """One text frontend for every test that reads text (it holds no per-call state)."""
+    from index_tts.frontend import Frontend
+
+    return Frontend()
+
+
+@pytest.fixture(scope="session")
 def synth():
     """The real Synthesizer on the default bundle (skips with the fix when it is missing)."""
     from index_tts import Synthesizer

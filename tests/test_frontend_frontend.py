@@ -19,11 +19,6 @@ EVAL_TSV = Path(__file__).resolve().parents[1] / "shared" / "eval" / "dev_senten
 EVAL_TSV_ALT = Path("/work/shared/eval/dev_sentences_zh.tsv")
 
 
-@pytest.fixture(scope="module")
-def fe():
-    return Frontend()
-
-
 def check_segment(seg: Segment, symbols=BAKER_SYMBOLS):
     n = len(seg.phones)
     assert seg.phones[0] == "sil" and seg.phones[-2:] == ["sil", "eos"]

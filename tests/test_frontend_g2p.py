@@ -1,16 +1,8 @@
 """Polyphones, erhua, Latin letters and pronunciation overrides (through the Frontend)."""
 import pytest
 
-from index_tts.frontend import Frontend, OverrideError
-
-
-@pytest.fixture(scope="module")
-def fe():
-    return Frontend()
-
-
-def pinyin(fe, text, **kw):
-    return " ".join(p for s in fe(text, **kw).segments for p in s.pinyin)
+from index_tts.frontend import OverrideError
+from reading import pinyin
 
 
 def phones(fe, text, **kw):

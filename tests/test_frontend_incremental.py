@@ -25,11 +25,6 @@ EVAL_DIR = ROOT / "index_tts" / "eval" / "data"
 DEV_TSV = [ROOT / "shared" / "eval" / "dev_sentences_zh.tsv", ROOT.parent / "shared" / "eval" / "dev_sentences_zh.tsv"]
 
 
-@pytest.fixture(scope="module")
-def fe():
-    return Frontend()
-
-
 def _texts(path: Path) -> list[str]:
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():

@@ -11,18 +11,10 @@ from pathlib import Path
 import pytest
 
 from index_tts.frontend import Frontend
+from reading import pinyin
 from index_tts.frontend.normalize import normalize, strip_marks
 
 PROBE = Path(__file__).resolve().parents[1] / "index_tts" / "eval" / "data" / "frontend_probe4.tsv"
-
-
-@pytest.fixture(scope="module")
-def fe():
-    return Frontend()
-
-
-def pinyin(fe, text):
-    return " ".join(p for s in fe(text).segments for p in s.pinyin)
 
 
 def spoken(fe, text):

@@ -1,16 +1,7 @@
 """Pronunciation items Whisper heard wrong (issue 12, point 5): hotlines, third-tone chains, 还, rare words."""
 import pytest
 
-from index_tts.frontend import Frontend
-
-
-@pytest.fixture(scope="module")
-def fe():
-    return Frontend()
-
-
-def pinyin(fe, text):
-    return " ".join(p for s in fe(text).segments for p in s.pinyin)
+from reading import pinyin
 
 
 def breaks(fe, text):

@@ -1,14 +1,7 @@
 """Prosodic breaks: #0 inside prosodic words, #1 between them, #2 phrases, #3 commas."""
-import pytest
 
-from index_tts.frontend import Frontend
 from index_tts.frontend.breaks import assign_breaks
 from index_tts.frontend.types import Syllable, Word
-
-
-@pytest.fixture(scope="module")
-def fe():
-    return Frontend()
 
 
 def breaks_between(seg):

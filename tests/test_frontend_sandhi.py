@@ -1,16 +1,7 @@
 """Tone sandhi: 一, 不, third-tone chains and neutral tones."""
 import pytest
 
-from index_tts.frontend import Frontend
-
-
-@pytest.fixture(scope="module")
-def fe():
-    return Frontend()
-
-
-def pinyin(fe, text):
-    return " ".join(p for s in fe(text).segments for p in s.pinyin)
+from reading import pinyin
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,6 @@ RUN_ON = ("今天我想跟大家聊一聊如何养成良好的阅读习惯很多
           "自己的注意力更加集中了思考问题也更加深入了")
 
 
-@pytest.fixture(scope="module")
-def fe():
-    return Frontend()
-
-
 def own_syllables(seg):
     return sum(1 for i in set(seg.syllable_index) if i >= 0)
 

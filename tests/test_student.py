@@ -6,16 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from index_tts.frontend import Frontend
 from index_tts.frontend.kokoro_phonemes import aligned_phonemes, phones_to_phonemes
 from index_tts.train import teacher_corpus as tc
 from index_tts.train.student import Clip, StudentConfig, make_batches, split_validation
 from index_tts.train.student_voices import display_names, student_id
-
-
-@pytest.fixture(scope="module")
-def fe():
-    return Frontend()
 
 
 def test_aligned_phonemes_owners_match_the_plain_string(fe):
