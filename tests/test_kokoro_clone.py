@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from index_tts.engines.kokoro_clone import (HALF, MANDARIN, SURROGATE_FILE, CloneStyle, SearchConfig, StyleSpace,
-                                            Surrogate, build_surrogate, fit_clone, linear_fit, nearest_prosody)
+from index_tts.engines.kokoro_clone import (CALIBRATION, HALF, MANDARIN, SURROGATE_FILE, CloneStyle, SearchConfig,
+                                            StyleSpace, Surrogate, build_surrogate, fit_clone, linear_fit, nearest_prosody)
 
 
 def _fake_stock(seed=0, rows=4):
@@ -105,8 +105,9 @@ def test_quality_floor_keeps_the_search_away_from_bad_readings_and_refuses_bad_s
 
 
 def test_search_config_round_trip():
-    cfg = SearchConfig(rounds=2, probes=5)
+    cfg = SearchConfig(rounds=2, probes=5, calibration="你好。")
     assert SearchConfig.from_dict(cfg.to_dict()) == cfg
+    assert SearchConfig().calibration == CALIBRATION
     assert cfg.evaluations == 1 + 2 * (5 + 3)
 
 
@@ -170,6 +171,22 @@ def test_clone_on_the_real_graph_beats_every_preset_and_is_cached(kokoro_engine,
     tv4._engine = kokoro_engine
     tv4._cache_file(vid3).write_bytes(b"junk")
     assert tv4.clone((unseen_clip, 24000), encoder.embed) == vid3 and tv4.has(vid3)
+
+
+def test_the_search_reads_the_configured_calibration(kokoro_engine, unseen_clip, encoder, tmp_path, monkeypatch):
+    from index_tts.engines import teacher_voices
+
+    texts, real = [], teacher_voices.calibration_reader
+    monkeypatch.setattr(teacher_voices, "calibration_reader", lambda eng, text: texts.append(text) or real(eng, text))
+    lengths = {}
+    for calibration in (CALIBRATION, "你好。"):
+        tv = teacher_voices.TeacherVoices(clone_config=SearchConfig(rounds=0, calibration=calibration),
+                                          cache_dir=tmp_path)
+        tv._engine = kokoro_engine
+        vid = tv.clone((unseen_clip, 24000), encoder.embed)
+        lengths[calibration] = len(real(kokoro_engine, calibration)(tv._clones[vid][1]))
+    assert texts == [CALIBRATION, "你好。"]  # each search read its own text; the short text is a new cache entry
+    assert lengths["你好。"] < lengths[CALIBRATION] / 3
 
 
 def test_clone_rejects_a_silent_clip_before_searching(kokoro_engine, encoder, tmp_path):

@@ -169,7 +169,7 @@ class TeacherVoices:
                 self._space = (StyleSpace({v: engine.stock_table(v) for v in MANDARIN}), Surrogate.load())
             space, surrogate = self._space
             log.info("searching a Kokoro style for %s (%d readings)", vid, cfg.evaluations)
-            style = fit_clone(space, surrogate, calibration_reader(engine),
+            style = fit_clone(space, surrogate, calibration_reader(engine, cfg.calibration),
                               lambda w: embed(w, SAMPLE_RATE, validate=False), target, f0, cfg, progress,
                               quality=_quality())
             log.info("clone %s: similarity %.3f (start %.3f) in %.0f s", vid, style.similarity,
