@@ -157,13 +157,13 @@ class Synthesizer:
     def _speaker_dim(self) -> int:
         return int(getattr(self.acoustic.cfg, "speaker_embed_dim", 0) or 0)
 
-    # ------------------------------------------------------------- requests
-    def _prepare(self, req: SynthesisRequest) -> _Prepared:
+    def _prepare(self, req: SynthesisRequest, search_progress: Optional[ProgressFn] = None) -> _Prepared:
         """Resolve a validated request for this voice: emotion control, speaker vector, seed."""
         warnings: list[str] = []
         cloning = req.speaker in (CLONE, TEACHER_CLONE)
         if req.speaker == TEACHER_CLONE and req.reference_audio is not None:  # a search the first time (minutes)
-            req = replace(req, speaker=self.teacher_voices.clone(req.reference_audio, self._encoder().embed))
+            vid = self.teacher_voices.clone(req.reference_audio, self._encoder().embed, search_progress)
+            req = replace(req, speaker=vid)
         teacher, notes = self.teacher_voices.prepare(req.speaker, pitch=req.pitch, speed=req.speed,
                                                      reference=req.reference_audio is not None,
                                                      emotion=req.has_emotion)
@@ -243,7 +243,6 @@ class Synthesizer:
             return None
         return np.asarray(entry.embedding, dtype=np.float32)
 
-    # ------------------------------------------------------------- synthesis
     def stream(
         self,
         text: str | SynthesisRequest,
@@ -263,6 +262,7 @@ class Synthesizer:
         seed: Optional[int] = DEFAULTS.seed,
         variance_dropout: Optional[bool] = DEFAULTS.variance_dropout,
         progress: Optional[ProgressFn] = None,
+        search_progress: Optional[ProgressFn] = None,
         warnings: Optional[list[str]] = None,
         stats: Optional[dict[str, float]] = None,
         pieces: bool = False,
@@ -279,6 +279,8 @@ class Synthesizer:
         …) are accepted as aliases. ``warnings``: a list that receives the request's warnings
         (unreadable characters, controls a voice ignores…) before the first chunk; ``stats``: a
         dict that accumulates the seconds spent in ``frontend_s``, ``acoustic_s`` and ``vocoder_s``.
+        ``progress(done, total)``: segments; ``search_progress(round, rounds)``: the style search of
+        a new clip for ``clone_teacher`` (minutes; a known clip is not searched again).
         """
         settings = _given(dict(
             reference_audio=reference_audio, reference_strength=reference_strength, emotion_label=emotion_label,
@@ -292,7 +294,7 @@ class Synthesizer:
         else:
             req = SynthesisRequest.from_kwargs(text, **settings, **aliases)
         req = req.validate(max_chars=self.MAX_CHARS)
-        prep = self._prepare(req)
+        prep = self._prepare(req, search_progress)
         stats = stats if stats is not None else {}
         segments = self._segments(req, prep, whole=progress is not None, stats=stats)
         found = prep.warnings + list(segments.warnings)
@@ -388,11 +390,9 @@ class Synthesizer:
         spans = asm.word_spans(seg.word_index, len(seg.words))
         yield append_silence(piece, after, self.sample_rate), (int(asm.durations.sum()), spans)
 
-    # ------------------------------------------------------------------ I/O
     @staticmethod
     def save_wav(result: SynthesisResult, path: str | Path) -> Path:
         import soundfile as sf
-
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         sf.write(str(path), to_int16(result.wav), result.sample_rate, subtype="PCM_16")  # as the API's files

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from index_tts.engines.kokoro_clone import (CALIBRATION, HALF, MANDARIN, SURROGATE_FILE, CloneStyle, SearchConfig,
+from index_tts.engines.kokoro_clone import (CALIBRATION, CALIBRATION_MORE, HALF, MANDARIN, SURROGATE_FILE, CloneStyle, SearchConfig,
                                             StyleSpace, Surrogate, build_surrogate, fit_clone, linear_fit, nearest_prosody)
 
 
@@ -107,7 +107,7 @@ def test_quality_floor_keeps_the_search_away_from_bad_readings_and_refuses_bad_s
 def test_search_config_round_trip():
     cfg = SearchConfig(rounds=2, probes=5, calibration="你好。")
     assert SearchConfig.from_dict(cfg.to_dict()) == cfg
-    assert SearchConfig().calibration == CALIBRATION
+    assert SearchConfig().calibration == CALIBRATION + CALIBRATION_MORE  # the default reads two sentences
     assert cfg.evaluations == 1 + 2 * (5 + 3)
 
 
@@ -204,14 +204,45 @@ def test_synthesizer_speaks_with_the_clone(synth, kokoro_engine, unseen_clip, tm
     from index_tts.errors import InvalidParameterError
     from index_tts.eval.asr import asr_available, cer, get_asr
 
-    monkeypatch.setattr(synth.teacher_voices, "clone_config", SearchConfig(rounds=1, probes=4))
+    monkeypatch.setattr(synth.teacher_voices, "clone_config", SearchConfig(rounds=2, probes=3, calibration=CALIBRATION))
     monkeypatch.setattr(synth.teacher_voices, "cache_dir", tmp_path)
     assert any(v["id"] == "clone_teacher" and v.get("needs_reference") for v in synth.voices())
+    rounds, segments = [], []
     res = synth.synthesize("我们明天早上八点出发。", speaker="clone_teacher", reference_audio=(unseen_clip, 24000),
-                           emotion_label="happy", intensity=0.6)
+                           emotion_label="happy", intensity=0.6, search_progress=lambda *a: rounds.append(a),
+                           progress=lambda *a: segments.append(a))
+    assert rounds == [(1, 2), (2, 2)] and segments == [(1, 1)]  # the search's rounds, then the segments
+    again = []  # the same clip again: no search, so no search progress
+    synth.synthesize("好的。", speaker="clone_teacher", reference_audio=(unseen_clip, 24000),
+                     search_progress=lambda *a: again.append(a))
+    assert again == []
     assert res.sample_rate == 24000 and len(res.wav) > 24000
     assert np.isfinite(res.wav).all() and np.abs(res.wav).max() <= 1.0
     if asr_available():
         assert cer("我们明天早上八点出发。", get_asr().transcribe(res.wav, 24000)) <= 0.2
     with pytest.raises(InvalidParameterError, match="reference"):
         synth.synthesize("你好。", speaker="clone_teacher")
+
+
+def test_the_page_shows_the_clone_search_then_the_synthesis(synth, kokoro_engine, unseen_clip, tmp_path, monkeypatch):
+    """The web page's progress bar follows a new clip's search (minutes in real use), then the sentences."""
+    import soundfile as sf
+
+    gr = pytest.importorskip("gradio")
+    from index_tts.server.engine import EngineWorker
+    from index_tts.server.ui import UIConfig, _Handlers
+
+    monkeypatch.setattr(synth.teacher_voices, "clone_config",
+                        SearchConfig(rounds=2, probes=2, calibration=CALIBRATION, seed=7))  # not in memory yet
+    monkeypatch.setattr(synth.teacher_voices, "cache_dir", tmp_path / "clones")
+    clip = tmp_path / "ref.wav"
+    sf.write(str(clip), unseen_clip, 24000)
+    seen = []
+    h = _Handlers(EngineWorker(synth), UIConfig(max_chars=100, output_dir=tmp_path / "out", max_upload_bytes=1 << 22))
+    path, status, *_ = h.generate("我们明天见。", speed=1.0, pitch=1.0, sentence_pause=0.35, comma_pause=0.15,
+                                  voice="clone_teacher", emotion="neutral", intensity=0.6, reference=str(clip),
+                                  seed=None, history=[], progress=lambda v, desc=None, unit=None: seen.append((v, desc)))
+    assert sf.info(path).samplerate == 24000 and "Done" in status
+    steps = [(v, "search" if "Searching the clone" in desc else "sentences") for v, desc in seen
+             if desc and ("Searching the clone" in desc or "Synthesizing" in desc)]
+    assert steps == [((1, 2), "search"), ((2, 2), "search"), ((1, 1), "sentences")]  # the search comes first

@@ -39,8 +39,9 @@ MANDARIN = ("zf_xiaobei", "zf_xiaoni", "zf_xiaoxiao", "zf_xiaoyi", "zm_yunjian",
 HALF = 128  # decoder half | prosody half of a style row
 SURROGATE_FILE = Path(__file__).resolve().parent / "data" / "kokoro_clone_surrogate.safetensors"
 CALIBRATION = "春天来了，公园里的花都开了，很多人带着孩子出来散步。"
-# a second sentence for SearchConfig.calibration: two sentences halve the overfit to one text (dev voice
-# am_michael, 8 rounds: held-out similarity 0.881 -> 0.899) at twice the search time
+# the second sentence of the default calibration: reading two texts overfits less to one (8 rounds, held-out
+# similarity with one -> two sentences: dev voice am_michael 0.881 -> 0.899, jf_alpha 0.947 -> 0.960, jm_kumo
+# 0.926 -> 0.947; docs/VOICES.md, session 14) at about twice the search time
 CALIBRATION_MORE = "请把窗户关上，外面的风越来越大，明天可能要下雨。"
 
 Render = Callable[[np.ndarray], np.ndarray]  # style table [rows, 256] -> 24 kHz audio of the calibration
@@ -51,7 +52,7 @@ Quality = Callable[[np.ndarray], Optional[float]]  # 24 kHz audio -> DNSMOS OVRL
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """How hard a clone is searched; the defaults take ~8 min per new clip on the 2-core dev machine."""
+    """How hard a clone is searched; the defaults take ~14-17 min per new clip on the 2-core dev machine."""
 
     rounds: int = 8  # dev voice am_michael: similarity 0.812 / 0.825 / 0.881 after 4 / 6 / 8 rounds
     probes: int = 40  # random probes per round
@@ -61,7 +62,7 @@ class SearchConfig:
     # starting points 3.09-3.32; a film clip with a music bed started at 2.08 and its clone read 25 % CER)
     quality_floor: float = 2.8
     seed: int = 0
-    calibration: str = CALIBRATION  # the text every candidate style reads (its length sets the search's cost)
+    calibration: str = CALIBRATION + CALIBRATION_MORE  # what every candidate reads (its length sets the cost)
     version: int = 1  # part of the cache key: bump when the search changes its answers
 
     @classmethod

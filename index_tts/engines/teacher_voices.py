@@ -86,12 +86,12 @@ class TeacherVoices:
     def describe(self) -> list[dict[str, Any]]:
         out = [v.describe() for v in self._lookup().values()]
         if out:
-            out.append({"id": TEACHER_CLONE, "display_name": "克隆参考音色（Kokoro 教师，首次约 8 分钟）",
+            out.append({"id": TEACHER_CLONE, "display_name": "克隆参考音色（Kokoro 教师，首次约 15 分钟）",
                         "gender": "as the clip", "age": "as the clip", "engine": "kokoro-onnx", "teacher_voice": True,
                         "needs_reference": True, "f0_median_hz": None, "lacks": ["seed (output is deterministic)"],
                         "description": "The Kokoro graph with a style searched to sound like the reference clip "
                                        "(a Kokoro-82M teacher voice, not a model of this project); the search takes "
-                                       "about 8 minutes per new clip on 2 CPU cores, then it is cached. Every "
+                                       "about 15 minutes per new clip on 2 CPU cores, then it is cached. Every "
                                        "control works as on the teacher presets."})
         return out + [v.describe() for v, _, _ in self._clones.values()]
 

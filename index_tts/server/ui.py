@@ -65,11 +65,11 @@ MIX_HELP = ("滑块 > 0 的情感与上面“情感”下拉框选中的情感�
 
 REFERENCE_HELP = ("上传或录制一段 3–15 秒的语音，模仿它的语速、音高与语气；音色选“克隆参考音色（学生）”时，"
                   "连音色一起克隆（每段参考音频第一次较慢；听着发闷或不清楚时调低“音色贴合”）；选“克隆参考音色"
-                  "（Kokoro 教师）”时，在 Kokoro 教师模型里搜索最像的音色（每段新音频约 8 分钟，之后缓存）。"
+                  "（Kokoro 教师）”时，在 Kokoro 教师模型里搜索最像的音色（每段新音频约 15 分钟，之后缓存）。"
                   "  \nUpload or record 3–15 s of speech to imitate its pace, pitch and tone; with the voice "
                   "克隆参考音色（学生） its voice is cloned too (slower the first time for each clip; lower "
                   "Timbre match if the clone sounds muffled or unclear); with 克隆参考音色（Kokoro 教师） a "
-                  "Kokoro teacher style is searched to sound like it (about 8 minutes per new clip, then cached).")
+                  "Kokoro teacher style is searched to sound like it (about 15 minutes per new clip, then cached).")
 
 
 def mix_emotions(emotions: list[str]) -> list[str]:

@@ -157,7 +157,11 @@ class _Handlers:
             def on_progress(done: int, total: int) -> None:
                 progress((done, total), desc="合成中 Synthesizing", unit="sentences")
 
-            kwargs["progress"] = on_progress
+            def on_search(done: int, total: int) -> None:  # clone_teacher's first use of a clip (minutes)
+                progress((done, total), desc="搜索克隆音色（每段新音频约 15 分钟，之后缓存）Searching the clone's voice",
+                         unit="rounds")
+
+            kwargs["progress"], kwargs["search_progress"] = on_progress, on_search
             progress(0.0, desc="排队/准备 Preparing")
         self.scratch.mkdir(parents=True, exist_ok=True)
         return text, kwargs, session, self.scratch / f"ui-{secrets.token_hex(12)}.wav.part"
