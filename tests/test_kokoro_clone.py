@@ -228,7 +228,7 @@ def test_the_page_shows_the_clone_search_then_the_synthesis(synth, kokoro_engine
     """The web page's progress bar follows a new clip's search (minutes in real use), then the sentences."""
     import soundfile as sf
 
-    gr = pytest.importorskip("gradio")
+    pytest.importorskip("gradio")
     from index_tts.server.engine import EngineWorker
     from index_tts.server.ui import UIConfig, _Handlers
 

@@ -6,7 +6,7 @@ style and the user's speed/pitch sliders all end up as one ``ProsodyControl``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np

@@ -103,7 +103,6 @@ def settle_pauses(durations: np.ndarray, phones: Sequence[str], energy: np.ndarr
     db = 20.0 * np.log10(np.maximum(np.asarray(energy, dtype=np.float64), 1e-8))
     silent = db < db.max() - SILENCE_DB
     ends = np.cumsum(d)
-    starts = ends - d
     sounding = [i for i, p in enumerate(phones) if d[i] > 0 and p not in PAUSES and not p.startswith("#")
                 and p not in ("eos", "pad")]
     for i in sounding:
