@@ -246,3 +246,27 @@ def test_the_page_shows_the_clone_search_then_the_synthesis(synth, kokoro_engine
     steps = [(v, "search" if "Searching the clone" in desc else "sentences") for v, desc in seen
              if desc and ("Searching the clone" in desc or "Synthesizing" in desc)]
     assert steps == [((1, 2), "search"), ((2, 2), "search"), ((1, 1), "sentences")]  # the search comes first
+
+
+def test_a_cancelled_job_stops_the_clone_search_at_the_next_round(synth, kokoro_engine, unseen_clip, tmp_path,
+                                                                  monkeypatch):
+    """A closed tab (or a server shutdown) must not hold the engine queue for a whole search."""
+    from index_tts.server.engine import EngineWorker
+    from index_tts.server.errors import JobCancelled
+
+    monkeypatch.setattr(synth.teacher_voices, "clone_config",
+                        SearchConfig(rounds=6, probes=2, calibration=CALIBRATION, seed=11))
+    monkeypatch.setattr(synth.teacher_voices, "cache_dir", tmp_path / "clones")
+    rounds, jobs = [], []
+
+    def on_round(done, total):
+        rounds.append(done)
+        jobs[0].cancel.set()  # the client goes away during the first round
+
+    worker = EngineWorker(synth)
+    jobs.append(worker.submit_to_file("我们明天见。", tmp_path / "out.wav", "wav", speaker="clone_teacher",
+                                      reference_audio=(unseen_clip, 24000), search_progress=on_round))
+    with pytest.raises(JobCancelled, match="clone search"):
+        jobs[0].future.result(timeout=600)
+    assert rounds == [1]  # stopped at the next round, not after six
+    assert not (tmp_path / "out.wav").exists() and not list((tmp_path / "clones").glob("*"))

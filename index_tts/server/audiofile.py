@@ -2,11 +2,12 @@
 
 ``Synthesizer.stream()`` yields one segment at a time; each is converted to 16-bit PCM and
 appended to the file at once, so a long text never sits in memory as a whole (let alone
-twice, as float and as encoded bytes).  A cancel flag is checked between segments.  On any
-failure the partial file is removed.
+twice, as float and as encoded bytes).  A cancel flag is checked between segments (and between
+the rounds of a clone search, which takes minutes).  On any failure the partial file is removed.
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import threading
@@ -109,6 +110,7 @@ def synthesize_to_file(synth: Any, text: str, path: Path, fmt: str, stop: thread
     """
     if stop.is_set():
         raise JobCancelled("cancelled before it started")
+    kwargs = _cancellable_search(synth, kwargs, stop)
     t0 = time.perf_counter()
     sample_rate = int(getattr(synth, "sample_rate", 0) or synth.info().get("sample_rate") or 24000)
     warnings: list[str] = []
@@ -143,6 +145,26 @@ def synthesize_to_file(synth: Any, text: str, path: Path, fmt: str, stop: thread
     timings = dict(stats)
     timings.update(total_s=total, first_audio_s=first or total, audio_s=dur, rtf=total / dur)
     return AudioFile(path, sample_rate, samples, fmt, warnings, timings, segments)
+
+
+def _cancellable_search(synth: Any, kwargs: dict[str, Any], stop: threading.Event) -> dict[str, Any]:
+    """Where the engine reports the rounds of a clone search (``search_progress``, minutes for a new
+    clip), a cancelled job stops at the next round instead of holding the queue to the end."""
+    try:
+        takes = "search_progress" in inspect.signature(synth.stream).parameters
+    except (AttributeError, TypeError, ValueError):  # no stream, or not introspectable
+        return kwargs
+    if not takes:
+        return kwargs
+    user = kwargs.get("search_progress")
+
+    def on_round(done: int, total: int) -> None:
+        if stop.is_set():
+            raise JobCancelled("the client went away during the clone search; it was not cached")
+        if user is not None:
+            user(done, total)
+
+    return {**kwargs, "search_progress": on_round}
 
 
 def _chunks(synth: Any, text: str, warnings: list[str], stats: dict[str, float],
