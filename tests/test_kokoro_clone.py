@@ -47,6 +47,9 @@ def test_nearest_prosody_by_log_pitch():
     assert nearest_prosody(118.0, f0) == "zm_yunyang"  # 1.18 < 147/118 = 1.25
     assert nearest_prosody(400.0, f0) == "zf_xiaoxiao"
     assert nearest_prosody(float("nan"), f0) is None
+    shipped = Surrogate.load(SURROGATE_FILE).f0_hz  # zf_xiaoni (224 Hz) garbles Mandarin: never a prosody half
+    assert nearest_prosody(shipped["zf_xiaoni"], shipped) == "zf_xiaoxiao"
+    assert nearest_prosody(202.0, shipped) == "zf_xiaoxiao" and nearest_prosody(202.0, shipped, MANDARIN) == "zf_xiaoni"
 
 
 class _Toy:

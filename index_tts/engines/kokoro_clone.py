@@ -17,7 +17,7 @@ decoder half freely:
   embedding on them, and Gauss-Newton steps toward the clip's embedding; the best reading wins.
   The objective is the cosine between the clip and the graph reading a fixed calibration sentence.
 
-The prosody half is the Mandarin voice whose F0 median is nearest the clip's. The result is a style
+The prosody half is the Mandarin voice whose F0 median is nearest the clip's (never zf_xiaoni's). The result is a style
 table like any preset's; it is a Kokoro voice (teacher), never presented as this project's model.
 """
 from __future__ import annotations
@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 TEACHER_CLONE = "clone_teacher"  # the voice id a request names; a fitted clone gets "clone_teacher:<key>"
 MANDARIN = ("zf_xiaobei", "zf_xiaoni", "zf_xiaoxiao", "zf_xiaoyi", "zm_yunjian", "zm_yunxi", "zm_yunxia",
             "zm_yunyang")
+# Prosody halves a clone may take: not zf_xiaoni's, whose style garbles Mandarin (dropped as a preset,
+# docs/VOICES.md). ff_siwis's clone (F0 202 Hz) took it as the nearest pitch and read 8 dev sentences at
+# 19.9 % CER; the same decoder half with zf_xiaoxiao's prosody half: 2.6 % (similarity 0.951 -> 0.946).
+PROSODY_VOICES = tuple(v for v in MANDARIN if v != "zf_xiaoni")
 HALF = 128  # decoder half | prosody half of a style row
 SURROGATE_FILE = Path(__file__).resolve().parent / "data" / "kokoro_clone_surrogate.safetensors"
 CALIBRATION = "春天来了，公园里的花都开了，很多人带着孩子出来散步。"
@@ -63,7 +67,7 @@ class SearchConfig:
     quality_floor: float = 2.8
     seed: int = 0
     calibration: str = CALIBRATION + CALIBRATION_MORE  # what every candidate reads (its length sets the cost)
-    version: int = 1  # part of the cache key: bump when the search changes its answers
+    version: int = 2  # part of the cache key: bump when the search changes its answers (2: no xiaoni prosody)
 
     @classmethod
     def from_dict(cls, d: dict) -> "SearchConfig":
@@ -172,11 +176,11 @@ def build_surrogate(space: StyleSpace, render: Render, embed: Embed, f0: Callabl
     return Surrogate(a=a, c=c, f0_hz=f0s, meta=meta)
 
 
-def nearest_prosody(clip_f0: float, f0_hz: dict) -> Optional[str]:
-    """The Mandarin voice whose F0 median is nearest (in log) to the clip's; None without pitch."""
+def nearest_prosody(clip_f0: float, f0_hz: dict, allowed: tuple = PROSODY_VOICES) -> Optional[str]:
+    """The ``allowed`` Mandarin voice whose F0 median is nearest (in log) to the clip's; None without pitch."""
     if not np.isfinite(clip_f0) or clip_f0 <= 0:
         return None
-    return min(f0_hz, key=lambda v: abs(np.log(f0_hz[v] / clip_f0)))
+    return min((v for v in f0_hz if v in allowed), key=lambda v: abs(np.log(f0_hz[v] / clip_f0)), default=None)
 
 
 def fit_clone(space: StyleSpace, surrogate: Surrogate, render: Render, embed: Embed, target: np.ndarray,
