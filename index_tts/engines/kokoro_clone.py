@@ -15,7 +15,7 @@ decoder half freely:
   clip's embedding;
 * the search: rounds of random probes around the best ``z`` so far, a local linear fit of the
   embedding on them, and Gauss-Newton steps toward the clip's embedding; the best reading wins.
-  The objective is the cosine between the clip and the graph reading a fixed calibration sentence.
+  The objective is the cosine between the clip and the graph reading fixed calibration text (two sentences by default).
 
 The prosody half is the Mandarin voice whose F0 median is nearest the clip's (never zf_xiaoni's). The result is a style
 table like any preset's; it is a Kokoro voice (teacher), never presented as this project's model.

@@ -191,7 +191,7 @@ class TeacherVoices:
             id=vid, display_name=f"克隆·{vid.split(':')[1][:6]}（Kokoro 教师）",
             gender="male" if f0 is not None and f0 < 165 else "female", age="adult",
             description=(f"A Kokoro teacher style searched to sound like a reference clip (similarity "
-                         f"{meta.get('similarity')} on the calibration sentence); a Kokoro-82M teacher voice, not a model of this project."),
+                         f"{meta.get('similarity')} on the calibration text); a Kokoro-82M teacher voice, not a model of this project."),
             f0_median_hz=f0, style={}, lacks=tuple(x for x in base.lacks if "cloning" not in x))
         if len(self._clones) >= MAX_CLONES:
             self._clones.pop(next(iter(self._clones)))

@@ -25,7 +25,6 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-CALIBRATIONS = ("one", "two")  # the first calibration sentence alone, or both (the default)
 
 
 def calibration_text(choice: str) -> str:
