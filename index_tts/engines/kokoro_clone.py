@@ -56,7 +56,7 @@ Quality = Callable[[np.ndarray], Optional[float]]  # 24 kHz audio -> DNSMOS OVRL
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """How hard a clone is searched; the defaults take ~14-17 min per new clip on the 2-core dev machine."""
+    """How hard a clone is searched; the defaults take ~14-20 min per new clip on the 2-core dev machine."""
 
     rounds: int = 8  # dev voice am_michael: similarity 0.812 / 0.825 / 0.881 after 4 / 6 / 8 rounds
     probes: int = 40  # random probes per round

@@ -94,6 +94,14 @@ def measure(unseen: Sequence[str], voices_dir: Optional[str], real: bool, n_sent
     return rows
 
 
+def print_rows(rows: list[dict], out: Optional[str] = None) -> None:
+    """One JSON line per row on stdout, and all rows as a JSON file at ``out`` when given."""
+    for r in rows:
+        print(json.dumps(r, ensure_ascii=False))
+    if out:
+        Path(out).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--unseen", default="jf_alpha,jm_kumo,0.5*zf_xiaoxiao+0.5*zm_yunjian",
@@ -104,10 +112,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     rows = measure([v for v in args.unseen.split(",") if v], args.voices_dir, args.real)
-    for r in rows:
-        print(json.dumps(r, ensure_ascii=False))
-    if args.out:
-        Path(args.out).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    print_rows(rows, args.out)
     return 0
 
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+from .clone_bench import print_rows
 
+log = logging.getLogger(__name__)
 
 
 def calibration_text(choice: str) -> str:
@@ -50,9 +50,8 @@ def measure(voices: Sequence[str], voices_dir: Optional[str], calibration: str, 
     embed = lambda wav: spk.embed(wav, 24000, validate=False)  # noqa: E731
 
     def held_out(table: np.ndarray, truth: np.ndarray) -> float:
-        readings = [np.concatenate([reader.read(seg, table)[0] for seg in reader.frontend(text).segments])
-                    for _, text in sentences]
-        return round(float(mean_embedding(np.stack([embed(w) for w in readings])) @ truth), 3)
+        embeddings = [embed(reader.read_text(text, table)) for _, text in sentences]
+        return round(float(mean_embedding(np.stack(embeddings)) @ truth), 3)
 
     cfg = kc.SearchConfig(rounds=rounds, probes=probes, calibration=calibration)
     rows = []
@@ -84,10 +83,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     report = [int(r) for r in args.report.split(",") if r]
     rows = measure([v for v in args.voices.split(",") if v], args.voices_dir, calibration_text(args.calibration),
                    args.rounds, args.probes, report)
-    for r in rows:
-        print(json.dumps(r, ensure_ascii=False))
-    if args.out:
-        Path(args.out).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    print_rows(rows, args.out)
     return 0
 
 

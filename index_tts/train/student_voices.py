@@ -191,9 +191,9 @@ def unseen_reading(reader, spk, voice: str, sentences: Sequence[tuple[str, str]]
     from .teacher_corpus import blend_table
 
     table = blend_table(reader.engine, voice) if "*" in voice else unseen_table(voice, voices_dir)
-    say = lambda text: np.concatenate([reader.read(seg, table)[0] for seg in reader.frontend(text).segments])
-    truth = mean_embedding(np.stack([spk.embed(say(t), 24000, validate=False) for _, t in sentences]))
-    return say(REFERENCE_TEXT), truth
+    readings = [reader.read_text(t, table) for _, t in sentences]
+    truth = mean_embedding(np.stack([spk.embed(w, 24000, validate=False) for w in readings]))
+    return reader.read_text(REFERENCE_TEXT, table), truth
 
 
 def read_similarity(tts, spk, sentences: Sequence[tuple[str, str]], truth: np.ndarray, **kw) -> tuple[float, list]:

@@ -208,6 +208,10 @@ class TeacherReader:
         n_frames = len(wav) // 300 + 1  # log_mel_raw's frame count (centred STFT, hop 300)
         return wav, symbol_durations(owners, dur, segment.phones, n_frames)
 
+    def read_text(self, text: str, table: np.ndarray) -> np.ndarray:
+        """A whole text through our frontend, segment by segment: 24 kHz audio (no pauses added)."""
+        return np.concatenate([self.read(seg, table)[0] for seg in self.frontend(text).segments])
+
 
 def blend_table(engine, recipe: str) -> np.ndarray:
     """``"0.5*zf_xiaobei+0.5*zm_yunxi"`` -> the weighted sum of the stock tables."""
