@@ -131,6 +131,38 @@ def test_closed_tab_cancels_its_job(synth, tmp_path):
     assert worker.pending == 0
 
 
+def test_a_waiting_request_is_told_what_it_waits_for(synth, tmp_path):
+    """Behind a running job the page says how many jobs are ahead, and names a clone search (minutes)."""
+    import threading
+
+    worker = EngineWorker(synth)
+    h = _Handlers(worker, UIConfig(max_chars=5000, output_dir=tmp_path / "out", max_upload_bytes=1 << 20))
+    gate, inside = threading.Event(), threading.Event()
+
+    def long_search(stop):  # stands in for a clone search on the engine thread, in its third round
+        worker._searching(2, 8)
+        inside.set()
+        gate.wait(60)
+
+    first = worker.submit(long_search)
+    assert inside.wait(30) and worker.activity == "clone search, round 3/8"
+    notes, out = [], {}
+    t = threading.Thread(target=lambda: out.update(r=h.generate(
+        "好的。", **DEFAULTS, progress=lambda v, desc=None, **_k: notes.append(desc))))
+    t.start()
+    deadline = time.monotonic() + 30
+    while not notes and time.monotonic() < deadline:
+        time.sleep(0.05)
+    gate.set()
+    t.join(120)
+    first.future.result(timeout=10)
+    assert "前面还有 1 个任务" in notes[0] and "Waiting for 1 earlier job" in notes[0]
+    assert "搜索克隆音色" in notes[0] and "round 3/8" in notes[0]
+    assert Path(out["r"][0]).is_file() and worker.activity is None and worker.pending == 0
+    h.generate("好的。", **DEFAULTS, progress=lambda v, desc=None, **_k: notes.append(desc))
+    assert notes[-1] != notes[0] and not any("Waiting" in (n or "") for n in notes[1:])  # nobody ahead now
+
+
 def test_empty_text_warns_without_error(handlers):
     out = handlers.generate("   ", **DEFAULTS)
     assert all(isinstance(o, type(gr.skip())) for o in out)

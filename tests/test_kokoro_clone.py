@@ -107,6 +107,59 @@ def test_quality_floor_keeps_the_search_away_from_bad_readings_and_refuses_bad_s
         fit_clone(space, sur, toy.render, toy.embed, target, 150.0, cfg, quality=lambda audio: 2.0)
 
 
+def test_a_search_cut_short_goes_on_from_its_last_round_and_gives_the_same_answer(tmp_path):
+    from index_tts.engines.kokoro_clone import SearchState
+
+    space = StyleSpace(_fake_stock())
+    toy = _Toy(space)
+    sur = build_surrogate(space, toy.render, toy.embed, f0=lambda w: 150.0, samples=200, seed=3)
+    target = toy.embed(toy.render(space.table(np.random.default_rng(11).standard_normal(HALF) * 1.5)))
+    cfg = SearchConfig(rounds=4, probes=12)
+    checks = []
+    quality = lambda audio: checks.append(1) or 3.3  # every reading is clean; counts the checks
+    whole = fit_clone(space, sur, toy.render, toy.embed, target, 150.0, cfg, quality=quality)
+    whole_checks, checks[:] = len(checks), []
+    state = tmp_path / "k.search.npz"
+
+    class Cut(Exception):
+        pass
+
+    def cut_after(n):
+        def progress(done, total):
+            if done == n:
+                raise Cut
+        return progress
+
+    calls = []
+    counting = lambda audio: calls.append(1) or toy.embed(audio)
+    with pytest.raises(Cut):
+        fit_clone(space, sur, toy.render, counting, target, 150.0, cfg, cut_after(1), quality=quality,
+                  state_path=state)
+    assert state.is_file() and not list(tmp_path.glob("*.tmp*"))  # written whole, under its own name
+    with pytest.raises(Cut):  # cut again: the second run starts at round 2, not round 1
+        fit_clone(space, sur, toy.render, counting, target, 150.0, cfg, cut_after(3), quality=quality,
+                  state_path=state)
+    seen = []
+    resumed = fit_clone(space, sur, toy.render, counting, target, 150.0, cfg,
+                        lambda done, total: seen.append(done), quality=quality, state_path=state)
+    assert seen == [3, 4] and not state.exists()  # 3 rounds were done, one was left; the state is gone at the end
+    assert len(calls) == cfg.evaluations and len(checks) == whole_checks  # no reading or check done twice
+    np.testing.assert_array_equal(resumed.table, whole.table)
+    assert (resumed.similarity, resumed.evaluations) == (whole.similarity, whole.evaluations)
+    # a state of another clip (or another search config) is ignored, never used
+    with pytest.raises(Cut):
+        fit_clone(space, sur, toy.render, toy.embed, target, 150.0, cfg, cut_after(2), state_path=state)
+    other = toy.embed(toy.render(space.table(np.zeros(HALF))))
+    prosody = nearest_prosody(150.0, sur.f0_hz)
+    assert SearchState(state, other, cfg, prosody).load() is None
+    assert SearchState(state, target, SearchConfig(rounds=5, probes=12), prosody).load() is None
+    assert SearchState(state, target, cfg, "zm_yunyang" if prosody != "zm_yunyang" else None).load() is None
+    assert SearchState(state, target, cfg, prosody).load()["round"] == 2
+    state.write_bytes(b"not an npz")  # a damaged file: the search starts over and still ends
+    again = fit_clone(space, sur, toy.render, toy.embed, target, 150.0, cfg, state_path=state)
+    np.testing.assert_array_equal(again.table, whole.table)
+
+
 def test_search_config_round_trip():
     cfg = SearchConfig(rounds=2, probes=5, calibration="你好。")
     assert SearchConfig.from_dict(cfg.to_dict()) == cfg
@@ -214,7 +267,7 @@ def test_synthesizer_speaks_with_the_clone(synth, kokoro_engine, unseen_clip, tm
     res = synth.synthesize("我们明天早上八点出发。", speaker="clone_teacher", reference_audio=(unseen_clip, 24000),
                            emotion_label="happy", intensity=0.6, search_progress=lambda *a: rounds.append(a),
                            progress=lambda *a: segments.append(a))
-    assert rounds == [(1, 2), (2, 2)] and segments == [(1, 1)]  # the search's rounds, then the segments
+    assert rounds == [(0, 2), (1, 2), (2, 2)] and segments == [(1, 1)]  # the search (begun, rounds), then the segments
     again = []  # the same clip again: no search, so no search progress
     synth.synthesize("好的。", speaker="clone_teacher", reference_audio=(unseen_clip, 24000),
                      search_progress=lambda *a: again.append(a))
@@ -248,7 +301,8 @@ def test_the_page_shows_the_clone_search_then_the_synthesis(synth, kokoro_engine
     assert sf.info(path).samplerate == 24000 and "Done" in status
     steps = [(v, "search" if "Searching the clone" in desc else "sentences") for v, desc in seen
              if desc and ("Searching the clone" in desc or "Synthesizing" in desc)]
-    assert steps == [((1, 2), "search"), ((2, 2), "search"), ((1, 1), "sentences")]  # the search comes first
+    # the search comes first, shown from its start (a round of a real search takes minutes)
+    assert steps == [((0, 2), "search"), ((1, 2), "search"), ((2, 2), "search"), ((1, 1), "sentences")]
 
 
 def test_a_cancelled_job_stops_the_clone_search_at_the_next_round(synth, kokoro_engine, unseen_clip, tmp_path,
@@ -260,19 +314,31 @@ def test_a_cancelled_job_stops_the_clone_search_at_the_next_round(synth, kokoro_
     monkeypatch.setattr(synth.teacher_voices, "clone_config",
                         SearchConfig(rounds=6, probes=2, calibration=CALIBRATION, seed=11))
     monkeypatch.setattr(synth.teacher_voices, "cache_dir", tmp_path / "clones")
-    rounds, jobs = [], []
+    rounds, jobs, busy = [], [], []
+    worker = EngineWorker(synth)
 
     def on_round(done, total):
         rounds.append(done)
-        jobs[0].cancel.set()  # the client goes away during the first round
+        busy.append(worker.activity)
+        if done == 1:
+            jobs[0].cancel.set()  # the client goes away during the second round
 
-    worker = EngineWorker(synth)
     jobs.append(worker.submit_to_file("我们明天见。", tmp_path / "out.wav", "wav", speaker="clone_teacher",
                                       reference_audio=(unseen_clip, 24000), search_progress=on_round))
     with pytest.raises(JobCancelled, match="clone search"):
         jobs[0].future.result(timeout=600)
-    assert rounds == [1]  # stopped at the next round, not after six
-    assert not (tmp_path / "out.wav").exists() and not list((tmp_path / "clones").glob("*"))
+    assert rounds == [0, 1]  # stopped at the next round, not after six
+    assert busy == ["clone search, round 1/6", "clone search, round 2/6"] and worker.activity is None
+    assert not (tmp_path / "out.wav").exists() and not list((tmp_path / "clones").glob("*.safetensors"))
+    # the rounds it finished are kept: 1, and 2, during which the cancel was seen
+    assert [p.name.endswith(".search.npz") for p in (tmp_path / "clones").iterdir()] == [True]
+    rounds.clear()  # the same clip again: the search goes on after round 2 and the clone is cached
+    job = worker.submit_to_file("我们明天见。", tmp_path / "out.wav", "wav", speaker="clone_teacher",
+                                reference_audio=(unseen_clip, 24000),
+                                search_progress=lambda done, total: rounds.append(done))
+    job.future.result(timeout=600)
+    assert rounds == [2, 3, 4, 5, 6] and (tmp_path / "out.wav").is_file()
+    assert [p.suffix for p in (tmp_path / "clones").iterdir()] == [".safetensors"]
 
 
 @pytest.mark.slow

@@ -183,15 +183,71 @@ def nearest_prosody(clip_f0: float, f0_hz: dict, allowed: tuple = PROSODY_VOICES
     return min((v for v in f0_hz if v in allowed), key=lambda v: abs(np.log(f0_hz[v] / clip_f0)), default=None)
 
 
+class SearchState:
+    """A search's progress after its last finished round, in one ``.npz`` file (written whole to a
+    temporary name, then renamed). It belongs to one clip embedding, search config and prosody half
+    (a fingerprint); a file for anything else, or a damaged one, is ignored and the search starts over.
+    A file that cannot be written only costs the resume (logged)."""
+
+    def __init__(self, path: Path, target: np.ndarray, cfg: SearchConfig, prosody: Optional[str]) -> None:
+        import hashlib
+
+        self.path = Path(path)
+        key = np.asarray(target, np.float64).tobytes() + json.dumps([cfg.to_dict(), prosody]).encode()
+        self.fingerprint = hashlib.sha256(key).hexdigest()
+
+    def load(self) -> Optional[dict]:
+        if not self.path.is_file():
+            return None
+        try:
+            with np.load(self.path, allow_pickle=False) as f:
+                if str(f["fingerprint"]) != self.fingerprint:
+                    log.info("ignoring %s: it belongs to another clip or search", self.path)
+                    return None
+                keys, ok = f["checked_keys"], f["checked_ok"]
+                return {"round": int(f["round"]), "zs": list(f["zs"]), "es": list(f["es"]),
+                        "checked": {int(k): bool(v) for k, v in zip(keys, ok)}, "rng": json.loads(str(f["rng"])),
+                        "z": f["z"].copy(), "best": float(f["best"]), "start": float(f["start"]),
+                        "seconds": float(f["seconds"])}
+        except Exception as exc:  # noqa: BLE001 - a damaged state only costs the resume
+            log.warning("ignoring damaged clone search state %s: %s", self.path, exc)
+            return None
+
+    def save(self, done: int, zs: list, es: list, checked: dict, rng: np.random.Generator, z: np.ndarray,
+             best: float, start: float, seconds: float) -> None:
+        import os
+
+        tmp = self.path.with_name(f"{self.path.name}.tmp{os.getpid()}")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                np.savez(fh, fingerprint=np.array(self.fingerprint), round=np.array(done), zs=np.array(zs),
+                         es=np.array(es), checked_keys=np.array(list(checked), np.int64),
+                         checked_ok=np.array(list(checked.values()), bool),
+                         rng=np.array(json.dumps(rng.bit_generator.state)), z=np.asarray(z, np.float64),
+                         best=np.array(best), start=np.array(start), seconds=np.array(seconds))
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            log.warning("could not keep the clone search's state in %s (%s): a cut search starts over", self.path, exc)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 def fit_clone(space: StyleSpace, surrogate: Surrogate, render: Render, embed: Embed, target: np.ndarray,
               clip_f0: float, cfg: SearchConfig = SearchConfig(), progress: Optional[Progress] = None,
-              trace: Optional[list] = None, quality: Optional[Quality] = None) -> CloneStyle:
+              trace: Optional[list] = None, quality: Optional[Quality] = None,
+              state_path: Optional[Path] = None) -> CloneStyle:
     """Search the decoder half whose calibration reading sounds most like ``target`` (the clip's embedding).
 
     ``quality``: a score of a reading (DNSMOS OVRL); a style whose calibration reading scores under
     ``cfg.quality_floor`` is never chosen, and a clip whose starting point already does is refused
     (``ReferenceAudioError``: such clips -- noise or music under the voice -- made unintelligible clones).
-    ``trace``: a list that receives ``(round, similarity, table)`` after each round (measurements)."""
+    ``trace``: a list that receives ``(round, similarity, table)`` after each round (measurements).
+    ``state_path``: where the search keeps its state after each round (:class:`SearchState`); a search
+    cut short (cancelled, killed) goes on from its last finished round and gives the same answer as one
+    never interrupted. The file is removed when the search ends."""
     from ..errors import ReferenceAudioError
 
     t0 = time.perf_counter()
@@ -216,13 +272,26 @@ def fit_clone(space: StyleSpace, surrogate: Surrogate, render: Render, embed: Em
             checked[i] = q is None or q >= cfg.quality_floor
         return checked[i]
 
-    z = surrogate.start(target, cfg.start_ridge)
-    best = start = score(z)
-    if not clean(0):
-        raise ReferenceAudioError("this clip's voice could not be matched cleanly by the teacher voices (noise, "
-                                  "music or a poor recording under the voice?); use a cleaner clip, or voice 'clone'")
+    state = SearchState(state_path, target, cfg, prosody) if state_path is not None else None
+    saved = state.load() if state is not None else None
+    if saved is not None:
+        zs.extend(saved["zs"])
+        es.extend(saved["es"])
+        checked.update(saved["checked"])
+        rng.bit_generator.state = saved["rng"]
+        z, best, start, done, earlier = saved["z"], saved["best"], saved["start"], saved["round"], saved["seconds"]
+        log.info("clone search: going on after round %d/%d (similarity %.3f)", done, cfg.rounds, best)
+    else:
+        done, earlier = 0, 0.0
+        z = surrogate.start(target, cfg.start_ridge)
+        best = start = score(z)
+        if not clean(0):
+            raise ReferenceAudioError("this clip's voice could not be matched cleanly by the teacher voices (noise, "
+                                      "music or a poor recording under the voice?); use a cleaner clip, or voice 'clone'")
+    if progress is not None:  # the search has begun (or goes on): rounds done so far
+        progress(done, cfg.rounds)
     width2 = 2.0 * (2.0 * cfg.sigma) ** 2 * HALF  # probes of this round weigh ~0.9, far old ones little
-    for rnd in range(cfg.rounds):
+    for rnd in range(done, cfg.rounds):
         for _ in range(cfg.probes):
             score(z + rng.standard_normal(HALF) * cfg.sigma)
         zz = np.array(zs) - z
@@ -234,13 +303,17 @@ def fit_clone(space: StyleSpace, surrogate: Surrogate, render: Render, embed: Em
         if j is not None:
             z, best = zs[j], float(es[j] @ target)
         log.info("clone search round %d/%d: similarity %.3f", rnd + 1, cfg.rounds, best)
+        if state is not None:  # before the progress callback, which may cancel the job
+            state.save(rnd + 1, zs, es, checked, rng, z, best, start, earlier + time.perf_counter() - t0)
         if trace is not None:
             trace.append((rnd + 1, best, space.table(z, prosody)))
         if progress is not None:
             progress(rnd + 1, cfg.rounds)
+    if state is not None:
+        state.remove()
     return CloneStyle(table=space.table(z, prosody), similarity=best, start_similarity=start,
                       prosody_from=prosody or "mean", evaluations=len(zs),
-                      seconds=time.perf_counter() - t0)
+                      seconds=earlier + time.perf_counter() - t0)
 
 
 def main(argv: Optional[list[str]] = None) -> int:

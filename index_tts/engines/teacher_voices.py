@@ -3,7 +3,8 @@
 Cheap to create; the engine loads on first use. A clone (``voice="clone_teacher"`` with a reference
 clip, engines/kokoro_clone.py) is searched once per clip (minutes), then kept in memory and in the
 user cache (``~/.cache/index-tts/kokoro_clones/``) under a key of the clip's samples and the search
-settings; it is then a voice like the presets, named ``clone_teacher:<key>``.
+settings; it is then a voice like the presets, named ``clone_teacher:<key>``. A search cut short keeps
+its finished rounds beside it (``<key>.search.npz``) and the next request for the clip goes on from there.
 """
 from __future__ import annotations
 
@@ -171,7 +172,7 @@ class TeacherVoices:
             log.info("searching a Kokoro style for %s (%d readings)", vid, cfg.evaluations)
             style = fit_clone(space, surrogate, calibration_reader(engine, cfg.calibration),
                               lambda w: embed(w, SAMPLE_RATE, validate=False), target, f0, cfg, progress,
-                              quality=reading_quality())
+                              quality=reading_quality(), state_path=self._state_file(vid))
             log.info("clone %s: similarity %.3f (start %.3f) in %.0f s", vid, style.similarity,
                      style.start_similarity, style.seconds)
             meta = {"f0_median_hz": round(f0, 1) if np.isfinite(f0) else None, "similarity": round(style.similarity, 3),
@@ -199,6 +200,10 @@ class TeacherVoices:
 
     def _cache_file(self, vid: str) -> Path:
         return (self.cache_dir or clone_cache_dir()) / f"{vid.split(':')[1]}.safetensors"
+
+    def _state_file(self, vid: str) -> Path:
+        """A search cut short (closed tab, killed server) keeps its rounds here and goes on next time."""
+        return (self.cache_dir or clone_cache_dir()) / f"{vid.split(':')[1]}.search.npz"
 
     def _read_cache(self, vid: str) -> Optional[tuple[np.ndarray, dict]]:
         path = self._cache_file(vid)

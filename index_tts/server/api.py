@@ -236,6 +236,7 @@ def create_app(
             "device": info.device,
             "sample_rate": info.sample_rate,
             "queue": worker.pending,
+            "busy": worker.activity,  # None, "synthesis" or "clone search, round 3/8" (minutes)
         }
 
     @app.get("/voices")

@@ -101,16 +101,18 @@ class _Writer:
 
 def synthesize_to_file(synth: Any, text: str, path: Path, fmt: str, stop: threading.Event, *,
                        progress: Callable[[int, int], None] | None = None,
-                       on_chunk: Callable[[np.ndarray], None] | None = None, **kwargs: Any) -> AudioFile:
+                       on_chunk: Callable[[np.ndarray], None] | None = None,
+                       on_search: Callable[[int, int], None] | None = None, **kwargs: Any) -> AudioFile:
     """Run ``synth`` on ``text`` and write the audio to ``path`` segment by segment.
 
     ``on_chunk(pcm)`` receives each segment as 16-bit PCM right after it is written (the web
     page plays it while the rest is synthesized).  Raises :class:`JobCancelled` (file
-    removed) when ``stop`` is set between segments.
+    removed) when ``stop`` is set between segments.  ``on_search(done, total)``: the rounds of a
+    clone search, when the request starts one (the engine worker's :attr:`~.EngineWorker.activity`).
     """
     if stop.is_set():
         raise JobCancelled("cancelled before it started")
-    kwargs = _cancellable_search(synth, kwargs, stop)
+    kwargs = _cancellable_search(synth, kwargs, stop, on_search)
     t0 = time.perf_counter()
     sample_rate = int(getattr(synth, "sample_rate", 0) or synth.info().get("sample_rate") or 24000)
     warnings: list[str] = []
@@ -147,9 +149,11 @@ def synthesize_to_file(synth: Any, text: str, path: Path, fmt: str, stop: thread
     return AudioFile(path, sample_rate, samples, fmt, warnings, timings, segments)
 
 
-def _cancellable_search(synth: Any, kwargs: dict[str, Any], stop: threading.Event) -> dict[str, Any]:
+def _cancellable_search(synth: Any, kwargs: dict[str, Any], stop: threading.Event,
+                        on_search: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Where the engine reports the rounds of a clone search (``search_progress``, minutes for a new
-    clip), a cancelled job stops at the next round instead of holding the queue to the end."""
+    clip), a cancelled job stops at the next round instead of holding the queue to the end; its
+    finished rounds are kept by the engine, so the same clip goes on from there next time."""
     try:
         takes = "search_progress" in inspect.signature(synth.stream).parameters
     except (AttributeError, TypeError, ValueError):  # no stream, or not introspectable
@@ -160,7 +164,9 @@ def _cancellable_search(synth: Any, kwargs: dict[str, Any], stop: threading.Even
 
     def on_round(done: int, total: int) -> None:
         if stop.is_set():
-            raise JobCancelled("the client went away during the clone search; it was not cached")
+            raise JobCancelled("the client went away during the clone search; its finished rounds are kept")
+        if on_search is not None:
+            on_search(done, total)
         if user is not None:
             user(done, total)
 

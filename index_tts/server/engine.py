@@ -118,6 +118,7 @@ class EngineWorker:
         self._info: EngineInfo | None = None
         self._closing = False
         self._thread: threading.Thread | None = None
+        self._activity: str | None = None
 
     # ------------------------------------------------------------------ info
     @property
@@ -130,6 +131,15 @@ class EngineWorker:
     def pending(self) -> int:
         """Jobs waiting or running."""
         return len(self._jobs)
+
+    @property
+    def activity(self) -> str | None:
+        """What the engine thread is doing now, for people waiting behind it: None (idle),
+        ``"synthesis"`` or ``"clone search, round 3/8"`` (a new clip's search takes minutes)."""
+        return self._activity
+
+    def _searching(self, done: int, total: int) -> None:
+        self._activity = f"clone search, round {min(done + 1, total)}/{total}"
 
     # ------------------------------------------------------------------ queue
     def submit(self, fn: Callable[[threading.Event], Any], *, owner: str | None = None, size: int = 0) -> Job:
@@ -183,10 +193,13 @@ class EngineWorker:
                 self._finish(job, ShuttingDownError() if self._closing else JobCancelled("cancelled"))
                 continue
             with self._lock:
+                self._activity = "synthesis"
                 try:
                     outcome: Any = (job.fn(job.cancel),)
                 except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
                     outcome = ShuttingDownError() if self._closing and isinstance(e, JobCancelled) else e
+                finally:
+                    self._activity = None
             self._finish(job, outcome)
             if job.size >= TRIM_AFTER_CHARS:
                 memory.trim()
@@ -211,7 +224,8 @@ class EngineWorker:
         """Blocking: synthesize ``text`` into ``path`` (removed again on any failure)."""
         def work(stop: threading.Event) -> AudioFile:
             return self._timed(text, lambda: synthesize_to_file(self.synth, text, Path(path), fmt, stop,
-                                                                progress=progress, **kwargs))
+                                                                progress=progress, on_search=self._searching,
+                                                                **kwargs))
         return self.run(work, owner=owner, size=len(text), cancel=cancel)
 
     def submit_to_file(self, text: str, path: str | Path, fmt: str = "wav", *, owner: str | None = None,
@@ -219,7 +233,8 @@ class EngineWorker:
         """Non-blocking variant of :meth:`synthesize_to_file` (for async callers and streams;
         ``on_chunk``/``progress`` in ``kwargs`` are called on the engine thread)."""
         def work(stop: threading.Event) -> AudioFile:
-            return self._timed(text, lambda: synthesize_to_file(self.synth, text, Path(path), fmt, stop, **kwargs))
+            return self._timed(text, lambda: synthesize_to_file(self.synth, text, Path(path), fmt, stop,
+                                                                on_search=self._searching, **kwargs))
         return self.submit(work, owner=owner, size=len(text))
 
     def synthesize(self, text: str, progress: Callable[[int, int], None] | None = None, **kwargs: Any):

@@ -54,6 +54,18 @@ def _session_of(request: Any) -> str | None:
     return getattr(request, "session_hash", None) if request is not None else None
 
 
+def waiting_note(ahead: int, activity: str | None) -> str:
+    """The progress text shown while a request waits for the engine: how many jobs are ahead and,
+    when one is a clone search (minutes per new clip), that it is."""
+    if ahead <= 0:
+        return "排队/准备 Preparing"
+    note = f"排队中：前面还有 {ahead} 个任务 Waiting for {ahead} earlier job{'s' if ahead > 1 else ''}"
+    if activity and activity.startswith("clone search"):
+        rounds = activity.rsplit(" ", 1)[-1]
+        note += f"（正在搜索克隆音色，第 {rounds} 轮，每轮约 2–3 分钟 / a clone search is running, round {rounds}）"
+    return note
+
+
 class _Handlers:
     """The UI's callbacks; ``generate`` is wired to the Generate button."""
 
@@ -162,7 +174,7 @@ class _Handlers:
                          unit="rounds")
 
             kwargs["progress"], kwargs["search_progress"] = on_progress, on_search
-            progress(0.0, desc="排队/准备 Preparing")
+            progress(0.0, desc=waiting_note(self.worker.pending, self.worker.activity))
         self.scratch.mkdir(parents=True, exist_ok=True)
         return text, kwargs, session, self.scratch / f"ui-{secrets.token_hex(12)}.wav.part"
 
