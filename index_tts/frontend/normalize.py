@@ -194,6 +194,10 @@ def _numbers(text: str) -> str:
     # phone numbers
     text = _sub(r"\+(\d{1,3})(?=[\s-]?\d)", lambda m: "加" + _digit_words(m.group(1)) + " ", text)
     text = _sub(r"(?<!\d)(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)", _digits_yao, text)
+    # landlines whose local number is written in two groups (021-5432 1098, 0755-8888-6666,
+    # (021) 5432 1098): digit by digit, a short phrase pause between the groups, never a range
+    text = _sub(r"(?<![\d.])[(（]?(0\d{2,3})[)）]?(?:[-\s]\s*|(?<=[)）]))(\d{3,4})[-\s](\d{4})(?![\d.])",
+                lambda m: " ".join(_w(read_digits(g, yao=True)) for g in m.groups()), text)
     text = _sub(r"(?<!\d)(0\d{2,3})-(\d{7,8})(?!\d)", _digits_yao, text)
     text = _sub(rf"(?<={NUM_CLOSE})(\s*转\s*)(\d{{2,5}})(?![\d.])", lambda m: m.group(1) + _digit_words(m.group(2)), text)
     # 400/800 service hotlines: ten digits, read digit by digit in the groups written
