@@ -13,6 +13,7 @@ def phones(fe, text, **kw):
     "text, expected",
     [
         ("他在银行工作", "ta1 zai4 yin2 hang2 gong1 zuo4"),
+        ("他是支行行长", "ta1 shi4 zhi1 hang2 hang2 zhang3"), ("总行的通知", "zong3 hang2 de5 tong1 zhi1"),
         ("这样不行", "zhe4 yang4 bu4 xing2"),
         ("两行字", "liang3 hang2 zi4"),
         ("这条路很长", "zhe4 tiao2 lu4 hen3 chang2"),

@@ -25,7 +25,10 @@ _NOT_LIANG_NEXT = ("年级", "分之", "点零", "号")
 
 _KEYWORDS = (
     "电话|手机|号码|房间|房号|门牌|编号|学号|工号|账号|帐号|卡号|单号|验证码|密码|邮编|尾号|"
-    "车次|航班|分机|身份证|序列号|订单|批号|代码|代号|车牌|热线|拨打|致电|传真|QQ|qq|微信|ID|id"
+    "车次|航班|分机|身份证|序列号|订单|批号|代码|代号|车牌|热线|拨打|致电|传真|QQ|qq|微信|ID|id|"
+    "取件码|取货码|提货码|兑换码|邀请码|优惠码|激活码|识别码|校验码|条形码|条码|"
+    # the last / first digits of a number: 卡号后四位是8866, 末4位为1234
+    "[前后末尾]\\s*[0-9一二两三四五六七八九十]{1,2}\\s*位(?:数字|号码|数)?"
 )
 
 _UNITS = (
@@ -103,6 +106,13 @@ def _time(m: re.Match) -> str:
     if sec is not None and int(sec):
         out += _w(read_integer(sec)) + "秒"
     return out
+
+
+def _blood_pressure(m: re.Match) -> str:
+    lead, high, low, unit = m.groups()
+    if lead is None and unit is None:  # neither after 血压 nor before its unit: not a blood pressure
+        return m.group(0)
+    return (lead or "") + _w(read_integer(high)) + " " + _w(read_integer(low)) + ("毫米汞柱" if unit else "")
 
 
 def _digits_yao(m: re.Match) -> str:
@@ -194,6 +204,12 @@ def _numbers(text: str) -> str:
     # phone numbers
     text = _sub(r"\+(\d{1,3})(?=[\s-]?\d)", lambda m: "加" + _digit_words(m.group(1)) + " ", text)
     text = _sub(r"(?<!\d)(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)", _digits_yao, text)
+    # flight numbers (CA1831航班, MU5101次航班): digit by digit with 幺, as announced
+    text = _sub(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9])(\d{3,4})(?=\s*次?航班)",
+                lambda m: m.group(1) + _digit_words(m.group(2)), text)
+    # blood pressure 130/85mmHg, 血压120/80: two readings (not a fraction), a short pause between
+    text = _sub(r"(?:(?<=血压)([是为:：\s约]{0,3}))?(?<![\d./])(\d{2,3})/(\d{2,3})(\s*(?:mmHg|毫米汞柱))?(?![\d./])",
+                _blood_pressure, text)
     # landlines whose local number is written in two groups (021-5432 1098, 0755-8888-6666,
     # (021) 5432 1098): digit by digit, a short phrase pause between the groups, never a range
     text = _sub(r"(?<![\d.])[(（]?(0\d{2,3})[)）]?(?:[-\s]\s*|(?<=[)）]))(\d{3,4})[-\s](\d{4})(?![\d.])",

@@ -26,6 +26,8 @@ WORD_FIXES: dict[str, str] = {
     "量血压": "liang2 xue4 ya1", "系鞋带": "ji4 xie2 dai4", "系安全带": "ji4 an1 quan2 dai4",
     "晃来晃去": "huang4 lai2 huang4 qu4", "为人": "wei2 ren2", "为人处世": "wei2 ren2 chu3 shi4",
     "时差": "shi2 cha1", "出处": "chu1 chu4", "上行": "shang4 xing2", "献血": "xian4 xue4",
+    # bank branches and shops: 行 háng (pypinyin: xíng)
+    "支行": "zhi1 hang2", "总行": "zong3 hang2", "琴行": "qin2 hang2",
     # erhua inside a word (今儿个 jīnr ge) and full readings pypinyin gets wrong
     "今儿个": "jin1 er5 ge5", "明儿个": "ming2 er5 ge5", "昨儿个": "zuo2 er5 ge5", "老头儿": "lao3 tou2 er5",
     "应声": "ying4 sheng1", "应声而倒": "ying4 sheng1 er2 dao3",
