@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import JobCancelled
+from .errors import JobCancelled, JobYielded
 
 log = logging.getLogger(__name__)
 
@@ -102,17 +102,20 @@ class _Writer:
 def synthesize_to_file(synth: Any, text: str, path: Path, fmt: str, stop: threading.Event, *,
                        progress: Callable[[int, int], None] | None = None,
                        on_chunk: Callable[[np.ndarray], None] | None = None,
-                       on_search: Callable[[int, int], None] | None = None, **kwargs: Any) -> AudioFile:
+                       on_search: Callable[[int, int], None] | None = None,
+                       should_yield: Callable[[], bool] | None = None, **kwargs: Any) -> AudioFile:
     """Run ``synth`` on ``text`` and write the audio to ``path`` segment by segment.
 
     ``on_chunk(pcm)`` receives each segment as 16-bit PCM right after it is written (the web
     page plays it while the rest is synthesized).  Raises :class:`JobCancelled` (file
     removed) when ``stop`` is set between segments.  ``on_search(done, total)``: the rounds of a
     clone search, when the request starts one (the engine worker's :attr:`~.EngineWorker.activity`).
+    ``should_yield()``: asked after each round of a clone search that this run finished; when it says
+    yes, :class:`JobYielded` is raised (file removed) so that waiting jobs go first.
     """
     if stop.is_set():
         raise JobCancelled("cancelled before it started")
-    kwargs = _cancellable_search(synth, kwargs, stop, on_search)
+    kwargs = _cancellable_search(synth, kwargs, stop, on_search, should_yield)
     t0 = time.perf_counter()
     sample_rate = int(getattr(synth, "sample_rate", 0) or synth.info().get("sample_rate") or 24000)
     warnings: list[str] = []
@@ -150,10 +153,12 @@ def synthesize_to_file(synth: Any, text: str, path: Path, fmt: str, stop: thread
 
 
 def _cancellable_search(synth: Any, kwargs: dict[str, Any], stop: threading.Event,
-                        on_search: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+                        on_search: Callable[[int, int], None] | None = None,
+                        should_yield: Callable[[], bool] | None = None) -> dict[str, Any]:
     """Where the engine reports the rounds of a clone search (``search_progress``, minutes for a new
-    clip), a cancelled job stops at the next round instead of holding the queue to the end; its
-    finished rounds are kept by the engine, so the same clip goes on from there next time."""
+    clip), a cancelled job stops at the next round instead of holding the queue to the end, and a
+    job that ``should_yield`` steps aside after a round; the engine keeps the finished rounds, so the
+    search goes on from there when the job runs again."""
     try:
         takes = "search_progress" in inspect.signature(synth.stream).parameters
     except (AttributeError, TypeError, ValueError):  # no stream, or not introspectable
@@ -161,14 +166,18 @@ def _cancellable_search(synth: Any, kwargs: dict[str, Any], stop: threading.Even
     if not takes:
         return kwargs
     user = kwargs.get("search_progress")
+    calls = [0]  # the first report is where the search starts (or goes on): no round finished yet
 
     def on_round(done: int, total: int) -> None:
+        calls[0] += 1
         if stop.is_set():
             raise JobCancelled("the client went away during the clone search; its finished rounds are kept")
         if on_search is not None:
             on_search(done, total)
         if user is not None:
             user(done, total)
+        if should_yield is not None and calls[0] > 1 and done < total and should_yield():
+            raise JobYielded(f"the clone search steps aside after round {done}/{total} for waiting jobs")
 
     return {**kwargs, "search_progress": on_round}
 

@@ -8,6 +8,8 @@ refused with :class:`ServerBusyError` (HTTP 503) instead of piling up without bo
 
 Each job carries a cancel flag: a job whose client went away (HTTP disconnect, closed
 browser tab, server shutdown) stops at the next segment boundary and the queue moves on.
+A clone search (minutes for a new clip) steps aside after each round while other jobs wait:
+it is queued again behind them and goes on from that round.
 Results are streamed segment by segment into a file (see :mod:`.audiofile`), so a long
 text is never held in memory twice.
 """
@@ -30,7 +32,7 @@ import numpy as np
 from ..results import to_int16
 from . import memory
 from .audiofile import AUDIO_MEDIA_TYPES, AudioFile, synthesize_to_file
-from .errors import JobCancelled, ServerBusyError, ShuttingDownError
+from .errors import JobCancelled, JobYielded, ServerBusyError, ShuttingDownError
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +143,10 @@ class EngineWorker:
     def _searching(self, done: int, total: int) -> None:
         self._activity = f"clone search, round {min(done + 1, total)}/{total}"
 
+    def _others_waiting(self) -> bool:
+        """A clone search (minutes) steps aside after a round while other jobs wait (not while closing)."""
+        return not self._closing and self._queue.qsize() > 0
+
     # ------------------------------------------------------------------ queue
     def submit(self, fn: Callable[[threading.Event], Any], *, owner: str | None = None, size: int = 0) -> Job:
         """Queue ``fn(cancel)``; raises ServerBusyError when the queue is full."""
@@ -197,9 +203,13 @@ class EngineWorker:
                 try:
                     outcome: Any = (job.fn(job.cancel),)
                 except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
-                    outcome = ShuttingDownError() if self._closing and isinstance(e, JobCancelled) else e
+                    outcome = ShuttingDownError() if self._closing and isinstance(e, (JobCancelled, JobYielded)) else e
                 finally:
                     self._activity = None
+            if isinstance(outcome, JobYielded):  # a clone search let the waiting jobs go first
+                log.info("%s: job %d queued again", outcome, job.id)
+                self._queue.put(job)
+                continue
             self._finish(job, outcome)
             if job.size >= TRIM_AFTER_CHARS:
                 memory.trim()
@@ -225,7 +235,7 @@ class EngineWorker:
         def work(stop: threading.Event) -> AudioFile:
             return self._timed(text, lambda: synthesize_to_file(self.synth, text, Path(path), fmt, stop,
                                                                 progress=progress, on_search=self._searching,
-                                                                **kwargs))
+                                                                should_yield=self._others_waiting, **kwargs))
         return self.run(work, owner=owner, size=len(text), cancel=cancel)
 
     def submit_to_file(self, text: str, path: str | Path, fmt: str = "wav", *, owner: str | None = None,
@@ -234,7 +244,8 @@ class EngineWorker:
         ``on_chunk``/``progress`` in ``kwargs`` are called on the engine thread)."""
         def work(stop: threading.Event) -> AudioFile:
             return self._timed(text, lambda: synthesize_to_file(self.synth, text, Path(path), fmt, stop,
-                                                                on_search=self._searching, **kwargs))
+                                                                on_search=self._searching,
+                                                                should_yield=self._others_waiting, **kwargs))
         return self.submit(work, owner=owner, size=len(text))
 
     def synthesize(self, text: str, progress: Callable[[int, int], None] | None = None, **kwargs: Any):

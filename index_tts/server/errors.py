@@ -42,6 +42,11 @@ class JobCancelled(Exception):
     """A synthesis stopped at a segment boundary because its client went away."""
 
 
+class JobYielded(Exception):
+    """A clone search gave the engine to the jobs waiting behind it after a finished round; the
+    engine worker queues it again and it goes on from that round (its rounds are kept)."""
+
+
 class APIError(Exception):
     """An error the API reports as is (status, message, type, code)."""
 

@@ -62,7 +62,8 @@ def waiting_note(ahead: int, activity: str | None) -> str:
     note = f"排队中：前面还有 {ahead} 个任务 Waiting for {ahead} earlier job{'s' if ahead > 1 else ''}"
     if activity and activity.startswith("clone search"):
         rounds = activity.rsplit(" ", 1)[-1]
-        note += f"（正在搜索克隆音色，第 {rounds} 轮，每轮约 2–3 分钟 / a clone search is running, round {rounds}）"
+        note += (f"（正在搜索克隆音色，第 {rounds} 轮；本轮结束后先处理排队的请求 / a clone search is running, "
+                 f"round {rounds}; it lets waiting requests go first after this round）")
     return note
 
 
