@@ -6,7 +6,6 @@ on from there. The real graph's search and resume are tested in tests/test_kokor
 """
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
