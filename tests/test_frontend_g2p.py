@@ -14,6 +14,10 @@ def phones(fe, text, **kw):
     [
         ("他在银行工作", "ta1 zai4 yin2 hang2 gong1 zuo4"),
         ("他是支行行长", "ta1 shi4 zhi1 hang2 hang2 zhang3"), ("总行的通知", "zong3 hang2 de5 tong1 zhi1"),
+        ("以先到者为准", "yi3 xian1 dao4 zhe3 wei2 zhun3"),
+        # 地 the noun (jieba tags it a particle): before 的, ending the clause, after a measure word
+        ("这块地的面积", "zhe4 kuai4 di4 de5 mian4 ji1"), ("他去扫地", "ta1 qu4 sao3 di4"),
+        ("这片地很肥沃", "zhe4 pian4 di4 hen3 fei2 wo4"), ("她高兴地笑了", "ta1 gao1 xing4 de5 xiao4 le5"),
         ("这样不行", "zhe4 yang4 bu4 xing2"),
         ("两行字", "liang3 hang2 zi4"),
         ("这条路很长", "zhe4 tiao2 lu4 hen3 chang2"),

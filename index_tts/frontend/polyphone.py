@@ -28,6 +28,7 @@ WORD_FIXES: dict[str, str] = {
     "时差": "shi2 cha1", "出处": "chu1 chu4", "上行": "shang4 xing2", "献血": "xian4 xue4",
     # bank branches and shops: 行 háng (pypinyin: xíng)
     "支行": "zhi1 hang2", "总行": "zong3 hang2", "琴行": "qin2 hang2",
+    "为准": "wei2 zhun3",  # 以…为准 (take as the standard)
     # erhua inside a word (今儿个 jīnr ge) and full readings pypinyin gets wrong
     "今儿个": "jin1 er5 ge5", "明儿个": "ming2 er5 ge5", "昨儿个": "zuo2 er5 ge5", "老头儿": "lao3 tou2 er5",
     "应声": "ying4 sheng1", "应声而倒": "ying4 sheng1 er2 dao3",
@@ -167,6 +168,8 @@ def _de(c: Context) -> str:
 def _di_de(c: Context) -> str:
     if c.word == "地" and c.prev_word == "一":
         return "di4"  # 落了一地, 一地鸡毛: a floorful
+    if c.word == "地" and (not c.next_word or c.next_word.startswith("的") or (c.prev_char and c.prev_char in "块片亩")):
+        return "di4"  # the noun: 这块地的面积, 去扫地。 (the particle 地 always comes before a verb)
     if c.pos == "uv":
         return "de5"
     if c.word == "地" and c.next_pos.startswith("v") and c.prev_pos[:1] in ("a", "d", "z"):
