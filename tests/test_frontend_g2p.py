@@ -14,7 +14,12 @@ def phones(fe, text, **kw):
     [
         ("他在银行工作", "ta1 zai4 yin2 hang2 gong1 zuo4"),
         ("他是支行行长", "ta1 shi4 zhi1 hang2 hang2 zhang3"), ("总行的通知", "zong3 hang2 de5 tong1 zhi1"),
-        ("以先到者为准", "yi3 xian1 dao4 zhe3 wei2 zhun3"),
+        ("以先到者为准", "yi3 xian1 dao4 zhe3 wei2 zhun3"), ("你教教我吧", "ni3 jiao1 jiao5 wo3 ba5"),
+        # 得 after a verb or an adjective is the complement's de even before a noun; 得了 / V得了
+        ("风吹得窗户哐哐作响", "feng1 chui1 de5 chuang1 hu5 kuang1 kuang1 zuo4 xiang3"),
+        ("他累得满头大汗", "ta1 lei4 de5 man3 tou2 da4 han2"), ("他考试得了第一", "ta1 kao3 shi4 de2 le5 di4 yi1"),
+        ("你吃得了吗", "ni3 chi1 de5 liao3 ma5"), ("你走得了吗", "ni2 zou3 de5 liao3 ma5"),
+        ("这点小事我还做得了", "zhe4 dian2 xiao3 shi4 wo3 hai2 zuo4 de5 liao3"), ("他得了重感冒", "ta1 de2 le5 zhong4 gan3 mao4"),
         # 地 the noun (jieba tags it a particle): before 的, ending the clause, after a measure word
         ("这块地的面积", "zhe4 kuai4 di4 de5 mian4 ji1"), ("他去扫地", "ta1 qu4 sao3 di4"),
         ("这片地很肥沃", "zhe4 pian4 di4 hen3 fei2 wo4"), ("她高兴地笑了", "ta1 gao1 xing4 de5 xiao4 le5"),

@@ -29,6 +29,7 @@ WORD_FIXES: dict[str, str] = {
     # bank branches and shops: 行 háng (pypinyin: xíng)
     "支行": "zhi1 hang2", "总行": "zong3 hang2", "琴行": "qin2 hang2",
     "为准": "wei2 zhun3",  # 以…为准 (take as the standard)
+    "教教": "jiao1 jiao5",  # the verb reduplicated (teach me): not 教 jiào, the noun
     # erhua inside a word (今儿个 jīnr ge) and full readings pypinyin gets wrong
     "今儿个": "jin1 er5 ge5", "明儿个": "ming2 er5 ge5", "昨儿个": "zuo2 er5 ge5", "老头儿": "lao3 tou2 er5",
     "应声": "ying4 sheng1", "应声而倒": "ying4 sheng1 er2 dao3",
@@ -156,12 +157,12 @@ def _de(c: Context) -> str:
     subject_before = c.prev_pos.startswith("r") or c.prev_word in _MODAL_ADVERBS
     if subject_before and (verb_follows or c.next_word.startswith(_DEI_ADVERBS)):
         return "dei3"
-    if c.next_word == "了" and c.prev_pos.startswith("r"):
-        return "de2"
+    if c.next_word == "了" and (c.prev_pos[:1] in ("r", "n") or c.next2_word[:1] == "第"):
+        return "de2"  # 小明得了一百分, 考试得了第一 (吃得了三碗: the complement, de liǎo)
     if c.prev_word and not c.prev_pos.startswith("r") and c.next_word.startswith(_COMPLEMENT_DEGREE):
         return "de5"  # a degree complement: 打扮得很漂亮, 说得非常好 (jieba may tag 很漂亮 a noun)
-    if c.at_clause_start or c.next_pos.startswith("n"):
-        return "de2"
+    if c.at_clause_start or (c.next_pos.startswith("n") and c.prev_pos[:1] not in ("v", "a")):
+        return "de2"  # (after a verb or an adjective a noun starts the complement: 吹得窗户哐哐响, 累得满头大汗)
     return "de5"
 
 
@@ -316,10 +317,13 @@ def _jiao(c: Context) -> str:
 
 
 def _le_liao(c: Context) -> str:
-    if c.prev_word == "得" and c.prev2_pos[:1] in ("r", "n"):
+    if len(c.word) == 3 and c.word.endswith("得了"):
+        return "liao3"  # one jieba word V得了: the potential complement (吃得了吗, 受得了)
+    if c.prev_word == "得" and (c.prev2_pos[:1] in ("r", "n") or c.next_word[:1] == "第"):
         return "le5"  # 她得了第一名: 得 is the verb dé, 了 its aspect (做得了: the complement liǎo)
-    if c.prev_word in ("不", "得") and len(c.word) == 1 and c.next_word not in ("", "吧", "吗", "呢", "啊"):
-        return "liao3"
+    if c.prev_word in ("不", "得") and len(c.word) == 1 and (c.next_word not in ("", "吧", "吗", "呢", "啊")
+                                                          or c.prev2_pos[:1] in ("v", "a")):
+        return "liao3"  # V不了 / V得了 also before 吗 and at the end: 你走得了吗, 我还做得了, 受不了
     return "le5"
 
 
