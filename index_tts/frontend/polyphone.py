@@ -291,6 +291,8 @@ _COLOURS = frozenset("红色 绿色 蓝色 黄色 白色 黑色 橙色 紫色 �
 
 
 def _wei(c: Context) -> str:
+    if c.word in ("为人", "为人处世") or (c.word == "为" and c.next_word == "人" and c.prev_word == "的"):
+        return "wei2"  # the noun 为人 (one's conduct): 喜欢他的为人
     if c.next_word in _PRONOUNS:
         return "wei4"  # 为 + a person is 'for' (这个速度为我们赢得了时间), whatever stands before it
     if c.next_word == "人" and (c.next2_word in _DEGREE or c.next2_pos[:1] in ("a", "d")):
