@@ -113,6 +113,7 @@ def _hai_huan(c: Context) -> str:
     if c.next_word == "了" and c.prev_word[-1:] in "钱债款账书":
         return "huan2"  # 钱还了
     if (c.next_pos.startswith(("n", "j")) and not c.next_pos.startswith("nr")
+            and not (len(c.next_word) == 1 and c.next_pos == "ns")  # one character tagged a place: 比家里的还香
             and c.next2_word not in _PREDICATE_END and not c.next_word.endswith(("气", "样"))):
         # 还两本书, 按时还房贷: a noun object (the adverb precedes verbs and adjectives; a noun
         # right after it is a nominal predicate only in speech: 他还学生呢, 还孩子气)
