@@ -66,6 +66,7 @@ def test_a_clone_search_lets_waiting_jobs_go_first_and_goes_on_after_them(tmp_pa
     assert sf.info(str(tmp_path / "clone.wav")).frames == 2400 and sf.info(str(tmp_path / "short.wav")).frames == 2400
     starts = [d for d, _ in seen]
     assert starts[0] == 0 and starts[-1] == 4 and sorted(set(starts)) == [0, 1, 2, 3, 4]
+    assert seen[0][1] == "clone search, round 1/4" and seen[-1][1] == "synthesis"  # the search is over
     assert worker.pending == 0 and worker.activity is None
 
 

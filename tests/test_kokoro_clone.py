@@ -342,6 +342,40 @@ def test_a_cancelled_job_stops_the_clone_search_at_the_next_round(synth, kokoro_
 
 
 @pytest.mark.slow
+def test_a_real_search_steps_aside_for_a_waiting_request_and_ends_like_an_uninterrupted_one(
+        synth, kokoro_engine, unseen_clip, tmp_path, monkeypatch):
+    """On the real graph: a short request sent during a 3-round search runs after round 1; the clone
+    the search then finishes is the one an uninterrupted search finds (tests/test_engine_yield.py: logic)."""
+    from index_tts.server.engine import EngineWorker
+
+    cfg = SearchConfig(rounds=3, probes=2, calibration=CALIBRATION, seed=5)
+    monkeypatch.setattr(synth.teacher_voices, "clone_config", cfg)
+    monkeypatch.setattr(synth.teacher_voices, "cache_dir", tmp_path / "alone")
+    synth.synthesize("好。", speaker="clone_teacher", reference_audio=(unseen_clip, 24000))
+    (alone,) = (tmp_path / "alone").glob("*.safetensors")
+    synth.teacher_voices._clones.clear()  # searched again below, not taken from memory
+    monkeypatch.setattr(synth.teacher_voices, "cache_dir", tmp_path / "shared")
+    worker, order, jobs = EngineWorker(synth), [], []
+
+    def on_round(done, total):
+        order.append(("round", done))
+        if done == 1 and len(jobs) == 1:  # a second request arrives during the search
+            jobs.append(worker.submit_to_file("你好。", tmp_path / "short.wav", "wav"))
+            jobs[1].future.add_done_callback(lambda _f: order.append(("short done", None)))
+
+    jobs.append(worker.submit_to_file("我们明天见。", tmp_path / "clone.wav", "wav", speaker="clone_teacher",
+                                      reference_audio=(unseen_clip, 24000), search_progress=on_round))
+    jobs[0].future.result(timeout=900)
+    jobs[1].future.result(timeout=60)
+    assert order.index(("short done", None)) < order.index(("round", 2))  # it went first, after round 1
+    assert [d for k, d in order if k == "round"] == [0, 1, 1, 2, 3]  # began, round 1, stepped aside, 2, 3
+    (shared,) = (tmp_path / "shared").glob("*.safetensors")
+    from safetensors.numpy import load_file
+
+    np.testing.assert_array_equal(load_file(str(shared))["table"], load_file(str(alone))["table"])
+
+
+@pytest.mark.slow
 def test_the_rounds_tool_reports_each_round_on_held_out_sentences(kokoro_engine):
     """``python -m index_tts.eval.clone_rounds``: the tool behind the search's defaults."""
     from index_tts.eval.clone_rounds import calibration_text, measure

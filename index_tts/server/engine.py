@@ -141,7 +141,7 @@ class EngineWorker:
         return self._activity
 
     def _searching(self, done: int, total: int) -> None:
-        self._activity = f"clone search, round {min(done + 1, total)}/{total}"
+        self._activity = f"clone search, round {done + 1}/{total}" if done < total else "synthesis"
 
     def _others_waiting(self) -> bool:
         """A clone search (minutes) steps aside after a round while other jobs wait (not while closing)."""
