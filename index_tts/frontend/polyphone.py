@@ -170,8 +170,9 @@ def _de(c: Context) -> str:
 def _di_de(c: Context) -> str:
     if c.word == "地" and c.prev_word == "一":
         return "di4"  # 落了一地, 一地鸡毛: a floorful
-    if c.word == "地" and (not c.next_word or c.next_word.startswith("的") or (c.prev_char and c.prev_char in "块片亩")):
-        return "di4"  # the noun: 这块地的面积, 去扫地。 (the particle 地 always comes before a verb)
+    if c.word == "地" and (c.next_word.startswith("的") or (c.prev_char and c.prev_char in "块片亩")
+                           or (not c.next_word and c.prev_pos.startswith("v"))):
+        return "di4"  # the noun: 这块地的面积, 去扫地。 (the particle comes before a verb: 认真地，一笔一画地写)
     if c.pos == "uv":
         return "de5"
     if c.word == "地" and c.next_pos.startswith("v") and c.prev_pos[:1] in ("a", "d", "z"):
