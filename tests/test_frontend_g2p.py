@@ -23,6 +23,7 @@ def phones(fe, text, **kw):
         # 地 the noun (jieba tags it a particle): before 的, ending the clause, after a measure word
         ("这块地的面积", "zhe4 kuai4 di4 de5 mian4 ji1"), ("他去扫地", "ta1 qu4 sao3 di4"),
         ("这片地很肥沃", "zhe4 pian4 di4 hen3 fei2 wo4"), ("她高兴地笑了", "ta1 gao1 xing4 de5 xiao4 le5"),
+        ("他认真地，一笔一画地写", "ta1 ren4 zhen1 de5 yi4 bi3 yi2 hua4 de5 xie3"),
         ("这样不行", "zhe4 yang4 bu4 xing2"),
         ("两行字", "liang3 hang2 zi4"),
         ("这条路很长", "zhe4 tiao2 lu4 hen3 chang2"),
