@@ -154,7 +154,8 @@ _COMPLEMENT_DEGREE = ("很", "非常", "特别", "十分", "太", "真", "挺", 
 def _de(c: Context) -> str:
     if len(c.word) > 1:  # inside a word: 得到, 获得 (dé); 说得对, 看得见 (the complement's de)
         return "de2" if c.word.startswith("得") or c.word.endswith("得") else "de5"
-    verb_follows = c.next_pos.startswith("v") and c.next_word not in ("到", "了", "过")
+    # a verb, or a set phrase (jieba's l / i: 想个办法, 一心一意), after a subject: the modal děi
+    verb_follows = (c.next_pos.startswith("v") and c.next_word not in ("到", "了", "过")) or c.next_pos in ("l", "i")
     subject_before = c.prev_pos.startswith("r") or c.prev_word in _MODAL_ADVERBS
     if subject_before and (verb_follows or c.next_word.startswith(_DEI_ADVERBS)):
         return "dei3"
