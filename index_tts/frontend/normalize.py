@@ -47,9 +47,10 @@ _UNITS = (
     ("min", "分钟"), ("℃", "摄氏度"), ("°C", "摄氏度"), ("℉", "华氏度"), ("°F", "华氏度"),
     ("°", "度"), ("m", "米"), ("g", "克"), ("L", "升"), ("h", "小时"), ("W", "瓦"), ("V", "伏"),
 )
-_UNIT_RE = re.compile(
-    r"(?:(?<=\d)|(?<=\d[万亿])|(?<=次方))\s*(" + "|".join(re.escape(u) for u, _ in _UNITS) + r")(?![A-Za-z])"
-)
+_UNIT_ALT = "|".join(re.escape(u) for u, _ in _UNITS)
+_UNIT_RE = re.compile(r"(?:(?<=\d)|(?<=\d[万亿])|(?<=次方))\s*(" + _UNIT_ALT + r")(?![A-Za-z])")
+# a rate per unit sign after an amount and its word: 32000元/㎡ -> 元每平方米, 6元/kg, 120次/min
+_RATE_UNIT_RE = re.compile(r"(\d\s*[\u4e00-\u9fff]{1,3})/\s*(" + _UNIT_ALT + r")(?![A-Za-z])")
 _UNIT_MAP = dict(_UNITS)
 
 _SYMBOLS = {
@@ -85,6 +86,11 @@ def _hotline(groups: tuple[str, ...]) -> str:
     """Digit groups of a service number, a short phrase pause (space) between groups."""
     if sum(len(g) for g in groups) != 10:
         return "-".join(groups)  # not a hotline after all: leave it to the other rules
+    return _digit_groups(groups)
+
+
+def _digit_groups(groups: tuple[str, ...]) -> str:
+    """Each group digit by digit (幺 for 1), a short phrase pause (space) between groups."""
     return " ".join(_w(read_digits(g, yao=True)) for g in groups)
 
 
@@ -216,7 +222,7 @@ def _numbers(text: str) -> str:
     # landlines whose local number is written in two groups (021-5432 1098, 0755-8888-6666,
     # (021) 5432 1098): digit by digit, a short phrase pause between the groups, never a range
     text = _sub(r"(?<![\d.])[(（]?(0\d{2,3})[)）]?(?:[-\s]\s*|(?<=[)）]))(\d{3,4})[-\s](\d{4})(?![\d.])",
-                lambda m: " ".join(_w(read_digits(g, yao=True)) for g in m.groups()), text)
+                lambda m: _digit_groups(m.groups()), text)
     text = _sub(r"(?<!\d)(0\d{2,3})-(\d{7,8})(?!\d)", _digits_yao, text)
     text = _sub(rf"(?<={NUM_CLOSE})(\s*转\s*)(\d{{2,5}})(?![\d.])", lambda m: m.group(1) + _digit_words(m.group(2)), text)
     # 400/800 service hotlines: ten digits, read digit by digit in the groups written
@@ -269,9 +275,7 @@ def _numbers(text: str) -> str:
     # units after numbers (digits stay for the cardinal rule so 2公里 -> 两公里)
     text = _UNIT_RE.sub(lambda m: _UNIT_MAP[m.group(1)], text)
     text = _sub(r"(?<=\d)w(?![A-Za-z])", "万", text)  # 月薪1.5w
-    # a rate per unit symbol: 32000元/㎡ -> 元每平方米, 6元/kg, 120次/min
-    text = _sub(r"(\d\s*[\u4e00-\u9fff]{1,3})/\s*(" + "|".join(re.escape(u) for u, _ in _UNITS) + r")(?![A-Za-z])",
-                lambda m: m.group(1) + "每" + _UNIT_MAP[m.group(2)], text)
+    text = _RATE_UNIT_RE.sub(lambda m: m.group(1) + "每" + _UNIT_MAP[m.group(2)], text)
     text = _sub(r"(?<=[A-Za-z0-9)])\s*([²³])", lambda m: "平方" if m.group(1) == "²" else "立方", text)
     # a rate: 10元/件 -> 十元每件, 20元/人/天 -> 每人每天 (a slash between words alone stays a pause)
     text = _sub(r"(\d\s*[\u4e00-\u9fff]{1,3})/(?=[\u4e00-\u9fff])", r"\1每", text)
