@@ -120,7 +120,8 @@ class EngineWorker:
         self._info: EngineInfo | None = None
         self._closing = False
         self._thread: threading.Thread | None = None
-        self._activity: str | None = None
+        self._running = False  # a job is on the engine thread
+        self._search: tuple[int, int] | None = None  # (round now running, rounds) of its clone search
 
     # ------------------------------------------------------------------ info
     @property
@@ -138,10 +139,17 @@ class EngineWorker:
     def activity(self) -> str | None:
         """What the engine thread is doing now, for people waiting behind it: None (idle),
         ``"synthesis"`` or ``"clone search, round 3/8"`` (a new clip's search takes minutes)."""
-        return self._activity
+        if self._search is not None:
+            return "clone search, round {}/{}".format(*self._search)
+        return "synthesis" if self._running else None
+
+    @property
+    def search_round(self) -> tuple[int, int] | None:
+        """(round now running, rounds) while the running job searches a clone; else None."""
+        return self._search
 
     def _searching(self, done: int, total: int) -> None:
-        self._activity = f"clone search, round {done + 1}/{total}" if done < total else "synthesis"
+        self._search = (done + 1, total) if done < total else None
 
     def _others_waiting(self) -> bool:
         """A clone search (minutes) steps aside after a round while other jobs wait (not while closing)."""
@@ -199,13 +207,13 @@ class EngineWorker:
                 self._finish(job, ShuttingDownError() if self._closing else JobCancelled("cancelled"))
                 continue
             with self._lock:
-                self._activity = "synthesis"
+                self._running, self._search = True, None
                 try:
                     outcome: Any = (job.fn(job.cancel),)
                 except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
                     outcome = ShuttingDownError() if self._closing and isinstance(e, (JobCancelled, JobYielded)) else e
                 finally:
-                    self._activity = None
+                    self._running, self._search = False, None
             if isinstance(outcome, JobYielded):  # a clone search let the waiting jobs go first
                 log.info("%s: job %d queued again", outcome, job.id)
                 self._queue.put(job)

@@ -54,14 +54,14 @@ def _session_of(request: Any) -> str | None:
     return getattr(request, "session_hash", None) if request is not None else None
 
 
-def waiting_note(ahead: int, activity: str | None) -> str:
+def waiting_note(ahead: int, search_round: tuple[int, int] | None) -> str:
     """The progress text shown while a request waits for the engine: how many jobs are ahead and,
-    when one is a clone search (minutes per new clip), that it is."""
+    when the running one is a clone search (minutes per new clip), its round (``EngineWorker.search_round``)."""
     if ahead <= 0:
         return "排队/准备 Preparing"
     note = f"排队中：前面还有 {ahead} 个任务 Waiting for {ahead} earlier job{'s' if ahead > 1 else ''}"
-    if activity and activity.startswith("clone search"):
-        rounds = activity.rsplit(" ", 1)[-1]
+    if search_round is not None:
+        rounds = "{}/{}".format(*search_round)
         note += (f"（正在搜索克隆音色，第 {rounds} 轮；本轮结束后先处理排队的请求 / a clone search is running, "
                  f"round {rounds}; it lets waiting requests go first after this round）")
     return note
@@ -175,7 +175,7 @@ class _Handlers:
                          unit="rounds")
 
             kwargs["progress"], kwargs["search_progress"] = on_progress, on_search
-            progress(0.0, desc=waiting_note(self.worker.pending, self.worker.activity))
+            progress(0.0, desc=waiting_note(self.worker.pending, self.worker.search_round))
         self.scratch.mkdir(parents=True, exist_ok=True)
         return text, kwargs, session, self.scratch / f"ui-{secrets.token_hex(12)}.wav.part"
 
