@@ -14,7 +14,9 @@ def phones(fe, text, **kw):
     [
         ("他在银行工作", "ta1 zai4 yin2 hang2 gong1 zuo4"),
         ("他是支行行长", "ta1 shi4 zhi1 hang2 hang2 zhang3"), ("总行的通知", "zong3 hang2 de5 tong1 zhi1"),
-        ("以先到者为准", "yi3 xian1 dao4 zhe3 wei2 zhun3"), ("我们得想个办法", "wo3 men5 dei2 xiang3 ge4 ban4 fa3"), ("饭菜比家里的还香", "fan4 cai4 bi3 jia1 li3 de5 hai2 xiang1"), ("喜欢他的为人", "xi3 huan5 ta1 de5 wei2 ren2"), ("你教教我吧", "ni3 jiao1 jiao5 wo3 ba5"),
+        ("以先到者为准", "yi3 xian1 dao4 zhe3 wei2 zhun3"), ("喜欢他的为人", "xi3 huan5 ta1 de5 wei2 ren2"),
+        ("你教教我吧", "ni3 jiao1 jiao5 wo3 ba5"), ("饭菜比家里的还香", "fan4 cai4 bi3 jia1 li3 de5 hai2 xiang1"),
+        ("我们得想个办法", "wo3 men5 dei2 xiang3 ge4 ban4 fa3"),
         # 得 after a verb or an adjective is the complement's de even before a noun; 得了 / V得了
         ("风吹得窗户哐哐作响", "feng1 chui1 de5 chuang1 hu5 kuang1 kuang1 zuo4 xiang3"),
         ("他累得满头大汗", "ta1 lei4 de5 man3 tou2 da4 han2"), ("他考试得了第一", "ta1 kao3 shi4 de2 le5 di4 yi1"),

@@ -22,8 +22,10 @@ table like any preset's; it is a Kokoro voice (teacher), never presented as this
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -190,8 +192,6 @@ class SearchState:
     A file that cannot be written only costs the resume (logged)."""
 
     def __init__(self, path: Path, target: np.ndarray, cfg: SearchConfig, prosody: Optional[str]) -> None:
-        import hashlib
-
         self.path = Path(path)
         key = np.asarray(target, np.float64).tobytes() + json.dumps([cfg.to_dict(), prosody]).encode()
         self.fingerprint = hashlib.sha256(key).hexdigest()
@@ -215,8 +215,6 @@ class SearchState:
 
     def save(self, done: int, zs: list, es: list, checked: dict, rng: np.random.Generator, z: np.ndarray,
              best: float, start: float, seconds: float) -> None:
-        import os
-
         tmp = self.path.with_name(f"{self.path.name}.tmp{os.getpid()}")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

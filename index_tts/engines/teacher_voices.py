@@ -172,7 +172,7 @@ class TeacherVoices:
             log.info("searching a Kokoro style for %s (%d readings)", vid, cfg.evaluations)
             style = fit_clone(space, surrogate, calibration_reader(engine, cfg.calibration),
                               lambda w: embed(w, SAMPLE_RATE, validate=False), target, f0, cfg, progress,
-                              quality=reading_quality(), state_path=self._state_file(vid))
+                              quality=reading_quality(), state_path=self._cache_file(vid, ".search.npz"))
             log.info("clone %s: similarity %.3f (start %.3f) in %.0f s", vid, style.similarity,
                      style.start_similarity, style.seconds)
             meta = {"f0_median_hz": round(f0, 1) if np.isfinite(f0) else None, "similarity": round(style.similarity, 3),
@@ -198,12 +198,10 @@ class TeacherVoices:
             self._clones.pop(next(iter(self._clones)))
         self._clones[vid] = (voice, np.asarray(table, np.float32), meta)
 
-    def _cache_file(self, vid: str) -> Path:
-        return (self.cache_dir or clone_cache_dir()) / f"{vid.split(':')[1]}.safetensors"
-
-    def _state_file(self, vid: str) -> Path:
-        """A search cut short (closed tab, killed server) keeps its rounds here and goes on next time."""
-        return (self.cache_dir or clone_cache_dir()) / f"{vid.split(':')[1]}.search.npz"
+    def _cache_file(self, vid: str, suffix: str = ".safetensors") -> Path:
+        """The fitted clone; with ``suffix=".search.npz"`` the state of its search cut short (closed tab,
+        killed server), which the next request for the clip goes on from."""
+        return (self.cache_dir or clone_cache_dir()) / f"{vid.split(':')[1]}{suffix}"
 
     def _read_cache(self, vid: str) -> Optional[tuple[np.ndarray, dict]]:
         path = self._cache_file(vid)
