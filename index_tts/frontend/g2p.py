@@ -83,16 +83,22 @@ def _pinyin_of(word: str) -> tuple[list[str | None], list[bool]]:
 @functools.lru_cache(maxsize=65536)
 def _pinyin_cached(word: str) -> tuple[tuple[str | None, ...], tuple[bool, ...]]:
     tools = _lookups()
-    raw = tools.pinyin(word, errors=lambda s: ["?"] * len(s))
-    readings: list[str | None] = [r if _READING_RE.match(r) else None for r in raw]
-    if len(readings) != len(word):  # defensive: pypinyin should give one item per character
-        readings = [None] * len(word)
-    covered = [False] * len(word)
     n = len(word)
-    for i in range(n):
-        for j in range(i + 2, min(n, i + _MAX_PHRASE_LEN) + 1):
-            if tools.is_phrase(word[i:j]):
-                covered[i:j] = [True] * (j - i)
+    if n == 3 and word[0] == word[1] != word[2] == "地":
+        # an AA地 adverb as one jieba word (白白地, 远远地): pypinyin would read 白 + the phrase 白地 (dì)
+        head, head_covered = _pinyin_cached(word[:2])
+        readings: list[str | None] = [*head, "de5"]
+        covered = [*head_covered, True]
+    else:
+        raw = tools.pinyin(word, errors=lambda s: ["?"] * len(s))
+        readings = [r if _READING_RE.match(r) else None for r in raw]
+        if len(readings) != n:  # defensive: pypinyin should give one item per character
+            readings = [None] * n
+        covered = [False] * n
+        for i in range(n):
+            for j in range(i + 2, min(n, i + _MAX_PHRASE_LEN) + 1):
+                if tools.is_phrase(word[i:j]):
+                    covered[i:j] = [True] * (j - i)
     for size in range(2, min(n, _MAX_FIX_LEN) + 1):  # shorter first: a longer fix wins (知识分子 over 分子)
         for i in range(n - size + 1):
             fix = WORD_FIXES.get(word[i:i + size])

@@ -33,6 +33,9 @@ WORD_FIXES: dict[str, str] = {
     # erhua inside a word (今儿个 jīnr ge) and full readings pypinyin gets wrong
     "今儿个": "jin1 er5 ge5", "明儿个": "ming2 er5 ge5", "昨儿个": "zuo2 er5 ge5", "老头儿": "lao3 tou2 er5",
     "应声": "ying4 sheng1", "应声而倒": "ying4 sheng1 er2 dao3",
+    # jieba words pypinyin reads with a character's default (session 16 audit)
+    "朝鲜": "chao2 xian3", "应力": "ying4 li4", "冠以": "guan4 yi3", "直奔": "zhi2 ben4",
+    "隐没": "yin3 mo4", "湮没": "yan1 mo4", "一卷": "yi1 juan3", "重重地": "zhong4 zhong4 de5",  # a roll (一卷纸); pypinyin: the volume
     # V着手 (holding hands, hands behind the back) is not the phrase 着手 zhuóshǒu (to set about)
     **{v + "着手": f"{r} zhe5 shou3" for v, r in (("牵", "qian1"), ("拉", "la1"), ("握", "wo4"), ("挽", "wan3"),
                                                   ("空", "kong1"), ("搓", "cuo1"), ("背", "bei4"), ("拍", "pai1"),
@@ -60,7 +63,8 @@ NEUTRAL_WORDS = frozenset(
 
 # Reduplications that keep both full tones even when jieba tags them as verbs (处处 'v').
 FULL_TONE_REDUP = frozenset("处处 常常 刚刚 渐渐 往往 偏偏 恰恰 仅仅 天天 人人 家家 年年 时时 步步 个个 事事 样样 "
-                            "久久 默默 悄悄 紧紧 深深 静静 轻轻 慢慢 早早 好好 大大 多多".split())
+                            "久久 默默 悄悄 紧紧 深深 静静 轻轻 慢慢 早早 好好 大大 多多 "
+                            "整整 足足 活活 通通 统统 白白 死死 略略 生生".split())
 
 # Monosyllabic reduplications whose second syllable is neutral (kinship terms and the like).
 NEUTRAL_REDUP_NOUNS = frozenset("妈爸哥姐弟妹爷奶姥舅叔婶伯姑娃宝星猩蝈太公婆")
@@ -127,13 +131,19 @@ def _xing_hang(c: Context) -> str:
     return "xing2"
 
 
+# Before a word-final 长 in a word of 3+ characters, these make it a title too (委员长, 检察长, 列车长);
+# alone before 长 they are lengths or ambiguous (车长 is a vehicle's length or a conductor).
+_TITLE_HEADS = frozenset("员察车舰机厂监")
+
+
 def _chang_zhang(c: Context) -> str:
     if c.next_char and c.next_char in "大高出成满胖得了着起壮":
         return "zhang3"
     if c.prev_word in ("生", "成", "增", "助", "疯", "滋"):
         return "zhang3"
-    if len(c.word) >= 3 and c.word.endswith("长") and c.prev_char in OFFICE_CHARS:
-        return "zhang3"  # a title: 秘书长, 副秘书长
+    if c.word.endswith("长") and len(c.word) >= 2 and (c.prev_char in OFFICE_CHARS or c.prev_char in _TITLE_HEADS
+                                                        and len(c.word) >= 3):
+        return "zhang3"  # a title: 秘书长, 委员长, 检察长, 列车长; two characters: 区长, 厅长, 营长
     return "chang2"
 
 
@@ -174,8 +184,8 @@ def _di_de(c: Context) -> str:
     if c.word == "地" and (c.next_word.startswith("的") or (c.prev_char and c.prev_char in "块片亩")
                            or (not c.next_word and c.prev_pos.startswith("v"))):
         return "di4"  # the noun: 这块地的面积, 去扫地。 (the particle comes before a verb: 认真地，一笔一画地写)
-    if c.pos == "uv":
-        return "de5"
+    if c.pos == "uv" or c.prev_char == "似":
+        return "de5"  # also 飞也似地 (one jieba word), 像疯了似地
     if c.word == "地" and c.next_pos.startswith("v") and c.prev_pos[:1] in ("a", "d", "z"):
         return "de5"
     if c.word.startswith("地") and len(c.prev_word) >= 2 and c.prev_word[-1] == c.prev_word[-2]:
@@ -294,6 +304,8 @@ _COLOURS = frozenset("红色 绿色 蓝色 黄色 白色 黑色 橙色 紫色 �
 
 
 def _wei(c: Context) -> str:
+    if len(c.word) >= 2 and c.word.endswith("为"):
+        return "wei2"  # jieba words outside pypinyin's phrases: 列为, 最为, 尤为, 称之为, 身为, 题为, 华为
     if c.word in ("为人", "为人处世") or (c.word == "为" and c.next_word == "人" and c.prev_word == "的"):
         return "wei2"  # the noun 为人 (one's conduct): 喜欢他的为人
     if c.next_word in _PRONOUNS:
@@ -332,6 +344,37 @@ def _le_liao(c: Context) -> str:
     return "le5"
 
 
+def _shen_shi(c: Context) -> str:
+    return "shen2" if c.next_char in ("么", "麽") else "shi2"  # 什么; elsewhere shí (什锦, 布什, 纳什)
+
+
+def _shi_si(c: Context) -> str:
+    return "shi4" if c.next_char in ("的", "地") else "si4"  # 似的 / 似地; 看似, 好似, 似水 sì
+
+
+def _zhan_nian(c: Context) -> str:
+    return "zhan1" if len(c.word) == 1 else "nian2"  # the verb (粘在墙上); compounds: 粘膜, 粘液, 粘稠
+
+
+_AI_SUFFERED = frozenset("打骂饿冻揍批训宰罚整刀枪")
+
+
+def _ai(c: Context) -> str:
+    """挨 suffering something (挨打, 挨了一顿骂, 挨饿) is ái; next to, one by one (挨着, 挨家挨户) āi."""
+    return "ai2" if c.next_char in _AI_SUFFERED or c.next_word == "了" else "ai1"
+
+
+def _juan(c: Context) -> str:
+    """卷 numbered (第三卷, 第二十卷) is the volume, juàn; the verb and a roll (卷起, 一卷纸) juǎn."""
+    before = (c.prev_word + c.word[:-1]) if c.word.endswith("卷") else c.prev_word
+    return "juan4" if before.startswith("第") and before[1:] and all(ch in NUMERALS for ch in before[1:]) else "juan3"
+
+
+def _qu(c: Context) -> str:
+    """曲 closing a longer word is a piece of music (进行曲, 交响曲, 小夜曲): qǔ; else qū (弯曲, 九曲)."""
+    return "qu3" if len(c.word) >= 3 and c.word.endswith("曲") else "qu1"
+
+
 def _interjection(reading: str, particle: str):
     """啊/哇/呀 open a clause as interjections (full tone) and end one as particles."""
     return lambda c: reading if c.at_clause_start else particle
@@ -345,7 +388,8 @@ _RULES = {
     "系": _xi_ji, "量": _liang, "子": _zi, "中": _zhong_hit, "晃": _huang,
     "挣": lambda c: "zheng4" if c.word == "挣" else "zheng1",  # 挣钱 / 挣了很多钱; 挣扎 zhēng
     "扇": _shan, **NARRATIVE_RULES, **NEWS_RULES,
-    "尽": _jin, **surname_rules(),
+    "尽": _jin, "什": _shen_shi, "似": _shi_si, "粘": _zhan_nian, "挨": _ai, "卷": _juan, "曲": _qu,
+    **surname_rules(),
 }
 
 # Readings for characters outside any phrase when no rule applies (pypinyin's first
@@ -358,6 +402,15 @@ CHAR_DEFAULTS: dict[str, str] = {
     # 谁: shéi is the everyday reading (现代汉语词典 lists shéi first, shuí as the variant);
     # pypinyin gives shuí, which listeners (and Whisper) hear as 水.
     "谁": "shei2",
+    # pypinyin's first reading is the rare one for these; the common one is what its own phrase
+    # dictionary uses in 90-100 % of entries (weighted by jieba's word frequency; session 16 audit):
+    # 萎缩, 哮喘, 缅甸, 屋脊, 停泊, 希特勒, 仆人, 佛像, 雕琢, 颈椎, 杠杆, 耶稣, 瑜伽, 辗转, 宫阙,
+    # 番茄, 肋骨, 瞭望, 鹿茸, 潦草, 澎湃, 怔住, 柞蚕, 铤而走险, 谩骂, 牙龈, 囤积, 踉跄, 慰藉.
+    "萎": "wei3", "哮": "xiao4", "甸": "dian4", "脊": "ji3", "泊": "bo2", "勒": "le4", "仆": "pu2",
+    "佛": "fo2", "琢": "zhuo2", "椎": "zhui1", "杠": "gang4", "傀": "kui3", "耶": "ye1", "伽": "jia1",
+    "辗": "zhan3", "阙": "que4", "茄": "qie2", "肋": "lei4", "瞭": "liao4", "茸": "rong2", "潦": "liao2",
+    "澎": "peng2", "怔": "zheng4", "柞": "zuo4", "铤": "ting3", "谩": "man4", "龈": "yin2", "囤": "tun2",
+    "踉": "liang4", "跄": "qiang4", "藉": "jie4",
 }
 
 

@@ -35,9 +35,11 @@ def _neutral(words: list[Word]) -> None:
         if len(syls) >= 2 and not local and (w.text in NEUTRAL_WORDS or (len(w.text) > 2 and w.text[-2:] in NEUTRAL_WORDS)):
             _set(syls[-1], 5)  # 朋友, 好朋友
         if len(w.text) == 2 and len(syls) == 2 and w.text[0] == w.text[1]:
-            if w.text[0] in NEUTRAL_REDUP_NOUNS or (w.pos.startswith("v") and w.text not in FULL_TONE_REDUP):
+            adverbial = k + 1 < len(words) and words[k + 1].text == "地"  # 怔怔地, 呆呆地: full tones
+            if w.text[0] in NEUTRAL_REDUP_NOUNS or (w.pos.startswith("v") and w.text not in FULL_TONE_REDUP
+                                                    and not adverbial):
                 _set(syls[1], 5)
-        if (len(w.text) == 3 and len(syls) == 3 and w.text[0] == w.text[1] != w.text[2]
+        if (len(w.text) == 3 and len(syls) == 3 and w.text[0] == w.text[1] != w.text[2] not in ("地", "的")
                 and w.text[:2] not in FULL_TONE_REDUP
                 and _is_dict_word(w.text[0] + w.text[2])):
             _set(syls[1], 5)  # a reduplicated verb with its object, one jieba word: 聊聊天, 散散步, 帮帮忙
