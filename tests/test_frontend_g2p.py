@@ -31,6 +31,13 @@ def phones(fe, text, **kw):
         ("她怔怔地望着", "ta1 zheng4 zheng4 de5 wang4 zhe5"), ("他白白地等了", "ta1 bai2 bai2 de5 deng3 le5"),
         ("他重重地摔在地上", "ta1 zhong4 zhong4 de5 shuai1 zai4 di4 shang4"), ("重重困难", "chong2 chong2 kun4 nan2"),
         ("雨下了整整一夜", "yu3 xia4 le5 zheng2 zheng3 yi2 ye4"), ("聊聊天", "liao2 liao5 tian1"),
+        # probe 6 (narration, 110 sentences read by hand)
+        ("好几户人家都着了火", "hao2 ji3 hu4 ren2 jia5 dou1 zhao2 le5 huo3"),
+        ("地上铺满了落叶", "di4 shang4 pu1 man3 le5 luo4 ye4"), ("树叶纷纷落下", "shu4 ye4 fen1 fen1 luo4 xia4"),
+        ("切菜又快又整齐", "qie1 cai4 you4 kuai4 you4 zheng3 qi2"), ("一切都好", "yi2 qie4 dou1 hao3"),
+        ("树上结满了果子", "shu4 shang4 jie1 man3 le5 guo3 zi5"), ("她大喝一声", "ta1 da4 he4 yi4 sheng1"),
+        ("这件衣服很称身", "zhe4 jian4 yi1 fu5 hen3 chen4 shen1"), ("他这个人好面子", "ta1 zhe4 ge5 ren2 hao4 mian4 zi5"),
+        ("他的话引得大家哄堂大笑", "ta1 de5 hua4 yin3 de5 da4 jia1 hong1 tang2 da4 xiao4"),
         ("他是支行行长", "ta1 shi4 zhi1 hang2 hang2 zhang3"), ("总行的通知", "zong3 hang2 de5 tong1 zhi1"),
         ("以先到者为准", "yi3 xian1 dao4 zhe3 wei2 zhun3"), ("喜欢他的为人", "xi3 huan5 ta1 de5 wei2 ren2"),
         ("你教教我吧", "ni3 jiao1 jiao5 wo3 ba5"), ("饭菜比家里的还香", "fan4 cai4 bi3 jia1 li3 de5 hai2 xiang1"),

@@ -35,7 +35,9 @@ WORD_FIXES: dict[str, str] = {
     "应声": "ying4 sheng1", "应声而倒": "ying4 sheng1 er2 dao3",
     # jieba words pypinyin reads with a character's default (session 16 audit)
     "朝鲜": "chao2 xian3", "应力": "ying4 li4", "冠以": "guan4 yi3", "直奔": "zhi2 ben4",
-    "隐没": "yin3 mo4", "湮没": "yan1 mo4", "一卷": "yi1 juan3", "重重地": "zhong4 zhong4 de5",  # a roll (一卷纸); pypinyin: the volume
+    "隐没": "yin3 mo4", "湮没": "yan1 mo4", "一卷": "yi1 juan3", "重重地": "zhong4 zhong4 de5",
+    # probe 6 (narration): 落下 falling (纷纷落下; pypinyin: là, 'leave behind'), 引得 as V得 (not 'index'),
+    "落下": "luo4 xia4", "引得": "yin3 de5", "结满": "jie1 man3", "大喝一声": "da4 he4 yi1 sheng1",  # a roll (一卷纸); pypinyin: the volume
     # V着手 (holding hands, hands behind the back) is not the phrase 着手 zhuóshǒu (to set about)
     **{v + "着手": f"{r} zhe5 shou3" for v, r in (("牵", "qian1"), ("拉", "la1"), ("握", "wo4"), ("挽", "wan3"),
                                                   ("空", "kong1"), ("搓", "cuo1"), ("背", "bei4"), ("拍", "pai1"),
@@ -220,6 +222,8 @@ def _liang(c: Context) -> str:
 def _zhe_zhao(c: Context) -> str:
     if c.next_word == "了" and c.prev_word[-1:] in ("睡", "找", "猜", "点", "用", "烧", "打", "摸", "够", "急"):
         return "zhao2"
+    if c.word == "着" and c.next_word == "了" and c.next2_word[:1] in ("火", "凉", "迷", "魔", "慌"):
+        return "zhao2"  # 都着了火, 着了凉, 着了迷: the verb with its object
     if c.word == "着" and c.next_word == "了" and c.prev_pos[:1] in ("n", "r"):
         return "zhao2"  # 着了 right after its subject is the verb: 火着了, 他着了凉 (等着了 keeps the aspect)
     return "zhe5"
@@ -388,6 +392,8 @@ _RULES = {
     "系": _xi_ji, "量": _liang, "子": _zi, "中": _zhong_hit, "晃": _huang,
     "挣": lambda c: "zheng4" if c.word == "挣" else "zheng1",  # 挣钱 / 挣了很多钱; 挣扎 zhēng
     "扇": _shan, **NARRATIVE_RULES, **NEWS_RULES,
+    "称": lambda c: "chen4" if c.word == "称" and c.next_word == "身" else None,  # 很称身 (fits)
+    "好": lambda c: "hao4" if c.word == "好" and c.next_word == "面子" else None,  # 他好面子 (is vain)
     "尽": _jin, "什": _shen_shi, "似": _shi_si, "粘": _zhan_nian, "挨": _ai, "卷": _juan, "曲": _qu,
     **surname_rules(),
 }
@@ -411,6 +417,8 @@ CHAR_DEFAULTS: dict[str, str] = {
     "辗": "zhan3", "阙": "que4", "茄": "qie2", "肋": "lei4", "瞭": "liao4", "茸": "rong2", "潦": "liao2",
     "澎": "peng2", "怔": "zheng4", "柞": "zuo4", "铤": "ting3", "谩": "man4", "龈": "yin2", "囤": "tun2",
     "踉": "liang4", "跄": "qiang4", "藉": "jie4",
+    "切": "qie1",  # the verb (切菜, 切肉); 一切, 密切, 亲切 are phrases
+
 }
 
 

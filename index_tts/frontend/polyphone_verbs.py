@@ -127,12 +127,14 @@ def _pu(c: Context) -> str | None:
     """铺 spreading (铺了床, 铺在地上) is pū; the shop and the bunk (铺子, 一张铺) stay pù."""
     if c.word == "铺" and c.next_char and c.next_char in "了着在满开好床上" and c.prev_char not in _COUNT:
         return "pu1"
+    if len(c.word) == 2 and c.word[0] == "铺" and c.word[1] in "满开好上平":
+        return "pu1"  # one jieba word: 地上铺满了落叶, 铺开地图
     return None
 
 
 def _he(c: Context) -> str | None:
     """喝 shouting (喝了一声, 喝道, 喝住) is hè; drinking stays hē."""
-    if c.word == "喝" and (c.next_word in ("道", "一声", "住", "令") or (c.next_word == "了" and c.next2_word == "一声")):
+    if c.word in ("喝", "大喝") and (c.next_word in ("道", "一声", "住", "令") or (c.next_word == "了" and c.next2_word == "一声")):
         return "he4"
     return None
 
