@@ -23,7 +23,7 @@ def phones(fe, text, **kw):
         ("飞也似地跑了", "fei1 ye3 shi4 de5 pao3 le5"),
         ("粘在墙上", "zhan1 zai4 qiang2 shang4"), ("粘膜很薄", "nian2 mo2 hen3 bao2"),
         ("他挨了一顿打", "ta1 ai2 le5 yi2 dun4 da3"), ("挨着我坐", "ai1 zhe5 wo3 zuo4"),
-        ("第三卷", "di4 san1 juan4"), ("一卷纸", "yi4 juan2 zhi3"), ("卷起袖子", "juan2 qi3 xiu4 zi5"),
+        ("第三卷", "di4 san1 juan4"), ("第一卷", "di4 yi1 juan4"), ("一卷纸", "yi4 juan2 zhi3"), ("卷起袖子", "juan2 qi3 xiu4 zi5"),
         ("一首进行曲", "yi4 shou3 jin4 xing2 qu3"), ("弯弯曲曲的小路", "wan1 wan1 qu1 qu1 de5 xiao3 lu4"),
         ("远处的山峦隐没在雾里", "yuan3 chu4 de5 shan1 luan2 yin3 mo4 zai4 wu4 li3"),
         ("朝鲜和缅甸", "chao2 xian3 he2 mian3 dian4"), ("萎缩", "wei3 suo1"), ("哮喘", "xiao4 chuan3"),

@@ -35,7 +35,7 @@ WORD_FIXES: dict[str, str] = {
     "应声": "ying4 sheng1", "应声而倒": "ying4 sheng1 er2 dao3",
     # jieba words pypinyin reads with a character's default (session 16 audit)
     "朝鲜": "chao2 xian3", "应力": "ying4 li4", "冠以": "guan4 yi3", "直奔": "zhi2 ben4",
-    "隐没": "yin3 mo4", "湮没": "yan1 mo4", "一卷": "yi1 juan3", "重重地": "zhong4 zhong4 de5",
+    "隐没": "yin3 mo4", "湮没": "yan1 mo4", "一卷": "yi1 juan3", "第一卷": "di4 yi1 juan4", "重重地": "zhong4 zhong4 de5",
     # probe 6 (narration): 落下 falling (纷纷落下; pypinyin: là, 'leave behind'), 引得 as V得 (not 'index'),
     "落下": "luo4 xia4", "引得": "yin3 de5", "结满": "jie1 man3", "大喝一声": "da4 he4 yi1 sheng1",  # a roll (一卷纸); pypinyin: the volume
     # V着手 (holding hands, hands behind the back) is not the phrase 着手 zhuóshǒu (to set about)
