@@ -38,6 +38,11 @@ def phones(fe, text, **kw):
         ("树上结满了果子", "shu4 shang4 jie1 man3 le5 guo3 zi5"), ("她大喝一声", "ta1 da4 he4 yi4 sheng1"),
         ("这件衣服很称身", "zhe4 jian4 yi1 fu5 hen3 chen4 shen1"), ("他这个人好面子", "ta1 zhe4 ge5 ren2 hao4 mian4 zi5"),
         ("他的话引得大家哄堂大笑", "ta1 de5 hua4 yin3 de5 da4 jia1 hong1 tang2 da4 xiao4"),
+        # probe 7 (web fiction: martial arts, suspense, romance, war)
+        ("上面只写了一行字", "shang4 mian4 zhi2 xie3 le5 yi4 hang2 zi4"), ("一行人来到山下", "yi4 xing2 ren2 lai2 dao4 shan1 xia4"),
+        ("他头也不回地走了", "ta1 tou2 ye3 bu4 hui2 de5 zou3 le5"), ("他把地扫了", "ta1 ba3 di4 sao3 le5"),
+        ("他倒地不起", "ta1 dao3 di4 bu4 qi3"), ("他运转真气", "ta1 yun4 zhuan3 zhen1 qi4"),
+        ("伤口还在流血", "shang1 kou3 hai2 zai4 liu2 xue4"), ("流了很多血", "liu2 le5 hen3 duo1 xie3"),
         ("他是支行行长", "ta1 shi4 zhi1 hang2 hang2 zhang3"), ("总行的通知", "zong3 hang2 de5 tong1 zhi1"),
         ("以先到者为准", "yi3 xian1 dao4 zhe3 wei2 zhun3"), ("喜欢他的为人", "xi3 huan5 ta1 de5 wei2 ren2"),
         ("你教教我吧", "ni3 jiao1 jiao5 wo3 ba5"), ("饭菜比家里的还香", "fan4 cai4 bi3 jia1 li3 de5 hai2 xiang1"),

@@ -17,7 +17,7 @@ from .letters import letter_word
 from .lexicon_backend import LibraryBackend, backend
 from .overrides import OverrideTable
 from .pinyin import decompose
-from .polyphone import FULL_TONE_REDUP, WORD_FIXES, Context, char_reading, has_rule
+from .polyphone import FULL_TONE_REDUP, RULES_OVER_PHRASE, WORD_FIXES, Context, char_reading, has_rule
 from .polyphone_names import JOIN_WORDS
 from .text import is_hanzi, is_override_marker
 from .types import Syllable, Word
@@ -134,7 +134,7 @@ def _hanzi_words(run: str, unknown: list[str], clause_start: bool, clause_end: b
         syls: list[Syllable] = []
         for i, ch in enumerate(w):
             reading = readings[i]
-            if not covered[i] and has_rule(ch):
+            if (not covered[i] or w in RULES_OVER_PHRASE) and has_rule(ch):
                 ctx = Context(
                     prev_char=w[i - 1] if i else prev_w[-1:],
                     next_char=w[i + 1] if i + 1 < len(w) else next_w[:1],

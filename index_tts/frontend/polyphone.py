@@ -37,7 +37,8 @@ WORD_FIXES: dict[str, str] = {
     "朝鲜": "chao2 xian3", "应力": "ying4 li4", "冠以": "guan4 yi3", "直奔": "zhi2 ben4",
     "隐没": "yin3 mo4", "湮没": "yan1 mo4", "一卷": "yi1 juan3", "第一卷": "di4 yi1 juan4", "重重地": "zhong4 zhong4 de5",
     # probe 6 (narration): 落下 falling (纷纷落下; pypinyin: là, 'leave behind'), 引得 as V得 (not 'index'),
-    "落下": "luo4 xia4", "引得": "yin3 de5", "结满": "jie1 man3", "大喝一声": "da4 he4 yi1 sheng1",  # a roll (一卷纸); pypinyin: the volume
+    "落下": "luo4 xia4", "引得": "yin3 de5", "结满": "jie1 man3", "大喝一声": "da4 he4 yi1 sheng1",
+    "运转": "yun4 zhuan3", "流血": "liu2 xue4",  # 现代汉语词典 (pypinyin: yùnzhuàn, liúxiě)  # a roll (一卷纸); pypinyin: the volume
     # V着手 (holding hands, hands behind the back) is not the phrase 着手 zhuóshǒu (to set about)
     **{v + "着手": f"{r} zhe5 shou3" for v, r in (("牵", "qian1"), ("拉", "la1"), ("握", "wo4"), ("挽", "wan3"),
                                                   ("空", "kong1"), ("搓", "cuo1"), ("背", "bei4"), ("拍", "pai1"),
@@ -127,7 +128,13 @@ def _hai_huan(c: Context) -> str:
     return "hai2"
 
 
+# Phrases of pypinyin whose reading depends on what follows; their characters still get our rules.
+RULES_OVER_PHRASE = frozenset({"一行"})
+
+
 def _xing_hang(c: Context) -> str:
+    if c.word == "一行":  # 一行字, 一行白鹭 (a line: háng); 一行人, 我们一行 (a party: xíng)
+        return "hang2" if c.next_pos[:1] == "n" and not c.next_word.startswith("人") else "xing2"
     if c.prev_char and c.prev_char in NUMERALS + _DEMONSTRATIVES:
         return "hang2"
     return "xing2"
@@ -186,10 +193,14 @@ def _di_de(c: Context) -> str:
     if c.word == "地" and (c.next_word.startswith("的") or (c.prev_char and c.prev_char in "块片亩")
                            or (not c.next_word and c.prev_pos.startswith("v"))):
         return "di4"  # the noun: 这块地的面积, 去扫地。 (the particle comes before a verb: 认真地，一笔一画地写)
+    if c.word == "地" and c.prev_word == "把":
+        return "di4"  # 把地扫了: the object
     if c.pos == "uv" or c.prev_char == "似":
         return "de5"  # also 飞也似地 (one jieba word), 像疯了似地
-    if c.word == "地" and c.next_pos.startswith("v") and c.prev_pos[:1] in ("a", "d", "z"):
-        return "de5"
+    if c.word == "地" and c.next_pos.startswith("v") and c.prev_pos[:1] in ("a", "d", "z", "v", "i", "l"):
+        return "de5"  # also after a verb phrase or an idiom: 头也不回地走了, 不知不觉地睡着了
+    if len(c.word) > 1 and c.word.startswith("地") and c.prev_pos[:1] in ("v", "i", "l"):
+        return "de5"  # jieba glued 地 to what follows: 头也不回/地走了 (地方, 地上 are phrases, never here)
     if c.word.startswith("地") and len(c.prev_word) >= 2 and c.prev_word[-1] == c.prev_word[-2]:
         return "de5"  # after a reduplicated adverb, even when jieba glues 地 to the verb: 慢慢/地走了
     if len(c.word) >= 3 and c.word.endswith("地") and c.word[-2] == c.word[-3]:
