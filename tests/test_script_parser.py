@@ -58,6 +58,14 @@ def test_tag_with_voice_emotion_intensity_and_options():
 def test_full_width_brackets_and_bars():
     s = parse_script("【小明｜开心 0.5】太好了！\n")
     assert (s.lines[0].character, s.lines[0].emotion, s.lines[0].intensity) == ("小明", "happy", 0.5)
+    # ［］ (U+FF3B/FF3D, what a Chinese keyboard types for [ ]) were read aloud as text before session 16
+    s = parse_script("［小明｜happy 0.8］我们赢了！\n［pause 1s］\n他说完［pause 0.5s］就走了。\n")
+    first, second = s.lines
+    assert (first.character, first.text, first.emotion, first.intensity) == ("小明", "我们赢了！", "happy", 0.8)
+    assert isinstance(s.items[1], Pause) and s.items[1].seconds == 1.0
+    assert second.parts == ("他说完", 0.5, "就走了。")
+    with pytest.raises(ScriptError, match="never closed"):
+        parse_script("［小明｜happy 我们赢了！\n")
 
 
 def test_header_defaults_and_later_directives_apply_from_there_on():

@@ -30,13 +30,13 @@ MAX_NAME_CHARS = 8
 # (他说：…, 小明大声喊道：…) — those colons introduce quoted speech inside narration.
 _SPEECH_VERBS = ("说", "道", "问", "喊", "叫", "答", "讲", "想", "写", "曰", "骂", "吼", "嚷", "笑", "哭", "叹")
 _NOT_A_NAME = re.compile(r"^(?:[0-9０-９]+|https?|第.{1,6}[章节回幕集卷部]|注|备注|提示|时间|地点)$", re.IGNORECASE)
-_NAME_RE = re.compile(r"^[^\s\[\]【】|｜:：,，。.!！?？、;；\"“”'‘’()（）]+$")
+_NAME_RE = re.compile(r"^[^\s\[\]【】［］|｜:：,，。.!！?？、;；\"“”'‘’()（）]+$")
 _PAUSE_RE = re.compile(r"^(?:pause|停顿|停)\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|秒|毫秒)?$", re.IGNORECASE)
 _CHAPTER_RE = re.compile(r"^(?:chapter|章节|章)\s+(.+)$", re.IGNORECASE)
 _PINYIN_RE = re.compile(r"^[a-zA-Züv:āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ0-5\s,]+$")
 _TONE_RE = re.compile(r"[0-5āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]")
-_OPEN = "[【"
-_CLOSE = {"[": "]", "【": "】"}
+_OPEN = "[【［"
+_CLOSE = {"[": "]", "【": "】", "［": "］"}  # ［］: the full-width brackets of a Chinese keyboard
 
 # directive / option keys (English and Chinese) -> Settings field
 _KEYS = {
