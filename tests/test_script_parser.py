@@ -55,6 +55,12 @@ def test_tag_with_voice_emotion_intensity_and_options():
     assert e.emotion == AUTO
 
 
+def test_document_labels_are_read_not_taken_for_speakers():
+    s = parse_script("电话：010-12345678\n注意：请勿吸烟。\n第二：准时到场。\n主持人：欢迎大家。\n")
+    assert [(l.character, l.text) for l in s.lines] == [
+        ("旁白", "电话：010-12345678"), ("旁白", "注意：请勿吸烟。"), ("旁白", "第二：准时到场。"), ("主持人", "欢迎大家。")]
+
+
 def test_full_width_brackets_and_bars():
     s = parse_script("【小明｜开心 0.5】太好了！\n")
     assert (s.lines[0].character, s.lines[0].emotion, s.lines[0].intensity) == ("小明", "happy", 0.5)

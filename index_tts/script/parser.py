@@ -29,7 +29,11 @@ MAX_NAME_CHARS = 8
 # ``名字：台词`` is narration, not a character, when the "name" ends like a speech verb
 # (他说：…, 小明大声喊道：…) — those colons introduce quoted speech inside narration.
 _SPEECH_VERBS = ("说", "道", "问", "喊", "叫", "答", "讲", "想", "写", "曰", "骂", "吼", "嚷", "笑", "哭", "叹")
-_NOT_A_NAME = re.compile(r"^(?:[0-9０-９]+|https?|第.{1,6}[章节回幕集卷部]|注|备注|提示|时间|地点)$", re.IGNORECASE)
+# Labels of pasted documents (电话：…, 注意：…): the line is read whole, label included, instead of
+# dropping the label as a speaker's name.
+_LABELS = ("注|备注|提示|时间|地点|日期|地址|电话|手机|邮箱|网址|价格|注意|说明|原因|结果|结论|总结|摘要|关键词|"
+           "作者|来源|标题|主题|内容|题目|要求|目的|方法|步骤|例如|比如|定义|原文|译文|第[一二三四五六七八九十]+")
+_NOT_A_NAME = re.compile(rf"^(?:[0-9０-９]+|https?|第.{{1,6}}[章节回幕集卷部]|{_LABELS})$", re.IGNORECASE)
 _NAME_RE = re.compile(r"^[^\s\[\]【】［］|｜:：,，。.!！?？、;；\"“”'‘’()（）]+$")
 _PAUSE_RE = re.compile(r"^(?:pause|停顿|停)\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|秒|毫秒)?$", re.IGNORECASE)
 _CHAPTER_RE = re.compile(r"^(?:chapter|章节|章)\s+(.+)$", re.IGNORECASE)
