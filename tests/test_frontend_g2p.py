@@ -43,6 +43,10 @@ def phones(fe, text, **kw):
         ("他头也不回地走了", "ta1 tou2 ye3 bu4 hui2 de5 zou3 le5"), ("他把地扫了", "ta1 ba3 di4 sao3 le5"),
         ("他倒地不起", "ta1 dao3 di4 bu4 qi3"), ("他运转真气", "ta1 yun4 zhuan3 zhen1 qi4"),
         ("伤口还在流血", "shang1 kou3 hai2 zai4 liu2 xue4"), ("流了很多血", "liu2 le5 hen3 duo1 xie3"),
+        # probe 8 (everyday dialogue and idioms)
+        ("哦，原来是这样", "o4 yuan2 lai2 shi4 zhe4 yang4"), ("好的哦", "hao3 de5 o5"),
+        ("我把作业落在学校了", "wo2 ba3 zuo4 ye4 la4 zai4 xue2 xiao4 le5"), ("他把书落下了", "ta1 ba3 shu1 la4 xia4 le5"),
+        ("他把目光落在我身上", "ta1 ba3 mu4 guang1 luo4 zai4 wo3 shen1 shang4"), ("太阳落下了", "tai4 yang2 luo4 xia4 le5"),
         ("他是支行行长", "ta1 shi4 zhi1 hang2 hang2 zhang3"), ("总行的通知", "zong3 hang2 de5 tong1 zhi1"),
         ("以先到者为准", "yi3 xian1 dao4 zhe3 wei2 zhun3"), ("喜欢他的为人", "xi3 huan5 ta1 de5 wei2 ren2"),
         ("你教教我吧", "ni3 jiao1 jiao5 wo3 ba5"), ("饭菜比家里的还香", "fan4 cai4 bi3 jia1 li3 de5 hai2 xiang1"),

@@ -129,7 +129,7 @@ def _hai_huan(c: Context) -> str:
 
 
 # Phrases of pypinyin whose reading depends on what follows; their characters still get our rules.
-RULES_OVER_PHRASE = frozenset({"一行"})
+RULES_OVER_PHRASE = frozenset({"一行", "落下"})
 
 
 def _xing_hang(c: Context) -> str:
@@ -390,6 +390,16 @@ def _qu(c: Context) -> str:
     return "qu3" if len(c.word) >= 3 and c.word.endswith("曲") else "qu1"
 
 
+_FALLS_ON = frozenset("目光 视线 眼光 希望 注意力 重心 重点 责任 重担 担子 心思 心".split())
+
+
+def _la(c: Context) -> str | None:
+    """落 after 把 + a thing is là, left behind (把作业落在学校了, 把书落下了); 把目光落在… stays luò."""
+    if c.word in ("落", "落下") and (c.prev2_word == "把" and c.prev_word not in _FALLS_ON or c.prev_word == "把"):
+        return "la4"
+    return None
+
+
 def _interjection(reading: str, particle: str):
     """啊/哇/呀 open a clause as interjections (full tone) and end one as particles."""
     return lambda c: reading if c.at_clause_start else particle
@@ -397,6 +407,8 @@ def _interjection(reading: str, particle: str):
 
 _RULES = {
     "啊": _interjection("a1", "a5"), "哇": _interjection("wa1", "wa5"), "呀": _interjection("ya1", "ya5"),
+    "哦": _interjection("o4", "o5"),  # 哦，原来是这样 (ò: now I see); 好的哦 (particle)
+    "落": _la,
     "还": _hai_huan, "行": _xing_hang, "长": _chang_zhang, "重": _zhong_chong, "得": _de,
     "地": _di_de, "着": _zhe_zhao, "种": _zhong, "数": _shu, "只": _zhi, "觉": _jue_jiao,
     "为": _wei, "调": _diao_tiao, "弹": _tan_dan, "了": _le_liao, "教": _jiao, "都": _dou_du,
