@@ -43,6 +43,18 @@ def phones(fe, text, **kw):
         ("他头也不回地走了", "ta1 tou2 ye3 bu4 hui2 de5 zou3 le5"), ("他把地扫了", "ta1 ba3 di4 sao3 le5"),
         ("他倒地不起", "ta1 dao3 di4 bu4 qi3"), ("他运转真气", "ta1 yun4 zhuan3 zhen1 qi4"),
         ("伤口还在流血", "shang1 kou3 hai2 zai4 liu2 xue4"), ("流了很多血", "liu2 le5 hen3 duo1 xie3"),
+        # audit of jieba words of frequency 60-300
+        ("此行的目的", "ci3 xing2 de5 mu4 di4"), ("多重保护", "duo1 chong2 bao3 hu4"),
+        ("说他是天才也不为过", "shuo1 ta1 shi4 tian1 cai2 ye3 bu4 wei2 guo4"), ("以大局为重", "yi3 da4 ju2 wei2 zhong4"),
+        ("大为光火", "da4 wei2 guang1 huo3"), ("误认为", "wu4 ren4 wei2"), ("变废为宝", "bian4 fei4 wei2 bao3"),
+        ("问卷调查", "wen4 juan4 diao4 cha2"), ("颇具特色", "po1 ju4 te4 se4"), ("一幢楼", "yi2 zhuang4 lou2"),
+        ("悄无声息", "qiao3 wu2 sheng1 xi1"), ("静悄悄", "jing4 qiao1 qiao1"), ("嬷嬷", "mo2 mo5"),
+        ("挣脱了绳子", "zheng4 tuo1 le5 sheng2 zi5"), ("挣扎", "zheng1 zha2"),
+        ("亲率大军", "qin1 shuai4 da4 jun1"), ("率众起义", "shuai4 zhong4 qi3 yi4"), ("合格率", "he2 ge2 lv4"),
+        ("藏语", "zang4 yu3"), ("青藏高原", "qing1 zang4 gao1 yuan2"), ("他藏在门后", "ta1 cang2 zai4 men2 hou4"),
+        ("塞尔维亚", "sai4 er3 wei2 ya4"), ("塞住瓶口", "sai1 zhu4 ping2 kou3"), ("五连冠", "wu3 lian2 guan4"),
+        ("他被吓倒了", "ta1 bei4 xia4 dao3 le5"), ("反倒", "fan3 dao4"), ("重回故乡", "chong2 hui2 gu4 xiang1"),
+        ("族长", "zu2 zhang3"), ("舰长", "jian4 zhang3"),
         # probe 8 (everyday dialogue and idioms)
         ("哦，原来是这样", "o4 yuan2 lai2 shi4 zhe4 yang4"), ("好的哦", "hao3 de5 o5"),
         ("我把作业落在学校了", "wo2 ba3 zuo4 ye4 la4 zai4 xue2 xiao4 le5"), ("他把书落下了", "ta1 ba3 shu1 la4 xia4 le5"),

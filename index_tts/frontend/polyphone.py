@@ -38,7 +38,16 @@ WORD_FIXES: dict[str, str] = {
     "隐没": "yin3 mo4", "湮没": "yan1 mo4", "一卷": "yi1 juan3", "第一卷": "di4 yi1 juan4", "重重地": "zhong4 zhong4 de5",
     # probe 6 (narration): 落下 falling (纷纷落下; pypinyin: là, 'leave behind'), 引得 as V得 (not 'index'),
     "落下": "luo4 xia4", "引得": "yin3 de5", "结满": "jie1 man3", "大喝一声": "da4 he4 yi1 sheng1",
-    "运转": "yun4 zhuan3", "流血": "liu2 xue4",  # 现代汉语词典 (pypinyin: yùnzhuàn, liúxiě)  # a roll (一卷纸); pypinyin: the volume
+    "运转": "yun4 zhuan3", "流血": "liu2 xue4",  # 现代汉语词典 (pypinyin: yùnzhuàn, liúxiě)
+    # session 16 audit, jieba words of frequency 60-300
+    "此行": "ci3 xing2", "多重": "duo1 chong2", "不为过": "bu4 wei2 guo4", "问卷": "wen4 juan4", "干湿": "gan1 shi1",
+    "燕国": "yan1 guo2", "燕赵": "yan1 zhao4", "弹指": "tan2 zhi3", "连冠": "lian2 guan4",
+    # 以…为Y words, and adverb + 为 (also inside longer words: 大为光火, 广为流传)
+    **{w: "wei2 " + r for w, r in (("为官", "guan1"), ("为辅", "fu3"), ("为先", "xian1"), ("为题", "ti2"),
+                                   ("为名", "ming2"), ("为重", "zhong4"))},
+    **{w: r + " wei2" for w, r in (("广为", "guang3"), ("大为", "da4"), ("颇为", "po1"), ("极为", "ji2"),
+                                   ("更为", "geng4"), ("较为", "jiao4"), ("尤为", "you2"), ("最为", "zui4"),
+                                   ("认为", "ren4"), ("行为", "xing2"))},  # 误认为, 性行为: pypinyin cut 误认/为  # a roll (一卷纸); pypinyin: the volume
     # V着手 (holding hands, hands behind the back) is not the phrase 着手 zhuóshǒu (to set about)
     **{v + "着手": f"{r} zhe5 shou3" for v, r in (("牵", "qian1"), ("拉", "la1"), ("握", "wo4"), ("挽", "wan3"),
                                                   ("空", "kong1"), ("搓", "cuo1"), ("背", "bei4"), ("拍", "pai1"),
@@ -70,7 +79,7 @@ FULL_TONE_REDUP = frozenset("处处 常常 刚刚 渐渐 往往 偏偏 恰恰 �
                             "整整 足足 活活 通通 统统 白白 死死 略略 生生".split())
 
 # Monosyllabic reduplications whose second syllable is neutral (kinship terms and the like).
-NEUTRAL_REDUP_NOUNS = frozenset("妈爸哥姐弟妹爷奶姥舅叔婶伯姑娃宝星猩蝈太公婆")
+NEUTRAL_REDUP_NOUNS = frozenset("妈爸哥姐弟妹爷奶姥舅叔婶伯姑娃宝星猩蝈太公婆嬷")
 
 NUMERALS = "零一二三四五六七八九十百千万亿两几幺"
 _DEMONSTRATIVES = "这那哪每各某此该多"
@@ -157,7 +166,7 @@ def _chang_zhang(c: Context) -> str:
 
 
 def _zhong_chong(c: Context) -> str:
-    if c.next_char and c.next_char in "新复来做写建播申装修启返温演组说讲唱选考拍画填算排录发试置" \
+    if c.next_char and c.next_char in "新复来做写建播申装修启返温演组说讲唱选考拍画填算排录发试置振回整拾塑游归聚现提印审估" \
             and c.prev_word not in _DEGREE:
         return "chong2"
     return "zhong4"
@@ -321,6 +330,8 @@ _COLOURS = frozenset("红色 绿色 蓝色 黄色 白色 黑色 橙色 紫色 �
 def _wei(c: Context) -> str:
     if len(c.word) >= 2 and c.word.endswith("为"):
         return "wei2"  # jieba words outside pypinyin's phrases: 列为, 最为, 尤为, 称之为, 身为, 题为, 华为
+    if len(c.word) == 4 and c.word[2] == "为" and c.pos[:1] in ("i", "l"):
+        return "wei2"  # an idiom X Y 为 Z outside pypinyin's phrases: 变废为宝, 化敌为友
     if c.word in ("为人", "为人处世") or (c.word == "为" and c.next_word == "人" and c.prev_word == "的"):
         return "wei2"  # the noun 为人 (one's conduct): 喜欢他的为人
     if c.next_word in _PRONOUNS:
@@ -400,6 +411,24 @@ def _la(c: Context) -> str | None:
     return None
 
 
+def _shuai(c: Context) -> str | None:
+    """率 leading (率众, 亲率, 率军出征) is shuài; a rate closing a word (合格率) lǜ, pypinyin's default."""
+    if c.prev_char in ("亲", "统", "督"):
+        return "shuai4"
+    if c.word.endswith("率"):
+        return None
+    if c.word[:1] == "率" or c.next_word[:1] in ("军", "兵", "队", "部", "众", "师"):
+        return "shuai4"
+    return None
+
+
+def _zang(c: Context) -> str | None:
+    """藏 for Tibet (藏语, 藏文, 青藏, 汉藏) is zàng; hiding and storing keep cáng."""
+    if (c.next_char and c.next_char in "语文族传医药历獒羚区戏袍") or (c.prev_char and c.prev_char in "青汉入援进川滇"):
+        return "zang4"
+    return None
+
+
 def _interjection(reading: str, particle: str):
     """啊/哇/呀 open a clause as interjections (full tone) and end one as particles."""
     return lambda c: reading if c.at_clause_start else particle
@@ -413,10 +442,12 @@ _RULES = {
     "地": _di_de, "着": _zhe_zhao, "种": _zhong, "数": _shu, "只": _zhi, "觉": _jue_jiao,
     "为": _wei, "调": _diao_tiao, "弹": _tan_dan, "了": _le_liao, "教": _jiao, "都": _dou_du,
     "系": _xi_ji, "量": _liang, "子": _zi, "中": _zhong_hit, "晃": _huang,
-    "挣": lambda c: "zheng4" if c.word == "挣" else "zheng1",  # 挣钱 / 挣了很多钱; 挣扎 zhēng
+    "挣": lambda c: "zheng4",  # 挣钱, 挣得, 挣脱 (现代汉语词典 zhèngtuō); 挣扎 zhēngzhá is a phrase
     "扇": _shan, **NARRATIVE_RULES, **NEWS_RULES,
     "称": lambda c: "chen4" if c.word == "称" and c.next_word == "身" else None,  # 很称身 (fits)
     "好": lambda c: "hao4" if c.word == "好" and c.next_word == "面子" else None,  # 他好面子 (is vain)
+    "率": _shuai, "藏": _zang, "塞": lambda c: "sai4" if c.pos[:2] in ("ns", "nr") else None,  # 塞尔维亚, 巴塞罗那
+    "斗": lambda c: "dou3" if c.prev_char and c.prev_char in NUMERALS else None,  # 一斗米 (a measure)
     "尽": _jin, "什": _shen_shi, "似": _shi_si, "粘": _zhan_nian, "挨": _ai, "卷": _juan, "曲": _qu,
     **surname_rules(),
 }
@@ -441,6 +472,7 @@ CHAR_DEFAULTS: dict[str, str] = {
     "澎": "peng2", "怔": "zheng4", "柞": "zuo4", "铤": "ting3", "谩": "man4", "龈": "yin2", "囤": "tun2",
     "踉": "liang4", "跄": "qiang4", "藉": "jie4",
     "切": "qie1",  # the verb (切菜, 切肉); 一切, 密切, 亲切 are phrases
+    "颇": "po1", "幢": "zhuang4", "摒": "bing4", "悄": "qiao3", "炔": "que1", "嬷": "mo2", "框": "kuang4",
 
 }
 

@@ -19,6 +19,8 @@ _LIQUIDS = "水汤茶酒油奶粥药汁"
 def _dao(c: Context) -> str | None:
     """倒 falling (他倒了下去, 树倒了, 倒在地上) is dǎo; pouring (把水倒了, 倒了一杯茶, 倒在碗里) and
     'on the contrary' (倒是) keep pypinyin's dào."""
+    if len(c.word) == 2 and c.word[1] == "倒" and c.word[0] not in "反倒":
+        return "dao3"  # a verb with its result, one jieba word: 吓倒, 推倒, 病倒, 晕倒 (反倒 is the adverb dào)
     if c.word != "倒" or c.prev2_word == "把" or c.prev_word[-1:] in _LIQUIDS:
         return None
     if c.next_word in ("下", "下去", "下来", "地"):
