@@ -35,6 +35,7 @@ def phones(fe, text, **kw):
         ("好几户人家都着了火", "hao2 ji3 hu4 ren2 jia5 dou1 zhao2 le5 huo3"),
         ("地上铺满了落叶", "di4 shang4 pu1 man3 le5 luo4 ye4"), ("树叶纷纷落下", "shu4 ye4 fen1 fen1 luo4 xia4"),
         ("切菜又快又整齐", "qie1 cai4 you4 kuai4 you4 zheng3 qi2"), ("一切都好", "yi2 qie4 dou1 hao3"),
+        ("密切相关", "mi4 qie4 xiang1 guan1"), ("撒切尔", "sa1 qie4 er3"), ("把西瓜切开", "ba3 xi1 gua1 qie1 kai1"),
         ("树上结满了果子", "shu4 shang4 jie1 man3 le5 guo3 zi5"), ("她大喝一声", "ta1 da4 he4 yi4 sheng1"),
         ("这件衣服很称身", "zhe4 jian4 yi1 fu5 hen3 chen4 shen1"), ("他这个人好面子", "ta1 zhe4 ge5 ren2 hao4 mian4 zi5"),
         ("他的话引得大家哄堂大笑", "ta1 de5 hua4 yin3 de5 da4 jia1 hong1 tang2 da4 xiao4"),

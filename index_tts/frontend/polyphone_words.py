@@ -26,6 +26,7 @@ AUDIT_WORD_FIXES: dict[str, str] = {
     # session 16 audit, jieba words of frequency 60-300
     "此行": "ci3 xing2", "多重": "duo1 chong2", "不为过": "bu4 wei2 guo4", "问卷": "wen4 juan4", "干湿": "gan1 shi1",
     "燕国": "yan1 guo2", "燕赵": "yan1 zhao4", "弹指": "tan2 zhi3", "连冠": "lian2 guan4",
+    "悄无声息": "qiao3 wu2 sheng1 xi1", "怔忡": "zheng1 chong1",
     # 以…为Y words, and adverb + 为 (also inside longer words: 大为光火, 广为流传)
     **{w: "wei2 " + r for w, r in (("为官", "guan1"), ("为辅", "fu3"), ("为先", "xian1"), ("为题", "ti2"),
                                    ("为名", "ming2"), ("为重", "zhong4"))},
@@ -38,16 +39,21 @@ AUDIT_WORD_FIXES: dict[str, str] = {
 # uses in 90-100 % of the entries (weighted by jieba's word frequency): 萎缩, 哮喘, 缅甸, 屋脊, 停泊,
 # 希特勒, 仆人, 佛像, 雕琢, 颈椎, 杠杆, 耶稣, 瑜伽, 辗转, 宫阙, 番茄, 肋骨, 瞭望, 鹿茸, 潦草, 澎湃,
 # 怔住, 柞蚕, 铤而走险, 谩骂, 牙龈, 囤积, 踉跄, 慰藉; from the audit's words: 颇具, 一幢楼, 摒弃,
-# 悄无声息, 乙炔, 嬷嬷, 门框; 切 the verb (切菜; 一切, 密切 are phrases).
+# 乙炔, 嬷嬷, 门框.
 RARE_FIRST_READINGS: dict[str, str] = {
     "萎": "wei3", "哮": "xiao4", "甸": "dian4", "脊": "ji3", "泊": "bo2", "勒": "le4", "仆": "pu2",
     "佛": "fo2", "琢": "zhuo2", "椎": "zhui1", "杠": "gang4", "傀": "kui3", "耶": "ye1", "伽": "jia1",
     "辗": "zhan3", "阙": "que4", "茄": "qie2", "肋": "lei4", "瞭": "liao4", "茸": "rong2", "潦": "liao2",
     "澎": "peng2", "怔": "zheng4", "柞": "zuo4", "铤": "ting3", "谩": "man4", "龈": "yin2", "囤": "tun2",
     "踉": "liang4", "跄": "qiang4", "藉": "jie4",
-    "切": "qie1",
-    "颇": "po1", "幢": "zhuang4", "摒": "bing4", "悄": "qiao3", "炔": "que1", "嬷": "mo2", "框": "kuang4",
+    "颇": "po1", "幢": "zhuang4", "摒": "bing4", "炔": "que1", "嬷": "mo2", "框": "kuang4",
 }
+
+
+def _qie(c: Context) -> str | None:
+    """切 the verb, alone or opening a word outside pypinyin's phrases (切菜, 切块, 切开) is qiē;
+    elsewhere pypinyin's qiè (密切, 撒切尔)."""
+    return "qie1" if c.word == "切" or (len(c.word) == 2 and c.word[0] == "切") else None
 
 
 def _shen_shi(c: Context) -> str:
@@ -116,5 +122,5 @@ WORD_RULES = {
     "好": lambda c: "hao4" if c.word == "好" and c.next_word == "面子" else None,  # 他好面子 (is vain)
     "率": _shuai, "藏": _zang, "塞": lambda c: "sai4" if c.pos[:2] in ("ns", "nr") else None,  # 塞尔维亚, 巴塞罗那
     "斗": lambda c: "dou3" if c.prev_char and c.prev_char in _NUMERALS else None,  # 一斗米 (a measure)
-    "什": _shen_shi, "似": _shi_si, "粘": _zhan_nian, "挨": _ai, "卷": _juan, "曲": _qu,
+    "切": _qie, "什": _shen_shi, "似": _shi_si, "粘": _zhan_nian, "挨": _ai, "卷": _juan, "曲": _qu,
 }

@@ -1,0 +1,135 @@
+"""Audit the frontend's readings of dictionary words against a second opinion (session 16).
+
+    pip install g2pM==0.1.2.5                  # the second opinion; not a project dependency
+    python -m index_tts.eval.polyphone_audit words --min-freq 300            # words to look at by hand
+    python -m index_tts.eval.polyphone_audit words --min-freq 60 --max-freq 300
+    python -m index_tts.eval.polyphone_audit first-readings                   # needs no g2pM
+
+``words``: jieba's dictionary words (2-4 characters, frequency in [min, max)) that pypinyin's
+phrase dictionary does not hold and that contain a polyphonic character are read through the
+Frontend and through g2pM, a small neural polyphone model. A word is printed when the two
+disagree on a polyphonic character in a way tone sandhi does not explain (our third tone
+before a third tone, 一 and 不, neutral tones). g2pM is often wrong itself, so the list is for a
+person to judge; it is not a score.
+
+``first-readings``: characters whose first reading in pypinyin's character table (the reading a
+word outside any phrase gets) is one that pypinyin's own phrase dictionary uses in under 40 % of
+its entries, weighted by jieba word frequency.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import logging
+import os
+import sys
+from typing import Iterator, Optional, Sequence
+
+_SKIP = "一不"
+
+
+def _jieba_words() -> Iterator[tuple[str, int, str]]:
+    import jieba
+
+    with open(os.path.join(os.path.dirname(jieba.__file__), "dict.txt"), encoding="utf-8") as f:
+        for line in f:
+            word, freq, tag = line.split()
+            yield word, int(freq), tag
+
+
+def _tone3(syllable: str) -> str:
+    from pypinyin import Style
+    from pypinyin.style import convert
+
+    return convert(syllable, Style.TONE3, strict=False)
+
+
+def _heteronyms() -> set[str]:
+    import pypinyin.pinyin_dict as table
+
+    return {chr(code) for code, readings in table.pinyin_dict.items() if "," in readings}
+
+
+def explained(ours: Sequence[str], theirs: Sequence[str], word: str, polyphonic: set[str]) -> bool:
+    """True when every difference on a polyphonic character is tone sandhi, 一/不 or a neutral tone."""
+    for i, ch in enumerate(word):
+        a, b = ours[i], theirs[i].replace("u:", "v")
+        if ch not in polyphonic or ch in _SKIP or a == b or "5" in (a[-1:], b[-1:]):
+            continue
+        next_low = i + 1 < len(word) and theirs[i + 1][-1:] == "3"
+        if a[:-1] == b[:-1] and a[-1:] == "2" and b[-1:] == "3" and next_low:
+            continue
+        return False
+    return True
+
+
+def audit_words(min_freq: int, max_freq: int) -> Iterator[str]:
+    import pypinyin.phrases_dict as phrases
+    from g2pM import G2pM
+
+    from ..frontend import Frontend
+
+    frontend, model, polyphonic = Frontend(), G2pM(), _heteronyms()
+    rows = sorted(((f, w, t) for w, f, t in _jieba_words()
+                   if min_freq <= f < max_freq and 2 <= len(w) <= 4 and w not in phrases.phrases_dict
+                   and any(c in polyphonic for c in w)), reverse=True)
+    logging.getLogger(__name__).info("%d candidate words", len(rows))
+    for freq, word, tag in rows:
+        ours = [p for seg in frontend(word).segments for p in seg.pinyin]
+        theirs = model(word, tone=True, char_split=False)
+        if len(ours) == len(theirs) == len(word) and not explained(ours, theirs, word, polyphonic):
+            yield f"{freq} {tag} {word} {' '.join(ours)} | g2pM {' '.join(theirs)}"
+
+
+def rare_first_readings(min_share: float = 0.6, min_weight: int = 100) -> Iterator[str]:
+    import pypinyin.phrases_dict as phrases
+    import pypinyin.pinyin_dict as table
+
+    freq = {w: f for w, f, _ in _jieba_words()}
+    used: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for word, readings in phrases.phrases_dict.items():
+        if len(readings) == len(word) and freq.get(word):
+            for ch, r in zip(word, readings):
+                used[ch][_tone3(r[0])] += freq[word]
+    rows = []
+    for code, readings in table.pinyin_dict.items():
+        ch, first = chr(code), _tone3(readings.split(",")[0])
+        counts = used.get(ch)
+        if "," not in readings or not counts:
+            continue
+        total = sum(counts.values())
+        top, n = counts.most_common(1)[0]
+        if top != first and n / total > min_share and total > min_weight:
+            rows.append((total, ch, first, top, n / total))
+    for total, ch, first, top, share in sorted(rows, reverse=True):
+        yield f"{ch} first {first}, phrases use {top} in {share:.0%} (weight {total})"
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m index_tts.eval.polyphone_audit", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    w = sub.add_parser("words", help="dictionary words where the frontend and g2pM disagree")
+    w.add_argument("--min-freq", type=int, default=300)
+    w.add_argument("--max-freq", type=int, default=10**9)
+    sub.add_parser("first-readings", help="characters whose first pypinyin reading is the rare one")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    if args.cmd == "words":
+        try:
+            import g2pM  # noqa: F401
+        except ImportError:
+            print("error: this needs g2pM (pip install g2pM==0.1.2.5)", file=sys.stderr)
+            return 2
+        lines = audit_words(args.min_freq, args.max_freq)
+    else:
+        lines = rare_first_readings()
+    n = 0
+    for line in lines:
+        print(line, flush=True)
+        n += 1
+    print(f"# {n} rows", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

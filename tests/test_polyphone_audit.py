@@ -1,0 +1,16 @@
+"""The audit helper (index_tts/eval/polyphone_audit.py): what counts as explained by tone sandhi."""
+from index_tts.eval.polyphone_audit import explained
+
+POLY = set("倒长为一不")
+
+
+def test_a_real_disagreement_is_not_explained():
+    assert not explained(["xia4", "dao4"], ["xia4", "dao3"], "吓倒", POLY)
+    assert not explained(["wei3", "yuan2", "chang2"], ["wei3", "yuan2", "zhang3"], "委员长", POLY)
+
+
+def test_third_tone_sandhi_yi_bu_and_neutral_tones_are_explained():
+    assert explained(["zhang2", "lao3"], ["zhang3", "lao3"], "长老", POLY)  # 3-3 sandhi
+    assert explained(["yi2", "dao4"], ["yi1", "dao4"], "一倒", POLY)
+    assert explained(["wei2", "le5"], ["wei2", "le1"], "为了", POLY)
+    assert not explained(["chang2", "lao3"], ["zhang3", "lao3"], "长老", POLY)  # another syllable, not sandhi
