@@ -56,6 +56,10 @@ def phones(fe, text, **kw):
         ("塞尔维亚", "sai4 er3 wei2 ya4"), ("塞住瓶口", "sai1 zhu4 ping2 kou3"), ("五连冠", "wu3 lian2 guan4"),
         ("他被吓倒了", "ta1 bei4 xia4 dao3 le5"), ("反倒", "fan3 dao4"), ("重回故乡", "chong2 hui2 gu4 xiang1"),
         ("族长", "zu2 zhang3"), ("舰长", "jian4 zhang3"),
+        # probe 9 (lessons, children's stories, instructions, announcements)
+        ("请用干布擦拭干净", "qing3 yong4 gan1 bu4 ca1 shi4 gan1 jing5"), ("换一件干衣服", "huan4 yi2 jian4 gan1 yi1 fu5"),
+        ("你干什么呢", "ni3 gan4 shen2 me5 ne5"), ("活动时间为三天", "huo2 dong4 shi2 jian1 wei2 san1 tian1"),
+        ("时间为我们证明了一切", "shi2 jian1 wei4 wo3 men5 zheng4 ming2 le5 yi2 qie4"),
         # probe 8 (everyday dialogue and idioms)
         ("哦，原来是这样", "o4 yuan2 lai2 shi4 zhe4 yang4"), ("好的哦", "hao3 de5 o5"),
         ("我把作业落在学校了", "wo2 ba3 zuo4 ye4 la4 zai4 xue2 xiao4 le5"), ("他把书落下了", "ta1 ba3 shu1 la4 xia4 le5"),

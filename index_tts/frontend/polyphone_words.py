@@ -26,7 +26,7 @@ AUDIT_WORD_FIXES: dict[str, str] = {
     # session 16 audit, jieba words of frequency 60-300
     "此行": "ci3 xing2", "多重": "duo1 chong2", "不为过": "bu4 wei2 guo4", "问卷": "wen4 juan4", "干湿": "gan1 shi1",
     "燕国": "yan1 guo2", "燕赵": "yan1 zhao4", "弹指": "tan2 zhi3", "连冠": "lian2 guan4",
-    "悄无声息": "qiao3 wu2 sheng1 xi1", "怔忡": "zheng1 chong1",
+    "悄无声息": "qiao3 wu2 sheng1 xi1", "怔忡": "zheng1 chong1", "干布": "gan1 bu4",
     # 以…为Y words, and adverb + 为 (also inside longer words: 大为光火, 广为流传)
     **{w: "wei2 " + r for w, r in (("为官", "guan1"), ("为辅", "fu3"), ("为先", "xian1"), ("为题", "ti2"),
                                    ("为名", "ming2"), ("为重", "zhong4"))},
@@ -48,6 +48,9 @@ RARE_FIRST_READINGS: dict[str, str] = {
     "踉": "liang4", "跄": "qiang4", "藉": "jie4",
     "颇": "po1", "幢": "zhuang4", "摒": "bing4", "炔": "que1", "嬷": "mo2", "框": "kuang4",
 }
+
+
+_DRY_THINGS = frozenset("布 毛巾 抹布 纸巾 衣服 袜子 面包 馒头 树枝 柴".split())
 
 
 def _qie(c: Context) -> str | None:
@@ -122,5 +125,6 @@ WORD_RULES = {
     "好": lambda c: "hao4" if c.word == "好" and c.next_word == "面子" else None,  # 他好面子 (is vain)
     "率": _shuai, "藏": _zang, "塞": lambda c: "sai4" if c.pos[:2] in ("ns", "nr") else None,  # 塞尔维亚, 巴塞罗那
     "斗": lambda c: "dou3" if c.prev_char and c.prev_char in _NUMERALS else None,  # 一斗米 (a measure)
+    "干": lambda c: "gan1" if c.word == "干" and c.next_word in _DRY_THINGS else None,  # 用干布擦 (dry)
     "切": _qie, "什": _shen_shi, "似": _shi_si, "粘": _zhan_nian, "挨": _ai, "卷": _juan, "曲": _qu,
 }
