@@ -60,6 +60,7 @@ def phones(fe, text, **kw):
         ("请用干布擦拭干净", "qing3 yong4 gan1 bu4 ca1 shi4 gan1 jing5"), ("换一件干衣服", "huan4 yi2 jian4 gan1 yi1 fu5"),
         ("你干什么呢", "ni3 gan4 shen2 me5 ne5"), ("活动时间为三天", "huo2 dong4 shi2 jian1 wei2 san1 tian1"),
         ("时间为我们证明了一切", "shi2 jian1 wei4 wo3 men5 zheng4 ming2 le5 yi2 qie4"),
+        ("曾子是孔子的学生", "zeng1 zi3 shi4 kong2 zi3 de5 xue2 sheng5"), ("解缙是明朝的才子", "xie4 jin4 shi4 ming2 chao2 de5 cai2 zi3"),
         # probe 8 (everyday dialogue and idioms)
         ("哦，原来是这样", "o4 yuan2 lai2 shi4 zhe4 yang4"), ("好的哦", "hao3 de5 o5"),
         ("我把作业落在学校了", "wo2 ba3 zuo4 ye4 la4 zai4 xue2 xiao4 le5"), ("他把书落下了", "ta1 ba3 shu1 la4 xia4 le5"),

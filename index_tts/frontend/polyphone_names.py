@@ -22,8 +22,10 @@ NAME_FIXES: dict[str, str] = {
     "月氏": "yue4 zhi1", "乐亭": "lao4 ting2", "铅山": "yan2 shan1", "蚌埠": "beng4 bu4", "六安": "lu4 an1",
     "番禺": "pan1 yu2", "丽水": "li2 shui3", "蔚县": "yu4 xian4", "尉犁": "yu4 li2", "莘县": "shen1 xian4",
     "东阿": "dong1 e1", "歙县": "she4 xian4", "亳州": "bo2 zhou1", "盱眙": "xu1 yi2", "台州": "tai1 zhou1",
+    # two-character names jieba cuts apart (probe 10)
+    "曾子": "zeng1 zi3", "解缙": "xie4 jin4",
 }
-# Place names that jieba may cut apart (古称会/稽, 郫/都区): their pieces are joined back (g2p).
+# Place names and names that jieba may cut apart (古称会/稽, 郫/都区, 曾/子): their pieces are joined back (g2p).
 JOIN_WORDS = frozenset(NAME_FIXES)
 NAME_FIXES.update({
     # words pypinyin reads wrongly
