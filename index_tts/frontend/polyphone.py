@@ -146,8 +146,8 @@ def _chang_zhang(c: Context) -> str:
         return "zhang3"
     if c.prev_word in ("生", "成", "增", "助", "疯", "滋"):
         return "zhang3"
-    if c.word.endswith("长") and len(c.word) >= 2 and (c.prev_char in OFFICE_CHARS or c.prev_char in _TITLE_HEADS
-                                                        and len(c.word) >= 3):
+    if c.word.endswith("长") and len(c.word) >= 2 and (c.prev_char in OFFICE_CHARS
+                                                        or (c.prev_char in _TITLE_HEADS and len(c.word) >= 3)):
         return "zhang3"  # a title: 秘书长, 委员长, 检察长, 列车长; two characters: 区长, 厅长, 营长
     return "chang2"
 

@@ -95,7 +95,7 @@ _FALLS_ON = frozenset("目光 视线 眼光 希望 注意力 重心 重点 责�
 
 def _la(c: Context) -> str | None:
     """落 after 把 + a thing is là, left behind (把作业落在学校了, 把书落下了); 把目光落在… stays luò."""
-    if c.word in ("落", "落下") and (c.prev2_word == "把" and c.prev_word not in _FALLS_ON or c.prev_word == "把"):
+    if c.word in ("落", "落下") and ((c.prev2_word == "把" and c.prev_word not in _FALLS_ON) or c.prev_word == "把"):
         return "la4"
     return None
 
