@@ -61,6 +61,10 @@ def phones(fe, text, **kw):
         ("你干什么呢", "ni3 gan4 shen2 me5 ne5"), ("活动时间为三天", "huo2 dong4 shi2 jian1 wei2 san1 tian1"),
         ("时间为我们证明了一切", "shi2 jian1 wei4 wo3 men5 zheng4 ming2 le5 yi2 qie4"),
         ("曾子是孔子的学生", "zeng1 zi3 shi4 kong2 zi3 de5 xue2 sheng5"), ("解缙是明朝的才子", "xie4 jin4 shi4 ming2 chao2 de5 cai2 zi3"),
+        # phrases that lost to an overlapping phrase inside a longer word
+        ("本行政区域内", "ben3 xing2 zheng4 qu1 yu4 nei4"), ("他自称为专家", "ta1 zi4 cheng1 wei2 zhuan1 jia1"),
+        ("器乐曲", "qi4 yue4 qu3"), ("生意兴隆", "sheng1 yi4 xing1 long2"), ("要不了多久", "yao4 bu4 liao3 duo1 jiu3"),
+        ("第十一卷", "di4 shi2 yi1 juan4"), ("出血量", "chu1 xue4 liang4"), ("银行政策", "yin2 hang2 zheng4 ce4"),
         # probe 8 (everyday dialogue and idioms)
         ("哦，原来是这样", "o4 yuan2 lai2 shi4 zhe4 yang4"), ("好的哦", "hao3 de5 o5"),
         ("我把作业落在学校了", "wo2 ba3 zuo4 ye4 la4 zai4 xue2 xiao4 le5"), ("他把书落下了", "ta1 ba3 shu1 la4 xia4 le5"),

@@ -14,3 +14,12 @@ def test_third_tone_sandhi_yi_bu_and_neutral_tones_are_explained():
     assert explained(["yi2", "dao4"], ["yi1", "dao4"], "一倒", POLY)
     assert explained(["wei2", "le5"], ["wei2", "le1"], "为了", POLY)
     assert not explained(["chang2", "lao3"], ["zhang3", "lao3"], "长老", POLY)  # another syllable, not sandhi
+
+
+def test_overlap_check_compares_up_to_neutral_tone_and_sandhi():
+    from index_tts.eval.polyphone_audit import _same
+
+    assert _same("zi5", "zi")             # pypinyin writes the neutral tone without a digit
+    assert _same("yuan2", "yuan3")        # third-tone sandhi
+    assert not _same("hang2", "xing2")    # 本行|政区域: another syllable
+    assert not _same("xie3", "xue4")

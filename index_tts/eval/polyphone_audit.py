@@ -4,6 +4,7 @@
     python -m index_tts.eval.polyphone_audit words --min-freq 300            # words to look at by hand
     python -m index_tts.eval.polyphone_audit words --min-freq 60 --max-freq 300
     python -m index_tts.eval.polyphone_audit first-readings                   # needs no g2pM
+    python -m index_tts.eval.polyphone_audit overlaps --min-freq 30           # needs no g2pM
 
 ``words``: jieba's dictionary words (2-4 characters, frequency in [min, max)) that pypinyin's
 phrase dictionary does not hold and that contain a polyphonic character are read through the
@@ -15,6 +16,10 @@ person to judge; it is not a score.
 ``first-readings``: characters whose first reading in pypinyin's character table (the reading a
 word outside any phrase gets) is one that pypinyin's own phrase dictionary uses in under 40 % of
 its entries, weighted by jieba word frequency.
+
+``overlaps``: longer jieba words (3+ characters, outside pypinyin's phrases) whose reading
+disagrees with a pypinyin phrase inside them: pypinyin cut the word so that an overlapping phrase
+won (本行|政区域 read 行 háng although 行政 is a phrase). Also for a person to judge.
 """
 from __future__ import annotations
 
@@ -81,6 +86,47 @@ def audit_words(min_freq: int, max_freq: int) -> Iterator[str]:
             yield f"{freq} {tag} {word} {' '.join(ours)} | g2pM {' '.join(theirs)}"
 
 
+def _same(ours: str, phrase: str) -> bool:
+    """Our toned syllable agrees with a phrase's, up to a neutral tone or third-tone sandhi."""
+    if not phrase[-1:].isdigit():
+        phrase += "5"
+    if ours[:-1] != phrase[:-1]:
+        return False
+    return ours[-1] == phrase[-1] or "5" in (ours[-1], phrase[-1]) or (ours[-1] == "2" and phrase[-1] == "3")
+
+
+def overlaps(min_freq: int) -> Iterator[str]:
+    import pypinyin.phrases_dict as phrases
+
+    from ..frontend import Frontend
+
+    frontend = Frontend()
+    rows = []
+    for word, freq, tag in _jieba_words():
+        if freq < min_freq or len(word) < 3 or word in phrases.phrases_dict:
+            continue
+        ours = [p for seg in frontend(word).segments for p in seg.pinyin]
+        if len(ours) != len(word):
+            continue
+        for i in range(len(word)):
+            for j in range(i + 2, len(word) + 1):
+                sub = word[i:j]
+                readings = phrases.phrases_dict.get(sub)
+                if not readings or len(readings) != len(sub):
+                    continue
+                bad = [k for k, ch in enumerate(sub)
+                       if ch not in _SKIP and not _same(ours[i + k], _tone3(readings[k][0]))]
+                if bad:
+                    rows.append((freq, f"{freq} {tag} {word} {' '.join(ours)} | phrase {sub} "
+                                       f"{' '.join(_tone3(r[0]) for r in readings)}"))
+                    break
+            else:
+                continue
+            break
+    for _, line in sorted(rows, reverse=True):
+        yield line
+
+
 def rare_first_readings(min_share: float = 0.6, min_weight: int = 100) -> Iterator[str]:
     import pypinyin.phrases_dict as phrases
     import pypinyin.pinyin_dict as table
@@ -112,6 +158,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     w.add_argument("--min-freq", type=int, default=300)
     w.add_argument("--max-freq", type=int, default=10**9)
     sub.add_parser("first-readings", help="characters whose first pypinyin reading is the rare one")
+    o = sub.add_parser("overlaps", help="longer words that disagree with a pypinyin phrase inside them")
+    o.add_argument("--min-freq", type=int, default=30)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.cmd == "words":
@@ -121,6 +169,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             print("error: this needs g2pM (pip install g2pM==0.1.2.5)", file=sys.stderr)
             return 2
         lines = audit_words(args.min_freq, args.max_freq)
+    elif args.cmd == "overlaps":
+        lines = overlaps(args.min_freq)
     else:
         lines = rare_first_readings()
     n = 0

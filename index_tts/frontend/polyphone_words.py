@@ -27,6 +27,11 @@ AUDIT_WORD_FIXES: dict[str, str] = {
     "此行": "ci3 xing2", "多重": "duo1 chong2", "不为过": "bu4 wei2 guo4", "问卷": "wen4 juan4", "干湿": "gan1 shi1",
     "燕国": "yan1 guo2", "燕赵": "yan1 zhao4", "弹指": "tan2 zhi3", "连冠": "lian2 guan4",
     "悄无声息": "qiao3 wu2 sheng1 xi1", "怔忡": "zheng1 chong1", "干布": "gan1 bu4",
+    # pypinyin phrases that lose to an overlapping phrase inside longer words (本行|政区域, 器乐|曲, 自称|为,
+    # 新乐|府, 生意|兴隆 as 意兴|隆); re-stated so they win (see polyphone_audit.py, overlaps)
+    "行政": "xing2 zheng4", "称为": "cheng1 wei2", "乐曲": "yue4 qu3", "乐府": "yue4 fu3", "兴隆": "xing1 long2",
+    "处方": "chu3 fang1", "不了": "bu4 liao3", "十一卷": "shi2 yi1 juan4", "出血量": "chu1 xue4 liang4",
+    "出血性": "chu1 xue4 xing4",
     # 以…为Y words, and adverb + 为 (also inside longer words: 大为光火, 广为流传)
     **{w: "wei2 " + r for w, r in (("为官", "guan1"), ("为辅", "fu3"), ("为先", "xian1"), ("为题", "ti2"),
                                    ("为名", "ming2"), ("为重", "zhong4"))},
