@@ -65,6 +65,12 @@ def phones(fe, text, **kw):
         ("本行政区域内", "ben3 xing2 zheng4 qu1 yu4 nei4"), ("他自称为专家", "ta1 zi4 cheng1 wei2 zhuan1 jia1"),
         ("器乐曲", "qi4 yue4 qu3"), ("生意兴隆", "sheng1 yi4 xing1 long2"), ("要不了多久", "yao4 bu4 liao3 duo1 jiu3"),
         ("第十一卷", "di4 shi2 yi1 juan4"), ("出血量", "chu1 xue4 liang4"), ("银行政策", "yin2 hang2 zheng4 ce4"),
+        # the audit's rows of frequency 60-104
+        ("掺杂", "chan1 za2"), ("无处不在", "wu2 chu4 bu2 zai4"), ("毫无用处", "hao2 wu2 yong4 chu4"),
+        ("藏北高原", "zang4 bei3 gao1 yuan2"), ("他藏东西", "ta1 cang2 dong1 xi5"), ("志在必得", "zhi4 zai4 bi4 de2"),
+        ("馆舍", "guan3 she4"), ("割舍", "ge1 she3"), ("弹唱", "tan2 chang4"), ("弹片", "dan4 pian4"),
+        ("教务长", "jiao4 wu4 zhang3"), ("朝阳门", "chao2 yang2 men2"), ("朝阳初升", "zhao1 yang2 chu1 sheng1"),
+        ("九华山", "jiu3 hua2 shan1"), ("应激反应", "ying4 ji1 fan3 ying4"),
         # probe 8 (everyday dialogue and idioms)
         ("哦，原来是这样", "o4 yuan2 lai2 shi4 zhe4 yang4"), ("好的哦", "hao3 de5 o5"),
         ("我把作业落在学校了", "wo2 ba3 zuo4 ye4 la4 zai4 xue2 xiao4 le5"), ("他把书落下了", "ta1 ba3 shu1 la4 xia4 le5"),

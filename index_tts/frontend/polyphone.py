@@ -138,7 +138,7 @@ def _xing_hang(c: Context) -> str:
 
 # Before a word-final 长 in a word of 3+ characters, these make it a title too (委员长, 检察长, 列车长);
 # alone before 长 they are lengths or ambiguous (车长 is a vehicle's length or a conductor).
-_TITLE_HEADS = frozenset("员察车舰机厂监")
+_TITLE_HEADS = frozenset("员察车舰机厂监务")
 
 
 def _chang_zhang(c: Context) -> str:
@@ -340,7 +340,7 @@ def _diao_tiao(c: Context) -> str:
 
 
 def _tan_dan(c: Context) -> str:
-    return "tan2" if c.pos.startswith("v") or c.next_char in ("琴", "钢", "吉", "奏") else "dan4"
+    return "tan2" if c.pos.startswith("v") or c.next_char in ("琴", "钢", "吉", "奏", "唱", "压", "拨") else "dan4"
 
 
 def _jiao(c: Context) -> str:

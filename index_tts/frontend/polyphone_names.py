@@ -24,6 +24,9 @@ NAME_FIXES: dict[str, str] = {
     "东阿": "dong1 e1", "歙县": "she4 xian4", "亳州": "bo2 zhou1", "盱眙": "xu1 yi2", "台州": "tai1 zhou1",
     # two-character names jieba cuts apart (probe 10)
     "曾子": "zeng1 zi3", "解缙": "xie4 jin4",
+    # the audit's rows: places and foreign names
+    "那曲": "na4 qu3", "九华山": "jiu3 hua2 shan1", "燕郊": "yan1 jiao1", "廊坊": "lang2 fang2",
+    "朝阳门": "chao2 yang2 men2", "朝阳区": "chao2 yang2 qu1", "夫差": "fu1 chai1", "肖邦": "xiao1 bang1",
 }
 # Place names and names that jieba may cut apart (古称会/稽, 郫/都区, 曾/子): their pieces are joined back (g2p).
 JOIN_WORDS = frozenset(NAME_FIXES)

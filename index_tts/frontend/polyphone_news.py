@@ -16,7 +16,7 @@ LOCAL_HEADS = tuple(
     "银行 税 税收 收入 预算 主管部门 政策 干部 机构 国有企业 融资 平台".split())
 
 # Title nouns X长 (秘书长, 董事长, 行长): the head of an office is zhǎng.
-OFFICE_CHARS = frozenset("书市省县区局部厅处科校院社团组队班会事村乡镇州署司站馆园军师旅营连排行族舰")
+OFFICE_CHARS = frozenset("书市省县区局部厅处科校院社团组队班会事村乡镇州署司站馆园军师旅营连排行族舰艇")
 
 
 def _chu(c: Context) -> str | None:

@@ -32,6 +32,9 @@ AUDIT_WORD_FIXES: dict[str, str] = {
     "行政": "xing2 zheng4", "称为": "cheng1 wei2", "乐曲": "yue4 qu3", "乐府": "yue4 fu3", "兴隆": "xing1 long2",
     "处方": "chu3 fang1", "不了": "bu4 liao3", "十一卷": "shi2 yi1 juan4", "出血量": "chu1 xue4 liang4",
     "出血性": "chu1 xue4 xing4",
+    # the audit's rows of frequency 60-104
+    "无处": "wu2 chu4", "用处": "yong4 chu4", "咽部": "yan1 bu4", "气藏": "qi4 zang4", "伺服": "si4 fu2",
+    "为伴": "wei2 ban4", "尊长": "zun1 zhang3", "应激": "ying4 ji1", "志在必得": "zhi4 zai4 bi4 de2",
     # 以…为Y words, and adverb + 为 (also inside longer words: 大为光火, 广为流传)
     **{w: "wei2 " + r for w, r in (("为官", "guan1"), ("为辅", "fu3"), ("为先", "xian1"), ("为题", "ti2"),
                                    ("为名", "ming2"), ("为重", "zhong4"))},
@@ -44,18 +47,24 @@ AUDIT_WORD_FIXES: dict[str, str] = {
 # uses in 90-100 % of the entries (weighted by jieba's word frequency): 萎缩, 哮喘, 缅甸, 屋脊, 停泊,
 # 希特勒, 仆人, 佛像, 雕琢, 颈椎, 杠杆, 耶稣, 瑜伽, 辗转, 宫阙, 番茄, 肋骨, 瞭望, 鹿茸, 潦草, 澎湃,
 # 怔住, 柞蚕, 铤而走险, 谩骂, 牙龈, 囤积, 踉跄, 慰藉; from the audit's words: 颇具, 一幢楼, 摒弃,
-# 乙炔, 嬷嬷, 门框.
+# 乙炔, 嬷嬷, 门框, 掺杂, 聒噪.
 RARE_FIRST_READINGS: dict[str, str] = {
     "萎": "wei3", "哮": "xiao4", "甸": "dian4", "脊": "ji3", "泊": "bo2", "勒": "le4", "仆": "pu2",
     "佛": "fo2", "琢": "zhuo2", "椎": "zhui1", "杠": "gang4", "傀": "kui3", "耶": "ye1", "伽": "jia1",
     "辗": "zhan3", "阙": "que4", "茄": "qie2", "肋": "lei4", "瞭": "liao4", "茸": "rong2", "潦": "liao2",
     "澎": "peng2", "怔": "zheng4", "柞": "zuo4", "铤": "ting3", "谩": "man4", "龈": "yin2", "囤": "tun2",
     "踉": "liang4", "跄": "qiang4", "藉": "jie4",
-    "颇": "po1", "幢": "zhuang4", "摒": "bing4", "炔": "que1", "嬷": "mo2", "框": "kuang4",
+    "颇": "po1", "幢": "zhuang4", "摒": "bing4", "炔": "que1", "嬷": "mo2", "框": "kuang4", "掺": "chan1",
+    "聒": "guo1",
 }
 
 
 _DRY_THINGS = frozenset("布 毛巾 抹布 纸巾 衣服 袜子 面包 馒头 树枝 柴".split())
+
+
+def _she(c: Context) -> str | None:
+    """舍 closing a noun is a house, shè (馆舍, 校舍); the verb 'give up' keeps shě (割舍, 施舍)."""
+    return "she4" if len(c.word) >= 2 and c.word.endswith("舍") and c.pos == "n" else None  # jieba tags 割舍 nrt
 
 
 def _qie(c: Context) -> str | None:
@@ -118,7 +127,7 @@ def _shuai(c: Context) -> str | None:
 
 def _zang(c: Context) -> str | None:
     """藏 for Tibet (藏语, 藏文, 青藏, 汉藏) is zàng; hiding and storing keep cáng."""
-    if (c.next_char and c.next_char in "语文族传医药历獒羚区戏袍") or (c.prev_char and c.prev_char in "青汉入援进川滇"):
+    if (c.next_char and c.next_char in "语文族传医药历獒羚区戏袍北南") or (c.prev_char and c.prev_char in "青汉入援进川滇"):
         return "zang4"
     return None
 
@@ -131,5 +140,5 @@ WORD_RULES = {
     "率": _shuai, "藏": _zang, "塞": lambda c: "sai4" if c.pos[:2] in ("ns", "nr") else None,  # 塞尔维亚, 巴塞罗那
     "斗": lambda c: "dou3" if c.prev_char and c.prev_char in _NUMERALS else None,  # 一斗米 (a measure)
     "干": lambda c: "gan1" if c.word == "干" and c.next_word in _DRY_THINGS else None,  # 用干布擦 (dry)
-    "切": _qie, "什": _shen_shi, "似": _shi_si, "粘": _zhan_nian, "挨": _ai, "卷": _juan, "曲": _qu,
+    "切": _qie, "舍": _she, "什": _shen_shi, "似": _shi_si, "粘": _zhan_nian, "挨": _ai, "卷": _juan, "曲": _qu,
 }
