@@ -71,6 +71,10 @@ def phones(fe, text, **kw):
         ("馆舍", "guan3 she4"), ("割舍", "ge1 she3"), ("弹唱", "tan2 chang4"), ("弹片", "dan4 pian4"),
         ("教务长", "jiao4 wu4 zhang3"), ("朝阳门", "chao2 yang2 men2"), ("朝阳初升", "zhao1 yang2 chu1 sheng1"),
         ("九华山", "jiu3 hua2 shan1"), ("应激反应", "ying4 ji1 fan3 ying4"),
+        # the audit's rows of frequency 30-60
+        ("藏民", "zang4 min2"), ("唱曲", "chang4 qu3"), ("弯曲", "wan1 qu1"), ("室内乐", "shi4 nei4 yue4"),
+        ("海蜇", "hai3 zhe2"), ("不为所动", "bu4 wei2 suo3 dong4"), ("仔仔细细", "zi2 zi3 xi4 xi4"),
+        ("十载", "shi2 zai3"), ("装载", "zhuang1 zai4"), ("一份薄礼", "yi2 fen4 bo2 li3"), ("玻色子", "bo1 se4 zi3"),
         # probe 8 (everyday dialogue and idioms)
         ("哦，原来是这样", "o4 yuan2 lai2 shi4 zhe4 yang4"), ("好的哦", "hao3 de5 o5"),
         ("我把作业落在学校了", "wo2 ba3 zuo4 ye4 la4 zai4 xue2 xiao4 le5"), ("他把书落下了", "ta1 ba3 shu1 la4 xia4 le5"),

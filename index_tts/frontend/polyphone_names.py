@@ -27,6 +27,7 @@ NAME_FIXES: dict[str, str] = {
     # the audit's rows: places and foreign names
     "那曲": "na4 qu3", "九华山": "jiu3 hua2 shan1", "燕郊": "yan1 jiao1", "廊坊": "lang2 fang2",
     "朝阳门": "chao2 yang2 men2", "朝阳区": "chao2 yang2 qu1", "夫差": "fu1 chai1", "肖邦": "xiao1 bang1",
+    "曲靖": "qu3 jing4", "司马相如": "si1 ma3 xiang4 ru2", "蔺相如": "lin4 xiang4 ru2", "肖恩": "xiao1 en1",
 }
 # Place names and names that jieba may cut apart (古称会/稽, 郫/都区, 曾/子): their pieces are joined back (g2p).
 JOIN_WORDS = frozenset(NAME_FIXES)

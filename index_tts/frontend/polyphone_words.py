@@ -35,6 +35,10 @@ AUDIT_WORD_FIXES: dict[str, str] = {
     # the audit's rows of frequency 60-104
     "无处": "wu2 chu4", "用处": "yong4 chu4", "咽部": "yan1 bu4", "气藏": "qi4 zang4", "伺服": "si4 fu2",
     "为伴": "wei2 ban4", "尊长": "zun1 zhang3", "应激": "ying4 ji1", "志在必得": "zhi4 zai4 bi4 de2",
+    # frequency 30-60
+    "室内乐": "shi4 nei4 yue4", "煞有其事": "sha4 you3 qi2 shi4", "煞有介事": "sha4 you3 jie4 shi4",
+    "果脯": "guo3 fu3", "玻色子": "bo1 se4 zi3", "薄礼": "bo2 li3", "海蜇": "hai3 zhe2",
+    "不为所动": "bu4 wei2 suo3 dong4", "仔仔细细": "zi3 zi3 xi4 xi4",
     # 以…为Y words, and adverb + 为 (also inside longer words: 大为光火, 广为流传)
     **{w: "wei2 " + r for w, r in (("为官", "guan1"), ("为辅", "fu3"), ("为先", "xian1"), ("为题", "ti2"),
                                    ("为名", "ming2"), ("为重", "zhong4"))},
@@ -101,7 +105,9 @@ def _juan(c: Context) -> str:
 
 def _qu(c: Context) -> str:
     """曲 closing a longer word is a piece of music (进行曲, 交响曲, 小夜曲): qǔ; else qū (弯曲, 九曲)."""
-    return "qu3" if len(c.word) >= 3 and c.word.endswith("曲") else "qu1"
+    if c.word.endswith("曲") and (len(c.word) >= 3 or c.word[0] in "唱编谱"):
+        return "qu3"  # also 唱曲, 编曲
+    return "qu1"
 
 
 _FALLS_ON = frozenset("目光 视线 眼光 希望 注意力 重心 重点 责任 重担 担子 心思 心".split())
@@ -127,7 +133,7 @@ def _shuai(c: Context) -> str | None:
 
 def _zang(c: Context) -> str | None:
     """藏 for Tibet (藏语, 藏文, 青藏, 汉藏) is zàng; hiding and storing keep cáng."""
-    if (c.next_char and c.next_char in "语文族传医药历獒羚区戏袍北南") or (c.prev_char and c.prev_char in "青汉入援进川滇"):
+    if (c.next_char and c.next_char in "语文族传医药历獒羚区戏袍北南学民") or (c.prev_char and c.prev_char in "青汉入援进川滇"):
         return "zang4"
     return None
 
@@ -139,6 +145,7 @@ WORD_RULES = {
     "好": lambda c: "hao4" if c.word == "好" and c.next_word == "面子" else None,  # 他好面子 (is vain)
     "率": _shuai, "藏": _zang, "塞": lambda c: "sai4" if c.pos[:2] in ("ns", "nr") else None,  # 塞尔维亚, 巴塞罗那
     "斗": lambda c: "dou3" if c.prev_char and c.prev_char in _NUMERALS else None,  # 一斗米 (a measure)
+    "载": lambda c: "zai3" if c.prev_char and c.prev_char in _NUMERALS and c.word.endswith("载") else None,  # 十载 (years)
     "干": lambda c: "gan1" if c.word == "干" and c.next_word in _DRY_THINGS else None,  # 用干布擦 (dry)
     "切": _qie, "舍": _she, "什": _shen_shi, "似": _shi_si, "粘": _zhan_nian, "挨": _ai, "卷": _juan, "曲": _qu,
 }
