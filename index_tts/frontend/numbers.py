@@ -3,6 +3,8 @@ from __future__ import annotations
 
 DIGITS = "零一二三四五六七八九"
 DIGITS_YAO = "零幺二三四五六七八九"
+# Characters that write a Chinese numeral (一百二十, 几, 两): the polyphone rules test what precedes a measure.
+NUMERALS = "零一二三四五六七八九十百千万亿两几幺"
 _SECTION_UNITS = ("", "万", "亿", "万亿")
 _MAX_CARDINAL_DIGITS = 16
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .numbers import NUMERALS
 from .polyphone_names import NAME_FIXES, SURNAME_READINGS, TITLES, surname_rules  # noqa: F401 (re-exported)
 from .polyphone_news import NEWS_RULES, OFFICE_CHARS
 from .polyphone_words import AUDIT_WORD_FIXES, RARE_FIRST_READINGS, WORD_RULES
@@ -68,7 +69,6 @@ FULL_TONE_REDUP = frozenset("处处 常常 刚刚 渐渐 往往 偏偏 恰恰 �
 # Monosyllabic reduplications whose second syllable is neutral (kinship terms and the like).
 NEUTRAL_REDUP_NOUNS = frozenset("妈爸哥姐弟妹爷奶姥舅叔婶伯姑娃宝星猩蝈太公婆嬷")
 
-NUMERALS = "零一二三四五六七八九十百千万亿两几幺"
 _DEMONSTRATIVES = "这那哪每各某此该多"
 _MODAL_ADVERBS = ("就", "还", "也", "都", "总", "又", "可", "必须", "非", "总是")
 _DEGREE = ("很", "太", "真", "好", "更", "最", "非常", "比较", "特别", "挺", "多", "这么", "那么", "越", "够")

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .numbers import NUMERALS
+
 if TYPE_CHECKING:
     from .polyphone import Context
 
-_NUMERALS = "零一二三四五六七八九十百千万亿两几幺"
 
 AUDIT_WORD_FIXES: dict[str, str] = {
     # jieba words pypinyin reads with a character's default (一卷: a roll, 一卷纸; pypinyin: the volume)
@@ -100,7 +101,7 @@ def _ai(c: Context) -> str:
 def _juan(c: Context) -> str:
     """卷 numbered (第三卷, 第二十卷) is the volume, juàn; the verb and a roll (卷起, 一卷纸) juǎn."""
     before = (c.prev_word + c.word[:-1]) if c.word.endswith("卷") else c.prev_word
-    return "juan4" if before.startswith("第") and before[1:] and all(ch in _NUMERALS for ch in before[1:]) else "juan3"
+    return "juan4" if before.startswith("第") and before[1:] and all(ch in NUMERALS for ch in before[1:]) else "juan3"
 
 
 def _qu(c: Context) -> str:
@@ -144,8 +145,8 @@ WORD_RULES = {
     "称": lambda c: "chen4" if c.word == "称" and c.next_word == "身" else None,  # 很称身 (fits)
     "好": lambda c: "hao4" if c.word == "好" and c.next_word == "面子" else None,  # 他好面子 (is vain)
     "率": _shuai, "藏": _zang, "塞": lambda c: "sai4" if c.pos[:2] in ("ns", "nr") else None,  # 塞尔维亚, 巴塞罗那
-    "斗": lambda c: "dou3" if c.prev_char and c.prev_char in _NUMERALS else None,  # 一斗米 (a measure)
-    "载": lambda c: "zai3" if c.prev_char and c.prev_char in _NUMERALS and c.word.endswith("载") else None,  # 十载 (years)
+    "斗": lambda c: "dou3" if c.prev_char and c.prev_char in NUMERALS else None,  # 一斗米 (a measure)
+    "载": lambda c: "zai3" if c.prev_char and c.prev_char in NUMERALS and c.word.endswith("载") else None,  # 十载 (years)
     "干": lambda c: "gan1" if c.word == "干" and c.next_word in _DRY_THINGS else None,  # 用干布擦 (dry)
     "切": _qie, "舍": _she, "什": _shen_shi, "似": _shi_si, "粘": _zhan_nian, "挨": _ai, "卷": _juan, "曲": _qu,
 }

@@ -7,9 +7,9 @@ Locked syllables (user overrides) and spelled letters are never changed.
 from __future__ import annotations
 
 from .g2p import is_dict_word as _is_dict_word
-from .numbers import MEASURE_WORDS
+from .numbers import MEASURE_WORDS, NUMERALS
 from .polyphone_news import LOCAL_HEADS
-from .polyphone import FULL_TONE_REDUP, NEUTRAL_REDUP_NOUNS, NEUTRAL_WORDS, NUMERALS
+from .polyphone import FULL_TONE_REDUP, NEUTRAL_REDUP_NOUNS, NEUTRAL_WORDS
 from .types import Syllable, Word
 
 _PARTICLES = {
