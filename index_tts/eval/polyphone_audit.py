@@ -55,6 +55,11 @@ def _heteronyms() -> set[str]:
     return {chr(code) for code, readings in table.pinyin_dict.items() if "," in readings}
 
 
+def _readings(frontend, word: str) -> list[str]:
+    """The Frontend's toned syllables for ``word`` read alone."""
+    return [p for seg in frontend(word).segments for p in seg.pinyin]
+
+
 def explained(ours: Sequence[str], theirs: Sequence[str], word: str, polyphonic: set[str]) -> bool:
     """True when every difference on a polyphonic character is tone sandhi, 一/不 or a neutral tone."""
     for i, ch in enumerate(word):
@@ -80,7 +85,7 @@ def audit_words(min_freq: int, max_freq: int) -> Iterator[str]:
                    and any(c in polyphonic for c in w)), reverse=True)
     logging.getLogger(__name__).info("%d candidate words", len(rows))
     for freq, word, tag in rows:
-        ours = [p for seg in frontend(word).segments for p in seg.pinyin]
+        ours = _readings(frontend, word)
         theirs = model(word, tone=True, char_split=False)
         if len(ours) == len(theirs) == len(word) and not explained(ours, theirs, word, polyphonic):
             yield f"{freq} {tag} {word} {' '.join(ours)} | g2pM {' '.join(theirs)}"
@@ -95,6 +100,19 @@ def _same(ours: str, phrase: str) -> bool:
     return ours[-1] == phrase[-1] or "5" in (ours[-1], phrase[-1]) or (ours[-1] == "2" and phrase[-1] == "3")
 
 
+def _disagreeing_phrase(word: str, ours: Sequence[str], phrases: dict) -> Optional[tuple[str, list]]:
+    """The first pypinyin phrase inside ``word`` (left to right, shorter first) whose reading
+    disagrees with ours, with its readings; None when every phrase inside agrees."""
+    for i in range(len(word)):
+        for j in range(i + 2, len(word) + 1):
+            sub = word[i:j]
+            readings = phrases.get(sub)
+            if readings and len(readings) == len(sub) and any(
+                    ch not in _SKIP and not _same(ours[i + k], _tone3(readings[k][0])) for k, ch in enumerate(sub)):
+                return sub, readings
+    return None
+
+
 def overlaps(min_freq: int) -> Iterator[str]:
     import pypinyin.phrases_dict as phrases
 
@@ -105,24 +123,12 @@ def overlaps(min_freq: int) -> Iterator[str]:
     for word, freq, tag in _jieba_words():
         if freq < min_freq or len(word) < 3 or word in phrases.phrases_dict:
             continue
-        ours = [p for seg in frontend(word).segments for p in seg.pinyin]
-        if len(ours) != len(word):
-            continue
-        for i in range(len(word)):
-            for j in range(i + 2, len(word) + 1):
-                sub = word[i:j]
-                readings = phrases.phrases_dict.get(sub)
-                if not readings or len(readings) != len(sub):
-                    continue
-                bad = [k for k, ch in enumerate(sub)
-                       if ch not in _SKIP and not _same(ours[i + k], _tone3(readings[k][0]))]
-                if bad:
-                    rows.append((freq, f"{freq} {tag} {word} {' '.join(ours)} | phrase {sub} "
-                                       f"{' '.join(_tone3(r[0]) for r in readings)}"))
-                    break
-            else:
-                continue
-            break
+        ours = _readings(frontend, word)
+        found = _disagreeing_phrase(word, ours, phrases.phrases_dict) if len(ours) == len(word) else None
+        if found:
+            sub, readings = found
+            rows.append((freq, f"{freq} {tag} {word} {' '.join(ours)} | phrase {sub} "
+                               f"{' '.join(_tone3(r[0]) for r in readings)}"))
     for _, line in sorted(rows, reverse=True):
         yield line
 
