@@ -63,6 +63,25 @@ def test_run_eval_scores_and_writes_report(tmp_path, tts):
     assert sf.info(str(tmp_path / "wavs" / "s0.wav")).samplerate == 24000
     runner.run_eval(sents[:1], tts, tmp_path / "v", model_name="fake", voice="yunxi")
     assert tts.calls[-1][1] == {"speaker": "yunxi"}  # a voice reaches the synthesizer; no emotion, no seed
+    runner.run_eval(sents[:1], tts, tmp_path / "x", model_name="fake", extra={"speed": 0.9})
+    assert tts.calls[-1][1] == {"speed": 0.9}  # further request fields pass as they are
+
+
+def test_eval_cli_speed_and_pitch_range_become_request_fields():
+    from index_tts.encoders.emotion import NEUTRAL_CONTROL, EmotionControl
+    from index_tts.eval.__main__ import build_parser, request_extras
+
+    p = build_parser()
+    assert request_extras(p.parse_args([])) == {}
+    extra = request_extras(p.parse_args(["--speed", "0.9", "--pitch-range", "1.2"]))
+    assert extra["speed"] == 0.9
+    ctrl = extra["emotion_control"]
+    assert isinstance(ctrl, EmotionControl) and ctrl.pitch_range == 1.2
+    assert ctrl.rate == NEUTRAL_CONTROL.rate and ctrl.pitch_shift_st == NEUTRAL_CONTROL.pitch_shift_st
+    with pytest.raises(ValueError, match="emotion"):
+        request_extras(p.parse_args(["--pitch-range", "1.2", "--emotion", "sad"]))
+    with pytest.raises(ValueError, match="0.35"):
+        request_extras(p.parse_args(["--pitch-range", "5"]))
 
 
 def test_summarize_rejects_empty():

@@ -10,7 +10,10 @@ with Whisper base (word timestamps, faster-whisper), and prints one JSON report:
 - ``cue_start_error_s``: for each SRT cue, cue start minus the time Whisper gives the cue's
   first character (characters aligned with difflib); median and 90th percentile of |error|,
   and for how many cues the audio between the two times is silence (Whisper early, not the cue late);
-- ``render``: lines, audio seconds, synthesis seconds and real-time factor.
+- ``render``: lines, audio seconds, synthesis seconds and real-time factor;
+- ``homophones``: how many of the errors are the recogniser writing another character with the
+  same syllable and tone (``index_tts.eval.homophones``), and the CER without them (also for the
+  per-line transcripts with ``--per-line``).
 
 Needs the dev requirements (faster-whisper, the Whisper-base parts, opencc).
 """
@@ -96,6 +99,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     import soundfile as sf
 
     from ..cli import limit_threads
+    from ..eval.homophones import split_errors
     from ..eval.textnorm import cer
     from ..script import parse_script
     from ..synthesizer import Synthesizer
@@ -114,12 +118,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     heard = whisper_chars(wav, sr, args.threads)
     errors, ref, silent = cue_errors(cues, heard, wav, sr)
     absolute = sorted(abs(e) for e in errors)
+    joined_hyp = "".join(c for c, _ in heard)
     report = {
         "script": str(path),
         "render": {"lines": len(res.jobs), "rendered": res.rendered, "audio_s": round(res.audio_s, 2),
                    "render_s": round(res.render_s, 2), "wall_s": round(wall, 2),
                    "rtf": round(res.render_s / res.rendered_audio_s, 3) if res.rendered else None},
-        "cer": round(cer(ref, "".join(c for c, _ in heard)), 4),
+        "cer": round(cer(ref, joined_hyp), 4),
+        "homophones": split_errors([(ref, joined_hyp)]).to_dict(),
         "cues": len(cues), "cues_matched": len(errors),
         "cue_start_error_s": {
             "median_abs": round(statistics.median(absolute), 3) if absolute else None,
@@ -132,6 +138,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.per_line:
         rows = line_cers(Path(args.out), args.threads)
         report["lines_cer"] = round(sum(r["errors"] for r in rows) / max(1, sum(r["chars"] for r in rows)), 4)
+        report["lines_homophones"] = split_errors([(r["ref"], r["hyp"]) for r in rows]).to_dict()
         report["lines"] = rows
     json.dump(report, sys.stdout, ensure_ascii=False, indent=1)
     print()

