@@ -460,3 +460,22 @@ def test_news_polyphones(fe, text, expected):
 )
 def test_wei_for_a_person_and_values(fe, text, expected):
     assert pinyin(fe, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # 撒 scattering or spilling is sǎ (sandhi makes 撒点 sá); letting go keeps sā
+        ("不能到处撒胡椒面", "bu4 neng2 dao4 chu4 sa3 hu2 jiao1 mian4"),
+        ("撒点盐再撒上葱花", "sa2 dian3 yan2 zai4 sa3 shang4 cong1 hua1"),
+        ("把种子撒在地里", "ba2 zhong3 zi5 sa3 zai4 di4 li3"), ("往锅里撒一把葱花", "wang3 guo1 li2 sa3 yi4 ba3 cong1 hua1"),
+        ("他撒了个谎", "ta1 sa1 le5 ge4 huang3"), ("撒腿就跑", "sa1 tui3 jiu4 pao3"),
+        ("他撒手不管了", "ta1 sa1 shou3 bu4 guan3 le5"), ("撒哈拉", "sa1 ha1 la1"), ("撒种子", "sa2 zhong3 zi5"),
+        ("撒花庆祝", "sa3 hua1 qing4 zhu4"), ("撒开腿", "sa1 kai1 tui3"),
+        # a noun before a word that starts with it is not a reduplicated verb (jieba's one word 组组长)
+        ("交给各组组长", "jiao1 gei3 ge4 zu2 zu2 zhang3"), ("聊聊天", "liao2 liao5 tian1"), ("散散步", "san4 san5 bu4"),
+        ("扎着马尾", "zha1 zhe5 ma2 wei3"), ("长长的冰溜子", "chang2 chang2 de5 bing1 liu4 zi5"),
+    ],
+)
+def test_probe11_readings(fe, text, expected):
+    assert pinyin(fe, text) == expected

@@ -74,6 +74,12 @@ def is_dict_word(text: str) -> bool:
     return _lookups().is_dict_word(text)
 
 
+def char_tag(ch: str) -> str:
+    """jieba's POS tag for a single character as a word of its own (组 'zg', 聊 'v'); 'x' if unknown."""
+    pairs = _lookups().cut(ch)
+    return pairs[0][1] if len(pairs) == 1 else "x"
+
+
 def _pinyin_of(word: str) -> tuple[list[str | None], list[bool]]:
     """pypinyin readings per character and whether a known phrase covers the character."""
     readings, covered = _pinyin_cached(word)

@@ -74,10 +74,15 @@ _SCATTERED = "盐种米沙土粉糖花籽"
 
 
 def _sa(c: Context) -> str | None:
-    """撒 scattering (撒了一地, 撒在汤里, 撒一把米, 撒盐) is sǎ; 撒谎, 撒娇, 撒腿, 撒网 keep sā."""
+    """撒 scattering (撒了一地, 撒在汤里, 撒一把米, 撒盐) is sǎ; 撒谎, 撒娇, 撒腿, 撒网 keep sā.
+    jieba glues some of these into one word: 撒上, 撒花, 撒点 (盐), 撒胡椒面."""
     if c.word != "撒":
-        return None
-    if c.next_char in "在满落到向进上下遍" or c.next_word[-1:] in _SCATTERED or c.next_word[:2] in ("一地", "一把"):
+        rest = c.word[1:] if c.word.startswith("撒") else ""
+        scattered = (rest.lstrip("点些") + c.next_word)[:1] in _SCATTERED or rest.startswith("胡椒")
+        return "sa3" if rest and (rest[0] in "在满落到向进上下遍" or scattered) else None
+    thing = c.next2_word if c.next_word in ("点", "点儿", "些", "一点", "一些") else c.next_word  # 撒点盐
+    if (c.next_char in "在满落到向进上下遍" or (thing and (thing[0] in _SCATTERED or thing[-1] in _SCATTERED))
+            or c.next_word[:2] in ("一地", "一把")):
         return "sa3"
     if c.next_word == "了" and c.next2_word in ("一", "一地", "一把", "满", "满地", "一层", "一些", "一路"):
         return "sa3"

@@ -40,6 +40,8 @@ AUDIT_WORD_FIXES: dict[str, str] = {
     "室内乐": "shi4 nei4 yue4", "煞有其事": "sha4 you3 qi2 shi4", "煞有介事": "sha4 you3 jie4 shi4",
     "果脯": "guo3 fu3", "玻色子": "bo1 se4 zi3", "薄礼": "bo2 li3", "海蜇": "hai3 zhe2",
     "不为所动": "bu4 wei2 suo3 dong4", "仔仔细细": "zi3 zi3 xi4 xi4",
+    # probe 11 (recipes, school, daily life): 扎马尾 / 马尾辫 as everyone says it, 冰溜(子) icicle
+    "马尾": "ma3 wei3", "冰溜": "bing1 liu4",
     # 以…为Y words, and adverb + 为 (also inside longer words: 大为光火, 广为流传)
     **{w: "wei2 " + r for w, r in (("为官", "guan1"), ("为辅", "fu3"), ("为先", "xian1"), ("为题", "ti2"),
                                    ("为名", "ming2"), ("为重", "zhong4"))},

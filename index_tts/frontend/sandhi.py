@@ -6,6 +6,7 @@ Locked syllables (user overrides) and spelled letters are never changed.
 """
 from __future__ import annotations
 
+from .g2p import char_tag as _char_tag
 from .g2p import is_dict_word as _is_dict_word
 from .numbers import MEASURE_WORDS, NUMERALS
 from .polyphone_news import LOCAL_HEADS
@@ -41,8 +42,9 @@ def _neutral(words: list[Word]) -> None:
                 _set(syls[1], 5)
         if (len(w.text) == 3 and len(syls) == 3 and w.text[0] == w.text[1] != w.text[2] not in ("地", "的")
                 and w.text[:2] not in FULL_TONE_REDUP
-                and _is_dict_word(w.text[0] + w.text[2])):
+                and _is_dict_word(w.text[0] + w.text[2]) and _char_tag(w.text[0]).startswith("v")):
             _set(syls[1], 5)  # a reduplicated verb with its object, one jieba word: 聊聊天, 散散步, 帮帮忙
+            # (not a noun before a word that starts with it: 各组|组长, jieba's one word 组组长)
         if len(syls) == 1 and _PARTICLES.get(w.text) == syls[0].base and k and not w.break_before:
             _set(syls[0], 5)
         if (
