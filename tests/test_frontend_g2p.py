@@ -479,3 +479,19 @@ def test_wei_for_a_person_and_values(fe, text, expected):
 )
 def test_probe11_readings(fe, text, expected):
     assert pinyin(fe, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # 晃 shaking, also bare (有点晃, 晃得厉害), is huàng; 一晃 and 晃眼 stay huǎng
+        ("椅子有点晃", "yi3 zi5 you2 dian3 huang4"), ("桌子晃得厉害", "zhuo1 zi5 huang4 de5 li4 hai5"),
+        ("一晃十年", "yi4 huang3 shi2 nian2"), ("阳光太晃眼了", "yang2 guang1 tai4 huang2 yan3 le5"),
+        ("摇摇晃晃地走了", "yao2 yao2 huang4 huang4 de5 zou3 le5"),
+        # 服 counting doses after a numeral or demonstrative is fù; taking medicine stays fú
+        ("这服中药要慢慢煎", "zhe4 fu4 zhong1 yao4 yao4 man4 man4 jian1"), ("吃了三服药", "chi1 le5 san1 fu4 yao4"),
+        ("每天按时服药", "mei3 tian1 an4 shi2 fu2 yao4"), ("这服装很好看", "zhe4 fu2 zhuang1 hen2 hao3 kan4"),
+    ],
+)
+def test_probe12_readings(fe, text, expected):
+    assert pinyin(fe, text) == expected

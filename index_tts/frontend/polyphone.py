@@ -125,7 +125,7 @@ def _hai_huan(c: Context) -> str:
 
 
 # Phrases of pypinyin whose reading depends on what follows; their characters still get our rules.
-RULES_OVER_PHRASE = frozenset({"一行", "落下"})
+RULES_OVER_PHRASE = frozenset({"一行", "落下", "服药"})
 
 
 def _xing_hang(c: Context) -> str:
@@ -261,8 +261,8 @@ def _zhong_hit(c: Context) -> str:
 
 
 def _huang(c: Context) -> str:
-    """晃 shaking (晃了晃, 晃着, 晃动) is huàng; a flash, dazzling (一晃, 晃眼) huǎng."""
-    if c.word == "晃" and (c.next_word in ("了", "着", "动", "来", "去", "悠", "荡", "晃") or c.prev_word in ("晃", "了")):
+    """晃 shaking (晃了晃, 晃着, 晃动, 有点晃, 晃得厉害) is huàng; a flash, dazzling (一晃, 晃眼) huǎng."""
+    if c.word == "晃" and c.prev_word != "一" and "眼" not in c.next_word + c.next2_word:
         return "huang4"
     return "huang3"
 

@@ -42,6 +42,7 @@ AUDIT_WORD_FIXES: dict[str, str] = {
     "不为所动": "bu4 wei2 suo3 dong4", "仔仔细细": "zi3 zi3 xi4 xi4",
     # probe 11 (recipes, school, daily life): 扎马尾 / 马尾辫 as everyone says it, 冰溜(子) icicle
     "马尾": "ma3 wei3", "冰溜": "bing1 liu4",
+    "摇摇晃晃": "yao2 yao2 huang4 huang4",  # probe 12: pypinyin's 摇晃 covered only the middle pair
     # 以…为Y words, and adverb + 为 (also inside longer words: 大为光火, 广为流传)
     **{w: "wei2 " + r for w, r in (("为官", "guan1"), ("为辅", "fu3"), ("为先", "xian1"), ("为题", "ti2"),
                                    ("为名", "ming2"), ("为重", "zhong4"))},
@@ -141,7 +142,16 @@ def _zang(c: Context) -> str | None:
     return None
 
 
+def _fu(c: Context) -> str | None:
+    """服 counting doses of herbal medicine after a numeral or demonstrative (这服中药, 三服药) is fù;
+    elsewhere fú (服药, 服从, 衣服)."""
+    if c.prev_char and c.prev_char in NUMERALS + "这那几每" and (c.word == "服药" or c.next_word[:1] in ("药", "中", "汤", "草")):
+        return "fu4"
+    return None
+
+
 WORD_RULES = {
+    "服": _fu,
     "落": _la,
     "挣": lambda c: "zheng4",  # 挣钱, 挣得, 挣脱 (现代汉语词典 zhèngtuō); 挣扎 zhēngzhá is a phrase
     "称": lambda c: "chen4" if c.word == "称" and c.next_word == "身" else None,  # 很称身 (fits)
