@@ -491,6 +491,8 @@ def test_probe11_readings(fe, text, expected):
         # 服 counting doses after a numeral or demonstrative is fù; taking medicine stays fú
         ("这服中药要慢慢煎", "zhe4 fu4 zhong1 yao4 yao4 man4 man4 jian1"), ("吃了三服药", "chi1 le5 san1 fu4 yao4"),
         ("每天按时服药", "mei3 tian1 an4 shi2 fu2 yao4"), ("这服装很好看", "zhe4 fu2 zhuang1 hen2 hao3 kan4"),
+        # probe 13 (lessons, game lines): 解法 jiě; the surname keeps xiè
+        ("这种解法", "zhe4 zhong3 jie2 fa3"), ("解缙是明朝人", "xie4 jin4 shi4 ming2 chao2 ren2"),
     ],
 )
 def test_probe12_readings(fe, text, expected):

@@ -43,6 +43,7 @@ AUDIT_WORD_FIXES: dict[str, str] = {
     # probe 11 (recipes, school, daily life): 扎马尾 / 马尾辫 as everyone says it, 冰溜(子) icicle
     "马尾": "ma3 wei3", "冰溜": "bing1 liu4",
     "摇摇晃晃": "yao2 yao2 huang4 huang4",  # probe 12: pypinyin's 摇晃 covered only the middle pair
+    "解法": "jie3 fa3",  # probe 13 (lessons): the way to solve; pypinyin's phrase has the old xiè
     # 以…为Y words, and adverb + 为 (also inside longer words: 大为光火, 广为流传)
     **{w: "wei2 " + r for w, r in (("为官", "guan1"), ("为辅", "fu3"), ("为先", "xian1"), ("为题", "ti2"),
                                    ("为名", "ming2"), ("为重", "zhong4"))},
