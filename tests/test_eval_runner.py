@@ -51,6 +51,7 @@ def test_run_eval_scores_and_writes_report(tmp_path, tts):
     assert cers["s3"] == pytest.approx(4 / 4)  # 3 substitutions + 1 insertion over 4 chars
     assert rep.cer == pytest.approx((0 + 0 + 1 + 4) / (4 + 4 + 4 + 4))
     assert rep.mean_cer == pytest.approx(np.mean([0, 0, 0.25, 1.0]))
+    assert rep.homophones == 0 and rep.cer_without_homophones == pytest.approx(rep.cer)
     assert rep.rtf > 0 and rep.sentences[0].audio_s == pytest.approx(0.5)
     assert [s.id for s in rep.worst(2)] == ["s3", "s2"]
     data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
@@ -82,6 +83,19 @@ def test_eval_cli_speed_and_pitch_range_become_request_fields():
         request_extras(p.parse_args(["--pitch-range", "1.2", "--emotion", "sad"]))
     with pytest.raises(ValueError, match="0.35"):
         request_extras(p.parse_args(["--pitch-range", "5"]))
+
+
+def test_summarize_counts_homophones():
+    def result(sid, ref, hyp, edits):
+        return runner.SentenceResult(id=sid, category="c", text=ref, hypothesis=hyp, ref_norm=ref, hyp_norm=hyp,
+                                     edits=edits, ref_len=len(ref), cer=edits / len(ref), audio_s=1.0, synth_s=0.1,
+                                     rtf=0.1)
+
+    rep = runner.summarize([result("a", "第一章雨夜", "第一张雨月", 2), result("b", "坐在灯下", "坐在灯下", 0)],
+                           model="x", emotion=None, sentences_source="")
+    assert rep.homophones == 1  # 章→张 is; 夜→月 is another syllable
+    assert rep.cer == pytest.approx(2 / 9) and rep.cer_without_homophones == pytest.approx(1 / 9)
+    assert rep.to_dict()["cer_without_homophones"] == pytest.approx(1 / 9)
 
 
 def test_summarize_rejects_empty():

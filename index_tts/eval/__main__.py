@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def homophone_note(report) -> str:
+    return (f"{report.homophones} of the errors are Whisper's homophones; without them CER "
+            f"{report.cer_without_homophones:.4f}")
+
+
 def request_extras(args: argparse.Namespace) -> dict:
     """Request fields beyond text/emotion/voice/seed that ``--speed`` and ``--pitch-range`` ask for.
 
@@ -126,7 +131,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         (Path(args.out) / "buckets.md").write_text(table, encoding="utf-8")
         print(table)
         for name, rep in reports.items():
-            print(f"{name}: CER {rep.cer:.4f}  RTF {rep.rtf:.4f}")
+            print(f"{name}: CER {rep.cer:.4f}  RTF {rep.rtf:.4f}  ({homophone_note(rep)})")
         if args.json:
             print(json.dumps({k: v.to_dict() for k, v in reports.items()}, ensure_ascii=False, indent=2))
         return 0
@@ -138,6 +143,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{s.id}  CER {s.cer:6.3f}{sim}  {s.text}  ->  {s.hypothesis}")
     print(f"\nsentences: {len(report.sentences)} ({source})")
     print(f"CER (length-weighted): {report.cer:.4f}   mean per-sentence CER: {report.mean_cer:.4f}")
+    print(f"  {homophone_note(report)}")
     print(f"synthesis RTF: {report.rtf:.4f}")
     if report.speaker_similarity is not None:
         print(f"speaker similarity to {args.reference}: {report.speaker_similarity:.3f}")

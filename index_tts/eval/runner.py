@@ -13,6 +13,7 @@ import soundfile as sf
 
 from ..request import DEFAULTS
 from .sentences import EvalSentence
+from .homophones import split_errors
 from .textnorm import cer_counts
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,10 @@ class EvalReport:
     speaker_similarity: Optional[float] = None
     reference: Optional[str] = None
     asr: str = "whisper-base (faster-whisper, int8, greedy)"
+    # Errors that are Whisper writing another character with the same syllable and tone
+    # (eval/homophones.py), and the CER with those counted as right.
+    homophones: Optional[int] = None
+    cer_without_homophones: Optional[float] = None
 
     def worst(self, n: int = 5) -> list[SentenceResult]:
         return sorted(self.sentences, key=lambda s: (-s.cer, s.id))[:n]
@@ -67,12 +72,15 @@ def summarize(results: Sequence[SentenceResult], **meta: Any) -> EvalReport:
     chars = sum(r.ref_len for r in results)
     sims = [r.speaker_similarity for r in results if r.speaker_similarity is not None]
     audio = sum(r.audio_s for r in results)
+    split = split_errors([(r.ref_norm, r.hyp_norm) for r in results])
     return EvalReport(
         sentences=list(results),
         cer=edits / chars,
         mean_cer=float(np.mean([r.cer for r in results])),
         rtf=sum(r.synth_s for r in results if r.audio_s > 0) / audio if audio > 0 else float("inf"),
         speaker_similarity=float(np.mean(sims)) if sims else None,
+        homophones=split.homophones,
+        cer_without_homophones=(edits - split.homophones) / chars,
         **meta,
     )
 
