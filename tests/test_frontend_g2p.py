@@ -492,7 +492,13 @@ def test_probe11_readings(fe, text, expected):
         ("这服中药要慢慢煎", "zhe4 fu4 zhong1 yao4 yao4 man4 man4 jian1"), ("吃了三服药", "chi1 le5 san1 fu4 yao4"),
         ("每天按时服药", "mei3 tian1 an4 shi2 fu2 yao4"), ("这服装很好看", "zhe4 fu2 zhuang1 hen2 hao3 kan4"),
         # probe 13 (lessons, game lines): 解法 jiě; the surname keeps xiè
-        ("这种解法", "zhe4 zhong3 jie2 fa3"), ("解缙是明朝人", "xie4 jin4 shi4 ming2 chao2 ren2"),
+        ("这种解法", "zhe4 zhong3 jie2 fa3"),
+        # pypinyin phrases with a wrong syllable (polyphone_audit rare-phrase-readings)
+        ("过着简朴的生活", "guo4 zhe5 jian2 pu3 de5 sheng1 huo2"), ("质朴的民风", "zhi4 pu3 de5 min2 feng1"),
+        ("纯朴的乡亲", "chun2 pu3 de5 xiang1 qin1"), ("朴先生", "piao2 xian1 sheng5"),
+        ("你去查查资料", "ni3 qu4 cha2 cha5 zi1 liao4"), ("他何曾想过", "ta1 he2 ceng2 xiang3 guo4"),
+        ("不要在烈日下暴晒", "bu2 yao4 zai4 lie4 ri4 xia4 bao4 shai4"), ("先放一个垫圈", "xian1 fang4 yi2 ge4 dian4 quan1"),
+        ("两条大黄鱼", "liang3 tiao2 da4 huang2 yu2"), ("落子无悔", "luo4 zi3 wu2 hui3"), ("曾孙", "zeng1 sun1"), ("解缙是明朝人", "xie4 jin4 shi4 ming2 chao2 ren2"),
     ],
 )
 def test_probe12_readings(fe, text, expected):

@@ -23,3 +23,15 @@ def test_overlap_check_compares_up_to_neutral_tone_and_sandhi():
     assert _same("yuan2", "yuan3")        # third-tone sandhi
     assert not _same("hang2", "xing2")    # 本行|政区域: another syllable
     assert not _same("xie3", "xue4")
+
+
+def test_rare_phrase_readings_lists_the_dictionary_slips_and_not_common_words():
+    from index_tts.eval.polyphone_audit import rare_phrase_readings
+
+    rows = list(rare_phrase_readings(min_freq=50))
+    words = {line.split()[1] for line in rows}
+    assert {"查查", "暴晒", "会计", "提防"} <= words    # two slips, two real rare readings: for a person to judge
+    assert not words & {"因为", "银行", "重要", "朴素"}    # the usual syllable is not listed
+    freqs = [int(line.split()[0]) for line in rows]
+    assert freqs == sorted(freqs, reverse=True)
+    assert any("查查 查 zha1" in line for line in rows)

@@ -5,6 +5,7 @@
     python -m index_tts.eval.polyphone_audit words --min-freq 60 --max-freq 300
     python -m index_tts.eval.polyphone_audit first-readings                   # needs no g2pM
     python -m index_tts.eval.polyphone_audit overlaps --min-freq 30           # needs no g2pM
+    python -m index_tts.eval.polyphone_audit rare-phrase-readings --min-freq 15   # needs no g2pM
 
 ``words``: jieba's dictionary words (2-4 characters, frequency in [min, max)) that pypinyin's
 phrase dictionary does not hold and that contain a polyphonic character are read through the
@@ -20,6 +21,11 @@ its entries, weighted by jieba word frequency.
 ``overlaps``: longer jieba words (3+ characters, outside pypinyin's phrases) whose reading
 disagrees with a pypinyin phrase inside them: pypinyin cut the word so that an overlapping phrase
 won (本行|政区域 read 行 háng although 行政 is a phrase). Also for a person to judge.
+
+``rare-phrase-readings`` (session 17): pypinyin's own phrases where a polyphonic character takes a
+syllable that its phrases, weighted by jieba frequency, use less than 5 % of the time. Most rows
+are real rare readings (会计, 提防, 海参); the rest are errors in pypinyin's data that every reading
+of that word repeats (质朴/简朴/古朴 with 朴 piáo, 查查 zhā, 暴晒 pù, 垫圈 juàn).
 """
 from __future__ import annotations
 
@@ -133,16 +139,24 @@ def overlaps(min_freq: int) -> Iterator[str]:
         yield line
 
 
-def rare_first_readings(min_share: float = 0.6, min_weight: int = 100) -> Iterator[str]:
+def _phrase_usage(syllable_key) -> tuple[dict[str, collections.Counter], dict[str, int]]:
+    """Per character: how much each of its readings (``syllable_key`` of the toned syllable) is used
+    in pypinyin's phrase dictionary, weighted by jieba's word frequency; and that frequency table."""
     import pypinyin.phrases_dict as phrases
-    import pypinyin.pinyin_dict as table
 
     freq = {w: f for w, f, _ in _jieba_words()}
     used: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for word, readings in phrases.phrases_dict.items():
         if len(readings) == len(word) and freq.get(word):
             for ch, r in zip(word, readings):
-                used[ch][_tone3(r[0])] += freq[word]
+                used[ch][syllable_key(_tone3(r[0]))] += freq[word]
+    return used, freq
+
+
+def rare_first_readings(min_share: float = 0.6, min_weight: int = 100) -> Iterator[str]:
+    import pypinyin.pinyin_dict as table
+
+    used, _ = _phrase_usage(lambda s: s)
     rows = []
     for code, readings in table.pinyin_dict.items():
         ch, first = chr(code), _tone3(readings.split(",")[0])
@@ -157,6 +171,31 @@ def rare_first_readings(min_share: float = 0.6, min_weight: int = 100) -> Iterat
         yield f"{ch} first {first}, phrases use {top} in {share:.0%} (weight {total})"
 
 
+def rare_phrase_readings(min_freq: int, max_share: float = 0.05) -> Iterator[str]:
+    """pypinyin phrases (jieba frequency >= ``min_freq``) that give a polyphonic character a syllable
+    its phrases use in under ``max_share`` of their weight: mostly right (会计 kuài, 提防 dī), but
+    this is where the dictionary's slips are (简朴 piáo, 查查 zhā, 暴晒 pù)."""
+    import pypinyin.phrases_dict as phrases
+
+    toneless = lambda s: s.rstrip("12345")  # noqa: E731
+    used, freq = _phrase_usage(toneless)
+    polyphonic = _heteronyms()
+    rows = []
+    for word, readings in phrases.phrases_dict.items():
+        if freq.get(word, 0) < min_freq or len(readings) != len(word):
+            continue
+        for ch, r in zip(word, readings):
+            counts = used.get(ch)
+            if ch not in polyphonic or not counts:
+                continue
+            syl = toneless(_tone3(r[0]))
+            share = counts[syl] / sum(counts.values())
+            if share < max_share:
+                rows.append((freq[word], word, ch, _tone3(r[0]), share, counts.most_common(1)[0][0]))
+    for f, word, ch, syl, share, top in sorted(rows, reverse=True):
+        yield f"{f} {word} {ch} {syl} (phrases use it {share:.1%}; mostly {top})"
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m index_tts.eval.polyphone_audit", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -166,6 +205,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     sub.add_parser("first-readings", help="characters whose first pypinyin reading is the rare one")
     o = sub.add_parser("overlaps", help="longer words that disagree with a pypinyin phrase inside them")
     o.add_argument("--min-freq", type=int, default=30)
+    r = sub.add_parser("rare-phrase-readings", help="pypinyin phrases that use a character's rare syllable")
+    r.add_argument("--min-freq", type=int, default=50)
+    r.add_argument("--max-share", type=float, default=0.05)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.cmd == "words":
@@ -177,6 +219,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         lines = audit_words(args.min_freq, args.max_freq)
     elif args.cmd == "overlaps":
         lines = overlaps(args.min_freq)
+    elif args.cmd == "rare-phrase-readings":
+        lines = rare_phrase_readings(args.min_freq, args.max_share)
     else:
         lines = rare_first_readings()
     n = 0
