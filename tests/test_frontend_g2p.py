@@ -498,7 +498,8 @@ def test_probe11_readings(fe, text, expected):
         ("纯朴的乡亲", "chun2 pu3 de5 xiang1 qin1"), ("朴先生", "piao2 xian1 sheng5"),
         ("你去查查资料", "ni3 qu4 cha2 cha5 zi1 liao4"), ("他何曾想过", "ta1 he2 ceng2 xiang3 guo4"),
         ("不要在烈日下暴晒", "bu2 yao4 zai4 lie4 ri4 xia4 bao4 shai4"), ("先放一个垫圈", "xian1 fang4 yi2 ge4 dian4 quan1"),
-        ("两条大黄鱼", "liang3 tiao2 da4 huang2 yu2"), ("落子无悔", "luo4 zi3 wu2 hui3"), ("曾孙", "zeng1 sun1"), ("解缙是明朝人", "xie4 jin4 shi4 ming2 chao2 ren2"),
+        ("两条大黄鱼", "liang3 tiao2 da4 huang2 yu2"), ("落子无悔", "luo4 zi3 wu2 hui3"), ("曾孙", "zeng1 sun1"),
+        ("一层薄膜", "yi4 ceng2 bo2 mo2"), ("解缙是明朝人", "xie4 jin4 shi4 ming2 chao2 ren2"),
     ],
 )
 def test_probe12_readings(fe, text, expected):

@@ -46,12 +46,12 @@ AUDIT_WORD_FIXES: dict[str, str] = {
     "解法": "jie3 fa3",  # probe 13 (lessons): the way to solve; pypinyin's phrase has the old xiè
     # pypinyin phrases with a wrong syllable (polyphone_audit rare-phrase-readings, session 17): 朴 is
     # pǔ in these (piáo is the surname), 何曾 céng ('ever'), 查查 chá (look it up), 暴晒 bào, 垫圈 quān,
-    # 大黄鱼 dà, 大堡礁 bǎo, 落子 (a go move) luò zǐ
+    # 大黄鱼 dà, 大堡礁 bǎo, 落子 (a go move) luò zǐ, 薄膜 bó (also from that list, cross-checked with g2pM)
     **{w: f"{r} pu3" for w, r in (("质朴", "zhi4"), ("古朴", "gu3"), ("简朴", "jian3"), ("纯朴", "chun2"),
                                    ("素朴", "su4"), ("诚朴", "cheng2"), ("浑朴", "hun2"), ("拙朴", "zhuo1"),
                                    ("敦朴", "dun1"), ("醇朴", "chun2"), ("勤朴", "qin2"))},
     "何曾": "he2 ceng2", "查查": "cha2 cha5", "暴晒": "bao4 shai4", "垫圈": "dian4 quan1",
-    "大黄鱼": "da4 huang2 yu2", "大堡礁": "da4 bao3 jiao1", "落子": "luo4 zi3",
+    "大黄鱼": "da4 huang2 yu2", "大堡礁": "da4 bao3 jiao1", "落子": "luo4 zi3", "薄膜": "bo2 mo2",
     # 以…为Y words, and adverb + 为 (also inside longer words: 大为光火, 广为流传)
     **{w: "wei2 " + r for w, r in (("为官", "guan1"), ("为辅", "fu3"), ("为先", "xian1"), ("为题", "ti2"),
                                    ("为名", "ming2"), ("为重", "zhong4"))},
