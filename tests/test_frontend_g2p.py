@@ -504,3 +504,20 @@ def test_probe11_readings(fe, text, expected):
 )
 def test_probe12_readings(fe, text, expected):
     assert pinyin(fe, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # probe 15 (dialogue): a sentence-opening interjection takes its tone from the sentence
+        ("嗯？你说什么？", "n2 ni3 shuo1 shen2 me5"), ("嗯，我知道了。", "n4 wo3 zhi1 dao5 le5"),
+        ("嗯嗯，好。", "n4 n4 hao3"), ("哦？真的吗？", "o2 zhen1 de5 ma5"), ("哦，原来是这样。", "o4 yuan2 lai2 shi4 zhe4 yang4"),
+        ("啊？什么？", "a2 shen2 me5"), ("啊，原来是你！", "a1 yuan2 lai2 shi4 ni3"), ("好啊？", "hao3 a5"),
+        ("嗯[n2]，好的。", "n2 hao3 de5"),  # an override stays
+        # 塞 glued to its complement is the verb sāi even where jieba tags the word as a name
+        ("她塞进了信封。", "ta1 sai1 jin4 le5 xin4 feng1"), ("塞满了东西。", "sai1 man3 le5 dong1 xi5"),
+        ("巴塞罗那", "ba1 sai4 luo2 na4"), ("边塞", "bian1 sai4"),
+    ],
+)
+def test_probe15_readings(fe, text, expected):
+    assert pinyin(fe, text) == expected

@@ -223,6 +223,31 @@ def _apply_erhua(words: list[Word]) -> list[Word]:
     return out
 
 
+# Interjections that open a sentence and take their tone from it: asking rises (啊？ 哦？ 嗯？ — each alone
+# as the sentence — and 嗯，你说什么？), and 嗯 outside a question answers (嗯，我知道了: ǹ).
+_ASKING = {"啊": "a", "哦": "o", "嗯": "n"}
+
+
+def sentence_interjection(clauses: list[list[Word]], sentence_type: str) -> None:
+    """Set the tone of a sentence-opening 啊/哦/嗯 from the sentence type (in place; overrides stay)."""
+    first = clauses[0][0] if clauses and clauses[0] else None
+    if first is None or first.kind != "hanzi" or first.text not in _ASKING or len(first.syllables) != 1:
+        return
+    alone = sum(len(words) for words in clauses) == 1
+    if sentence_type == "question" and (alone or first.text == "嗯"):
+        tone = 2
+    elif first.text == "嗯":
+        tone = 4
+    else:
+        return
+    for w in clauses[0]:  # 嗯嗯，好: jieba cuts 嗯/嗯
+        if w.text != first.text or len(w.syllables) != 1:
+            break
+        syl = w.syllables[0]
+        if not syl.locked and syl.base == _ASKING[first.text]:
+            syl.tone = tone
+
+
 def clause_words(norm: str, overrides: OverrideTable, unknown: list[str], erhua: bool = True) -> list[Word]:
     """Words of one normalised clause; characters without a reading go to ``unknown``."""
     words: list[Word] = []

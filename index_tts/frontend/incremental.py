@@ -39,7 +39,7 @@ from collections import deque
 from typing import Iterator, Mapping
 
 from .errors import FrontendError
-from .g2p import _pinyin_of, clause_words
+from .g2p import _pinyin_of, clause_words, sentence_interjection
 from .normalize import normalize, strip_marks
 from .overrides import apply_overrides
 from .pinyin import decompose
@@ -159,8 +159,9 @@ class SegmentStream:
                 normalized=overrides.restore(strip_marks(norm)),
                 words=words,
             ))
-        words, breaks, pieces = fe._plan_sentence(clauses, self._limit)
         stype = sentence_type(marked[s_start:s_end])
+        sentence_interjection([c.words for c in clauses], stype)
+        words, breaks, pieces = fe._plan_sentence(clauses, self._limit)
         self.sentences_done += 1
         out = []
         for i, piece in enumerate(pieces):

@@ -159,13 +159,21 @@ def _fu(c: Context) -> str | None:
     return None
 
 
+def _sai(c: Context) -> str | None:
+    """塞 in a place or person name (塞尔维亚, 巴塞罗那) is sài; jieba also tags the verb glued to
+    its complement as a name (塞进 nr, 塞满 nr), which keeps sāi."""
+    if c.pos[:2] in ("ns", "nr") and not (c.word.startswith("塞") and c.word[1:2] in "进满到给住上入在下回了着过"):
+        return "sai4"
+    return None
+
+
 WORD_RULES = {
     "服": _fu,
     "落": _la,
     "挣": lambda c: "zheng4",  # 挣钱, 挣得, 挣脱 (现代汉语词典 zhèngtuō); 挣扎 zhēngzhá is a phrase
     "称": lambda c: "chen4" if c.word == "称" and c.next_word == "身" else None,  # 很称身 (fits)
     "好": lambda c: "hao4" if c.word == "好" and c.next_word == "面子" else None,  # 他好面子 (is vain)
-    "率": _shuai, "藏": _zang, "塞": lambda c: "sai4" if c.pos[:2] in ("ns", "nr") else None,  # 塞尔维亚, 巴塞罗那
+    "率": _shuai, "藏": _zang, "塞": _sai,
     "斗": lambda c: "dou3" if c.prev_char and c.prev_char in NUMERALS else None,  # 一斗米 (a measure)
     "载": lambda c: "zai3" if c.prev_char and c.prev_char in NUMERALS and c.word.endswith("载") else None,  # 十载 (years)
     "干": lambda c: "gan1" if c.word == "干" and c.next_word in _DRY_THINGS else None,  # 用干布擦 (dry)
