@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable
 
+from ..frontend.text import is_hanzi
+
 
 @dataclass(frozen=True)
 class Substitution:
@@ -87,11 +89,11 @@ def _readings_in_context(text: str) -> list[str]:
     included: what the voice was asked to say); "" for characters that are not Han. Where the
     frontend's syllables cannot be lined up with the characters (erhua), pypinyin's reading."""
     out = [""] * len(text)
-    han = [k for k, ch in enumerate(text) if "\u4e00" <= ch <= "\u9fff"]
+    han = [k for k, ch in enumerate(text) if is_hanzi(ch)]
     if not han:
         return out
     chars = "".join(text[k] for k in han)
-    said = [p for seg in _frontend()(chars).segments for p in seg.pinyin]
+    said = _frontend()(chars).pinyin
     if len(said) != len(han):
         from pypinyin import Style, lazy_pinyin
 
@@ -106,7 +108,7 @@ def _readings_in_context(text: str) -> list[str]:
 def _dictionary_readings(ch: str) -> frozenset[str]:
     from pypinyin import Style, pinyin
 
-    if not "\u4e00" <= ch <= "\u9fff":
+    if not is_hanzi(ch):
         return frozenset()
     return frozenset(pinyin(ch, style=Style.TONE3, heteronym=True, neutral_tone_with_five=True)[0])
 

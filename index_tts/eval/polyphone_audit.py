@@ -63,7 +63,7 @@ def _heteronyms() -> set[str]:
 
 def _readings(frontend, word: str) -> list[str]:
     """The Frontend's toned syllables for ``word`` read alone."""
-    return [p for seg in frontend(word).segments for p in seg.pinyin]
+    return frontend(word).pinyin
 
 
 def explained(ours: Sequence[str], theirs: Sequence[str], word: str, polyphonic: set[str]) -> bool:

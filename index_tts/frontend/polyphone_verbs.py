@@ -71,6 +71,7 @@ def _lu_lou(c: Context) -> str | None:
 
 
 _SCATTERED = "盐种米沙土粉糖花籽"
+_SCATTERED_TO = "在满落到向进上下遍"  # 撒在, 撒满, 撒上…: where it lands
 
 
 def _sa(c: Context) -> str | None:
@@ -79,9 +80,9 @@ def _sa(c: Context) -> str | None:
     if c.word != "撒":
         rest = c.word[1:] if c.word.startswith("撒") else ""
         scattered = (rest.lstrip("点些") + c.next_word)[:1] in _SCATTERED or rest.startswith("胡椒")
-        return "sa3" if rest and (rest[0] in "在满落到向进上下遍" or scattered) else None
+        return "sa3" if rest and (rest[0] in _SCATTERED_TO or scattered) else None
     thing = c.next2_word if c.next_word in ("点", "点儿", "些", "一点", "一些") else c.next_word  # 撒点盐
-    if (c.next_char in "在满落到向进上下遍" or (thing and (thing[0] in _SCATTERED or thing[-1] in _SCATTERED))
+    if (c.next_char in _SCATTERED_TO or (thing and (thing[0] in _SCATTERED or thing[-1] in _SCATTERED))
             or c.next_word[:2] in ("一地", "一把")):
         return "sa3"
     if c.next_word == "了" and c.next2_word in ("一", "一地", "一把", "满", "满地", "一层", "一些", "一路"):

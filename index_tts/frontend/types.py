@@ -65,6 +65,11 @@ class Utterance:
         """All segments' phones concatenated (debugging / display)."""
         return [p for s in self.segments for p in s.phones]
 
+    @property
+    def pinyin(self) -> list[str]:
+        """All segments' toned syllables concatenated (``ni3``, ``hao3``; audits and evaluation)."""
+        return [p for s in self.segments for p in s.pinyin]
+
 
 # ---------------------------------------------------------------- internal records
 
